@@ -1,0 +1,293 @@
+"""config.yaml: pydantic models, loading, ``${ENV}`` expansion in secret fields only.
+
+Relative paths resolve against the config file's folder, so
+``monitor --config /elsewhere/config.yaml run`` works from any working directory.
+Unknown keys are errors; every error names ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import ConfigError, ConfigErrors
+from monitor.models import SEVERITIES
+from monitor.yamlfile import load_yaml_file
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> float:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"`` or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like '15m', '2h', '1d'")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
+    else:
+        raise ValueError(f"invalid duration {value!r}: use seconds or a string like '15m', '2h', '1d'")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}``; an unset variable without default is an error."""
+    env = os.environ if environ is None else environ
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env and env[name] != "":
+            return env[name]
+        if default is not None:
+            return default
+        raise ValueError(f"environment variable {name} is not set")
+
+    return _ENV_REF.sub(repl, value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Model):
+    path: Path = Path("data/monitor.db")
+    busy_timeout: Duration = 30.0
+    retention: Duration | None = Field(default=90 * 86400, description="prune items older than this (hits and their items are kept)")
+
+
+class RulesConfig(_Model):
+    paths: list[Path] = Field(default_factory=lambda: [Path("rules")])
+    watch: bool = True
+
+
+class HttpConfig(_Model):
+    timeout: Duration = 20.0
+    connect_timeout: Duration = 10.0
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    allow_private_networks: bool = False
+    user_agent: str | None = None
+
+
+SourceKind = Literal["feed", "page", "folder"]
+
+
+class SourceConfig(_Model):
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    url: str | None = None
+    path: Path | None = None
+    interval: Duration = 1800.0
+    jitter: Duration | None = None
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    # http sources
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration | None = None
+    max_bytes: int | None = Field(default=None, gt=0)
+    full_text: bool = False
+    # page sources
+    selector: str | None = None
+    # folder sources
+    patterns: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.html", "*.htm", "*.eml"])
+    recursive: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _positive_interval(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("interval must be positive")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "SourceConfig":
+        if self.kind in ("feed", "page") and not self.url:
+            raise ValueError(f"a {self.kind} source needs a url")
+        if self.kind == "folder" and not self.path:
+            raise ValueError("a folder source needs a path")
+        if self.url and not re.match(r"^https?://", self.url, re.IGNORECASE):
+            raise ValueError("url must start with http:// or https://")
+        return self
+
+
+ChannelFormat = Literal["text", "markdown", "html"]
+
+
+class ChannelConfig(_Model):
+    type: Literal["apprise", "console"] = "apprise"
+    urls: list[str] = Field(default_factory=list)
+    format: ChannelFormat = "text"
+    template: str | None = None
+    subject_template: str | None = None
+    rate_limit: int | None = Field(default=None, gt=0, description="messages per rate_window; the overflow is folded into one summary")
+    rate_window: Duration = 3600.0
+
+    @model_validator(mode="after")
+    def _urls(self) -> "ChannelConfig":
+        if self.type == "apprise" and not self.urls:
+            raise ValueError("an apprise channel needs at least one url")
+        return self
+
+
+class DigestConfig(_Model):
+    every: Duration | None = None
+    daily: str | None = Field(default=None, description="HH:MM")
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _one(self) -> "DigestConfig":
+        if (self.every is None) == (self.daily is None):
+            raise ValueError("a digest needs exactly one of 'every' or 'daily'")
+        if self.daily is not None and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", self.daily):
+            raise ValueError("daily must be HH:MM")
+        return self
+
+
+class RouteConfig(_Model):
+    name: str | None = None
+    rules: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    severity: list[Literal["info", "low", "medium", "high", "critical"]] = Field(default_factory=list)
+    min_severity: Literal["info", "low", "medium", "high", "critical"] | None = None
+    sources: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(min_length=1)
+    digest: DigestConfig | None = None
+
+    def matches(self, rule_id: str, tags: tuple[str, ...] | list[str], severity: str, source: str) -> bool:
+        if self.rules and rule_id not in self.rules:
+            return False
+        if self.tags and not set(self.tags) & set(tags):
+            return False
+        if self.severity and severity not in self.severity:
+            return False
+        if self.min_severity and SEVERITIES.index(severity) < SEVERITIES.index(self.min_severity):
+            return False
+        if self.sources and source not in self.sources:
+            return False
+        return True
+
+
+class NotifyConfig(_Model):
+    backoff_base: Duration = 30.0
+    backoff_max: Duration = 3600.0
+    max_age: Duration = 2 * 86400.0
+    batch: int = Field(default=50, gt=0)
+    interval: Duration = 15.0
+    operations_channel: str | None = None
+    cooldown: Duration = 6 * 3600.0
+
+
+class SchedulerConfig(_Model):
+    failure_threshold: int = Field(default=5, gt=0, description="consecutive failures before a source is marked failing")
+    backoff_max: Duration = 6 * 3600.0
+    dedup_window: Duration = 3 * 86400.0
+
+
+class Config(_Model):
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    # set by load_config: the file it came from, and the folder relative paths resolve against
+    path: Path | None = None
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _references(self) -> "Config":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate source names: {', '.join(dupes)}")
+        for i, route in enumerate(self.routes):
+            for ch in route.channels:
+                if ch not in self.channels:
+                    raise ValueError(f"routes[{i}] names undefined channel {ch!r}")
+        if self.notify.operations_channel and self.notify.operations_channel not in self.channels:
+            raise ValueError(f"notify.operations_channel names undefined channel {self.notify.operations_channel!r}")
+        return self
+
+    # -- resolved paths -------------------------------------------------------------
+    def resolve(self, p: Path | str) -> Path:
+        p = Path(p).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.storage.path)
+
+    @property
+    def rule_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.rules.paths]
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+def _expand_channel_urls(data: dict[str, Any], doc) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return errors
+    for name, ch in channels.items():
+        if not isinstance(ch, dict) or not isinstance(ch.get("urls"), list):
+            continue
+        expanded = []
+        for i, url in enumerate(ch["urls"]):
+            if not isinstance(url, str):
+                expanded.append(url)
+                continue
+            try:
+                expanded.append(expand_env(url))
+            except ValueError as exc:
+                errors.append(doc.error(f"channels.{name}.urls[{i}]: {exc}", ("channels", name, "urls", i)))
+                expanded.append(url)
+        ch["urls"] = expanded
+    return errors
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError(s) naming file:line:col."""
+    path = Path(path)
+    doc = load_yaml_file(path)
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise doc.error("the config file must be a mapping of sections (storage, sources, channels, routes …)")
+    errors = _expand_channel_urls(data, doc)
+    for reserved in ("path", "base_dir"):
+        if reserved in data:
+            errors.append(doc.error(f"unknown key {reserved!r}", (reserved,)))
+            data.pop(reserved)
+    try:
+        cfg = Config.model_validate({**data, "path": path.resolve(), "base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        errors.extend(doc.validation_errors(exc))
+        cfg = None
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+    assert cfg is not None
+    return cfg
+
+
+def config_from_dict(data: dict[str, Any], base_dir: Path | str = ".") -> Config:
+    """Build a Config in code (tests, embedding). Paths resolve against ``base_dir``."""
+    return Config.model_validate({**data, "base_dir": Path(base_dir).resolve()})
