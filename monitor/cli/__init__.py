@@ -1,0 +1,98 @@
+"""The ``monitor`` command: one click group; each area's commands live in its own module.
+
+Library code raises MonitorError subclasses; only this layer turns them into messages and
+exit codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from monitor import __version__
+from monitor.errors import ConfigError, MonitorError
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+class Context:
+    """What every command gets: the config path and, lazily, the loaded config."""
+
+    def __init__(self, config_path: str | None, log_level: str, log_format: str):
+        self.config_path = config_path
+        self.log_level = log_level
+        self.log_format = log_format
+        self._config = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from monitor.config import load_config
+
+            path = self.config_path or _find_default_config()
+            self._config = load_config(path)
+        return self._config
+
+
+def _find_default_config() -> str:
+    import os
+
+    env = os.environ.get("MONITOR_CONFIG")
+    if env:
+        return env
+    return DEFAULT_CONFIG
+
+
+class MonitorGroup(click.Group):
+    """Turns library errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
+            sys.exit(2)
+        except MonitorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: ./config.yaml, or $MONITOR_CONFIG).")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--log-format", default="plain", show_default=True, type=click.Choice(["plain", "json"]))
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
+    """Watch news sources for the signals you care about, and alert once, with the evidence.
+
+    \b
+    Example:
+      monitor run --once          # poll every source once, send alerts, exit
+      monitor hits                # what fired, newest first
+    """
+    from monitor.logs import setup_logging
+
+    setup_logging(log_level.upper(), log_format)
+    ctx.obj = Context(config_path, log_level.upper(), log_format)
+
+
+def _register() -> None:
+    # explicit registry: each module exposes the commands it adds
+    from monitor.cli import hits, notify, ops, rules, run, sources
+
+    for module in (run, rules, sources, hits, notify, ops):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="monitor")
