@@ -1,0 +1,25 @@
+"""The store: SQLite through sqlite-utils, in WAL mode. It owns every table and query.
+
+One class, assembled from one query module per group of tables:
+
+    Store ── SourceQueries  (sources.py)   polling state and health
+          ── ItemQueries    (items.py)     items, and record(): items + hits + outbox in one transaction
+          ── HitQueries     (hits.py)      listing, filters, full-text search
+          ── OutboxQueries  (outbox.py)    the notification outbox
+    schema.py: ordered migrations; base.py: connection, transactions, time format
+"""
+
+from __future__ import annotations
+
+from monitor.store.base import parse_ts, ts
+from monitor.store.hits import HitQueries
+from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
+from monitor.store.outbox import OutboxQueries
+from monitor.store.sources import SourceQueries
+
+
+class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries):
+    """The project's database. ``Store(path)`` opens (creating and migrating) it."""
+
+
+__all__ = ["Store", "Entry", "OutboxPlan", "RecordResult", "ts", "parse_ts"]

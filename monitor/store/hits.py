@@ -1,0 +1,102 @@
+"""Queries on ``hits``: listing, filtering, one hit with its item."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from monitor.models import Hit
+from monitor.store.base import StoreBase, loads, parse_ts, ts
+
+HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
+    h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_by, h.status_at,
+    i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id"""
+
+
+def hit_from_row(r: dict[str, Any]) -> Hit:
+    return Hit(
+        id=r["id"], rule_id=r["rule_id"], rule_title=r["rule_title"], severity=r["severity"], source=r["source"],
+        item_key=r["item_key"], title=r["title"] or "", url=r["url"], created_at=parse_ts(r["created_at"]),
+        published=parse_ts(r["published"]), terms=tuple(loads(r["terms"], [])),
+        spans=tuple(tuple(s) for s in loads(r["spans"], [])), snippet=r["snippet"], why=r["why"],
+        tags=tuple(loads(r["tags"], [])), status=r["status"], also_in=tuple(loads(r["also_in"], [])),
+        story=str(r["story_id"]) if r.get("story_id") else None,
+    )
+
+
+class HitQueries(StoreBase):
+    def list_hits(
+        self,
+        limit: int | None = 50,
+        offset: int = 0,
+        rule: list[str] | None = None,
+        severity: list[str] | None = None,
+        source: list[str] | None = None,
+        status: list[str] | None = None,
+        tag: list[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+    ) -> list[Hit]:
+        """Hits, newest first, filtered. ``search`` is an FTS5 query over item titles and texts."""
+        sql, params = self._hit_filter_sql(rule, severity, source, status, tag, since, until, search)
+        sql = f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id {sql} ORDER BY h.created_at DESC, h.id DESC"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [hit_from_row(r) for r in self.query(sql, params)]
+
+    def count_hits(self, **filters: Any) -> int:
+        sql, params = self._hit_filter_sql(
+            filters.get("rule"), filters.get("severity"), filters.get("source"), filters.get("status"),
+            filters.get("tag"), filters.get("since"), filters.get("until"), filters.get("search"),
+        )
+        return int(self.scalar(f"SELECT COUNT(*) FROM hits h JOIN items i ON i.id = h.item_id {sql}", params) or 0)
+
+    @staticmethod
+    def _hit_filter_sql(rule, severity, source, status, tag, since, until, search) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+
+        def any_of(column: str, values: list[str] | None) -> None:
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+
+        any_of("h.rule_id", rule)
+        any_of("h.severity", severity)
+        any_of("h.source", source)
+        any_of("h.status", status)
+        if tag:
+            where.append(f"EXISTS (SELECT 1 FROM json_each(h.tags) WHERE json_each.value IN ({','.join('?' * len(tag))}))")
+            params.extend(tag)
+        if since:
+            where.append("h.created_at >= ?")
+            params.append(ts(since))
+        if until:
+            where.append("h.created_at < ?")
+            params.append(ts(until))
+        if search:
+            where.append("h.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            params.append(_fts_query(search))
+        return ("WHERE " + " AND ".join(where)) if where else "", params
+
+    def get_hit(self, hit_id: int) -> Hit | None:
+        rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
+        return hit_from_row(rows[0]) if rows else None
+
+    def get_hit_row(self, hit_id: int) -> dict[str, Any] | None:
+        """The hit with its item's full text and every column, for detail views."""
+        rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
+        return rows[0] if rows else None
+
+    def count_hits_since(self, since: datetime) -> int:
+        return int(self.scalar("SELECT COUNT(*) FROM hits WHERE created_at >= ?", (ts(since),)) or 0)
+
+
+def _fts_query(text: str) -> str:
+    """Turn what a person types into a safe FTS5 query: each word a quoted prefix term, ANDed."""
+    words = [w for w in text.replace('"', " ").split() if w]
+    if not words:
+        return '""'
+    return " ".join(f'"{w}"*' for w in words)

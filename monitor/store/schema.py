@@ -1,0 +1,157 @@
+"""The database schema, as ordered migrations (sqlite-utils ``Migrations``).
+
+An upgrade keeps an existing database: never edit a migration that has shipped;
+append a new one. Every table is owned by this package; nothing else writes SQL.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("signal-monitor")
+
+SCHEMA_VERSION_NAMES: list[str] = []
+
+
+def _step(fn):
+    SCHEMA_VERSION_NAMES.append(fn.__name__)
+    return migrations(name=fn.__name__)(fn)
+
+
+@_step
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT,                       -- url or path
+            interval REAL,
+            etag TEXT,
+            last_modified TEXT,
+            state TEXT NOT NULL DEFAULT '{}',  -- JSON: the source's own memory
+            last_poll_at TEXT,
+            last_success_at TEXT,
+            next_poll_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_error_at TEXT,
+            failing INTEGER NOT NULL DEFAULT 0,  -- announced as failing on the ops channel
+            disabled_reason TEXT,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            url TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            language TEXT,
+            author TEXT,
+            content_hash TEXT,
+            fingerprint INTEGER,               -- near-duplicate fingerprint (SimHash)
+            story_id INTEGER,                  -- id of the first item of the same story
+            fetched_at TEXT NOT NULL,
+            UNIQUE (source, key)
+        )
+        """
+    )
+    db.execute("CREATE INDEX items_fetched_at ON items (fetched_at)")
+    db.execute("CREATE INDEX items_story ON items (story_id)")
+    db["items"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db.execute(
+        """
+        CREATE TABLE hits (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            rule_id TEXT NOT NULL,
+            rule_title TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            terms TEXT NOT NULL DEFAULT '[]',
+            spans TEXT NOT NULL DEFAULT '[]',
+            snippet TEXT NOT NULL DEFAULT '',
+            why TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            also_in TEXT NOT NULL DEFAULT '[]',   -- other sources that carried the same story
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',   -- new | acked | dismissed
+            status_reason TEXT,
+            status_by TEXT,
+            status_at TEXT,
+            UNIQUE (rule_id, item_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX hits_created_at ON hits (created_at)")
+    db.execute("CREATE INDEX hits_rule ON hits (rule_id, created_at)")
+    db.execute(
+        """
+        CREATE TABLE hit_notes (
+            id INTEGER PRIMARY KEY,
+            hit_id INTEGER NOT NULL REFERENCES hits(id),
+            action TEXT NOT NULL,              -- note | ack | dismiss | reopen
+            text TEXT,
+            by TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX hit_notes_hit ON hit_notes (hit_id)")
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            hit_id INTEGER REFERENCES hits(id),  -- NULL for digests, summaries, operations messages
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'hit',    -- hit | digest | summary | ops | test
+            route TEXT,
+            payload TEXT,                        -- JSON for non-hit messages
+            digest_key TEXT,                     -- groups hits of one digest period
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | inflight | sent | failed | suppressed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            inflight_at TEXT,
+            sent_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at)")
+    db.execute("CREATE INDEX outbox_hit ON outbox (hit_id)")
+    db.execute(
+        """
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT,
+            source TEXT,
+            expires_at TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            created_by TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        )
+        """
+    )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
