@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Set up and run signal monitor with nothing but Python 3.11+.
+
+    python3 dev.py run      create .venv, install, run the daemon on config.yaml
+    python3 dev.py once     the same, but poll every source once and exit
+    python3 dev.py test     create .venv, install with test extras, run the whole test suite
+
+Extra arguments go to the command: `python3 dev.py test -k rules -x`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("MONITOR_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _setup(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"signal monitor needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"creating {VENV} …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print("installing signal monitor and its dependencies …", flush=True)
+    target = f".[{extras}]" if extras else "."
+    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", target], cwd=ROOT, check=True)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else "run"
+    rest = argv[1:]
+    os.chdir(ROOT)
+    if what in ("run", "once"):
+        _setup("")
+        cmd = [str(BIN / "monitor"), "run"] + (["--once"] if what == "once" else []) + rest
+    elif what == "test":
+        _setup("test")
+        cmd = [str(BIN / "python"), "-m", "pytest"] + rest
+    else:
+        print(__doc__)
+        return 2
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

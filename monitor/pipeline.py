@@ -1,0 +1,156 @@
+"""The one place the stages meet: fetch → new items → match → record → schedule.
+
+    run_source(runtime, store, source)           one poll of one source
+    dispatch(runtime, store)                     one round of the notification outbox
+
+Everything here is synchronous and driven by the caller (the daemon's scheduler, the CLI,
+or a test): no threads, no sleeping. Each failure is recorded once, here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from monitor import dedup
+from monitor.config import Config, SourceConfig, load_config
+from monitor.errors import FetchError, PermanentFetchError, StoreError
+from monitor.matching import Matcher
+from monitor.models import Item, utcnow
+from monitor.notify import Dispatcher, Router, announce
+from monitor.rules import RuleSet, load_rules
+from monitor.sources import make_source
+from monitor.sources.schedule import next_delay
+from monitor.store import Entry, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a poll needs that comes from files: rebuilt whole on reload, swapped at once."""
+
+    config: Config
+    rules: RuleSet
+    matcher: Matcher
+
+    @classmethod
+    def load(cls, config_path: str | Path) -> "Runtime":
+        return cls.from_config(load_config(config_path))
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Runtime":
+        rules = load_rules(config.rule_paths)
+        return cls(config=config, rules=rules, matcher=Matcher(rules.active()))
+
+
+@dataclass
+class PollReport:
+    source: str
+    ok: bool
+    fetched: int = 0
+    new_items: int = 0
+    hits: int = 0
+    folded: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    next_poll_at: datetime | None = None
+    seconds: float = 0.0
+
+
+def open_store(config: Config) -> Store:
+    return Store(config.db_path, busy_timeout=config.storage.busy_timeout)
+
+
+def run_source(
+    runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime] = utcnow
+) -> PollReport:
+    """Poll one source once and record what it brought. Never raises for a source's fault."""
+    started = time.monotonic()
+    cfg = runtime.config
+    now = clock()
+    row = store.source_row(source.name)
+    if row and row.get("disabled_reason"):
+        return PollReport(source.name, ok=False, error=f"disabled: {row['disabled_reason']}")
+    failures = int(row["consecutive_failures"]) if row else 0
+    try:
+        src = make_source(source, cfg.http, cfg.base_dir)
+        result = src.fetch(store.source_state(source.name))
+    except PermanentFetchError as exc:
+        reason = str(exc)
+        log.error("source %s disabled: %s", source.name, reason)
+        store.disable_source(source.name, reason, now)
+        announce(store, cfg, f"Source {source.name} was disabled: {reason}", title=f"Source disabled: {source.name}", now=now)
+        return PollReport(source.name, ok=False, error=reason, seconds=time.monotonic() - started)
+    except Exception as exc:  # a source's fault, whatever it is, must not stop the others
+        reason = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        delay = next_delay(source.interval, source.jitter, failures + 1, retry_after=retry_after,
+                           backoff_max=cfg.scheduler.backoff_max)
+        next_at = now + timedelta(seconds=delay)
+        count = store.record_poll_failure(source.name, reason, now, next_at)
+        log.warning("source %s failed (%d in a row), next try in %.0fs: %s", source.name, count, delay, reason,
+                    exc_info=not isinstance(exc, FetchError))
+        if count == cfg.scheduler.failure_threshold:
+            store.set_source_failing(source.name, True)
+            announce(store, cfg, f"Source {source.name} has failed {count} times in a row. Last error: {reason}",
+                     title=f"Source failing: {source.name}", now=now)
+        return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at, seconds=time.monotonic() - started)
+
+    items = _with_language(result.items, source)
+    unseen = store.unseen_keys(source.name, [i.key for i in items]) if items else set()
+    entries: list[Entry] = []
+    taken: set[str] = set()
+    for item in items:
+        if item.key not in unseen or item.key in taken:
+            continue
+        taken.add(item.key)
+        matches = runtime.matcher.match(item)
+        fp = dedup.fingerprint(item.document) if matches else None
+        entries.append(Entry(item=item, matches=matches, fingerprint=fp))
+    router = Router(cfg, store)
+    recorded = store.record(entries, plan=router.plan, now=now, similar=dedup.similar,
+                            dedup_window=cfg.scheduler.dedup_window)
+    delay = next_delay(source.interval, source.jitter, 0, min_next_poll=result.min_next_poll,
+                       backoff_max=cfg.scheduler.backoff_max)
+    next_at = now + timedelta(seconds=delay)
+    recovered = store.record_poll_success(source.name, result.state, now, next_at, recorded.new_items)
+    if recovered:
+        log.info("source %s recovered", source.name)
+        announce(store, cfg, f"Source {source.name} is being read again.", title=f"Source recovered: {source.name}", now=now)
+    for w in result.warnings:
+        log.warning("source %s: %s", source.name, w)
+    for hit in recorded.hits:
+        log.info("hit #%d %s [%s] %s: %s", hit.id, hit.rule_id, hit.severity, hit.source, hit.title)
+    return PollReport(
+        source.name, ok=True, fetched=len(items), new_items=recorded.new_items, hits=len(recorded.hits),
+        folded=len(recorded.folded), not_modified=result.not_modified, warnings=list(result.warnings),
+        next_poll_at=next_at, seconds=time.monotonic() - started,
+    )
+
+
+def _with_language(items: list[Item], source: SourceConfig) -> list[Item]:
+    if not source.language:
+        return items
+    from dataclasses import replace
+
+    return [i if i.language else replace(i, language=source.language) for i in items]
+
+
+def dispatch(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow):
+    """One round of the outbox: send what is due. Returns the dispatcher's report."""
+    return Dispatcher(runtime.config, store, clock=clock).run_once()
+
+
+def recover(runtime: Runtime, store: Store) -> int:
+    """At start-up: rows a crash left in flight go back to pending; sources get their rows."""
+    store.sync_sources(runtime.config.sources)
+    return Dispatcher(runtime.config, store).recover()
+
+
+__all__ = ["Runtime", "PollReport", "run_source", "dispatch", "recover", "open_store", "StoreError"]
