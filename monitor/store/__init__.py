@@ -6,6 +6,7 @@ One class, assembled from one query module per group of tables:
           ── ItemQueries    (items.py)     items, and record(): items + hits + outbox in one transaction
           ── HitQueries     (hits.py)      listing, filters, full-text search
           ── OutboxQueries  (outbox.py)    the notification outbox
+          ── TriageQueries  (triage.py)    ack / dismiss / notes, per-rule feedback
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
@@ -16,9 +17,10 @@ from monitor.store.hits import HitQueries
 from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
 from monitor.store.outbox import OutboxQueries
 from monitor.store.sources import SourceQueries
+from monitor.store.triage import TriageQueries
 
 
-class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries):
+class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

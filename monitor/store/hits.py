@@ -1,8 +1,14 @@
-"""Queries on ``hits``: listing, filtering, one hit with its item."""
+"""Queries on ``hits``: listing, filtering, one hit with its item.
+
+``HitFilter`` is the one description of "which hits": the CLI builds it from options, the
+web page from its query string, and both hand it to ``list_hits(**f.kwargs())``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from monitor.models import Hit
@@ -90,8 +96,87 @@ class HitQueries(StoreBase):
         rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
         return rows[0] if rows else None
 
+    def iter_hit_rows(self, batch: int = 500, **filters: Any):
+        """Every matching hit as a flat dict (item text included), newest first, for exports.
+
+        Pages by (created_at, id), so hits recorded while an export runs neither repeat nor shift it.
+        """
+        sql, params = self._hit_filter_sql(
+            filters.get("rule"), filters.get("severity"), filters.get("source"), filters.get("status"),
+            filters.get("tag"), filters.get("since"), filters.get("until"), filters.get("search"),
+        )
+        after: tuple[str, int] | None = None
+        while True:
+            page_sql, page_params = sql, list(params)
+            if after is not None:
+                page_sql += (" AND " if page_sql else "WHERE ") + "(h.created_at, h.id) < (?, ?)"
+                page_params += list(after)
+            rows = self.query(
+                f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id {page_sql} "
+                "ORDER BY h.created_at DESC, h.id DESC LIMIT ?",
+                [*page_params, batch],
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1]["created_at"], rows[-1]["id"])
+
     def count_hits_since(self, since: datetime) -> int:
         return int(self.scalar("SELECT COUNT(*) FROM hits WHERE created_at >= ?", (ts(since),)) or 0)
+
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*(?:ago)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """A filter bound as a person writes it: ``6h``, ``2d``, ``1w`` (that long before ``now``),
+    ``today``, ``yesterday``, or an ISO date / date-time (UTC unless it says otherwise).
+
+    Raises ValueError with a plain message.
+    """
+    value = text.strip()
+    if m := _RELATIVE.match(value):
+        return now - timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+    day = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    if value.lower() == "today":
+        return day
+    if value.lower() == "yesterday":
+        return day - timedelta(days=1)
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"cannot read {text!r} as a time: use 6h, 2d, 1w, today, yesterday, 2026-11-20 or 2026-11-20T08:00"
+        ) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+STATUSES: tuple[str, ...] = ("new", "acked", "dismissed")
+
+
+@dataclass(frozen=True)
+class HitFilter:
+    """Which hits to show. Empty lists mean "any"."""
+
+    rule: list[str] = field(default_factory=list)
+    severity: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule or None, "severity": self.severity or None, "source": self.source or None,
+            "status": self.status or None, "tag": self.tag or None, "since": self.since,
+            "until": self.until, "search": (self.search or "").strip() or None,
+        }
+
+    def but(self, **changes: Any) -> "HitFilter":
+        return replace(self, **changes)
 
 
 def _fts_query(text: str) -> str:
