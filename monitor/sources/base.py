@@ -43,3 +43,11 @@ class Source(Protocol):
     def fetch(self, state: SourceState) -> FetchResult:
         """Read the place once. Must not write anywhere; may raise FetchError."""
         ...
+
+
+def validators_for(state: SourceState, url: str) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The stored validators and data of an http source, unless they belong to another URL
+    (the source's url was changed in the config: start afresh)."""
+    if state.data.get("url") not in (None, url):
+        return None, None, {}
+    return state.etag, state.last_modified, dict(state.data)
