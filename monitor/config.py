@@ -196,6 +196,18 @@ class SchedulerConfig(_Model):
     dedup_window: Duration = 3 * 86400.0
 
 
+class DaemonConfig(_Model):
+    watch_interval: Duration = Field(default=2.0, gt=0, description="how often rules/ and the config are checked for changes")
+    heartbeat: Duration = Field(default=15.0, gt=0, description="how often the daemon records that it is alive")
+    stop_timeout: Duration = Field(default=30.0, ge=0, description="how long a stop waits for running polls")
+
+
+class MetricsConfig(_Model):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+
+
 class Config(_Model):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -205,6 +217,8 @@ class Config(_Model):
     sources: list[SourceConfig] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     # set by load_config: the file it came from, and the folder relative paths resolve against
     path: Path | None = None
     base_dir: Path = Path(".")
