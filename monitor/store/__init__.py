@@ -7,6 +7,7 @@ One class, assembled from one query module per group of tables:
           ── HitQueries     (hits.py)      listing, filters, full-text search
           ── OutboxQueries  (outbox.py)    the notification outbox
           ── TriageQueries  (triage.py)    ack / dismiss / notes, per-rule feedback
+          ── OpsQueries     (ops.py)       heartbeat, reload outcome, health, backup, schema info
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 from monitor.store.base import parse_ts, ts
 from monitor.store.hits import HitQueries
 from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
+from monitor.store.ops import OpsQueries
 from monitor.store.outbox import OutboxQueries
 from monitor.store.sources import SourceQueries
 from monitor.store.triage import TriageQueries
 
 
-class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries):
+class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, OpsQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

@@ -150,6 +150,27 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@_step
+def m003_ops_status_at(db: Database) -> None:
+    """For ``monitor status`` and retention: when each outbox row last changed status (kept
+    by triggers, so no writer has to remember it), and an index for "does a hit keep
+    this item?" (retention prunes items no hit refers to)."""
+    db.execute("ALTER TABLE outbox ADD COLUMN status_at TEXT")
+    db.execute("UPDATE outbox SET status_at = COALESCE(sent_at, inflight_at, created_at)")
+    now = "strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00'"  # the format of store.base.ts()
+    db.execute(
+        f"""CREATE TRIGGER outbox_status_at_update AFTER UPDATE OF status ON outbox
+            WHEN NEW.status IS NOT OLD.status
+            BEGIN UPDATE outbox SET status_at = {now} WHERE id = NEW.id; END"""
+    )
+    db.execute(
+        """CREATE TRIGGER outbox_status_at_insert AFTER INSERT ON outbox WHEN NEW.status_at IS NULL
+           BEGIN UPDATE outbox SET status_at = NEW.created_at WHERE id = NEW.id; END"""
+    )
+    db.execute("CREATE INDEX outbox_failed ON outbox (status_at) WHERE status = 'failed'")
+    db.execute("CREATE INDEX hits_item ON hits (item_id)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]
