@@ -8,6 +8,7 @@ One class, assembled from one query module per group of tables:
           ── OutboxQueries  (outbox.py)    the notification outbox
           ── TriageQueries  (triage.py)    ack / dismiss / notes, per-rule feedback
           ── OpsQueries     (ops.py)       heartbeat, reload outcome, health, backup, schema info
+          ── SilenceQueries (silences.py)  silences: no alerts for a rule or source until they expire
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
@@ -18,11 +19,12 @@ from monitor.store.hits import HitQueries
 from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
 from monitor.store.ops import OpsQueries
 from monitor.store.outbox import OutboxQueries
+from monitor.store.silences import SilenceQueries
 from monitor.store.sources import SourceQueries
 from monitor.store.triage import TriageQueries
 
 
-class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, OpsQueries):
+class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, SilenceQueries, OpsQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

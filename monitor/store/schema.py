@@ -151,6 +151,16 @@ def m001_initial(db: Database) -> None:
 
 
 @_step
+def m002_notify_delivery(db: Database) -> None:
+    """The notifier's additions: per-URL delivery progress, and indexes for digests,
+    rate limits and silences."""
+    db.execute("ALTER TABLE outbox ADD COLUMN delivered TEXT NOT NULL DEFAULT '{}'")  # url key -> sent | failed
+    db.execute("CREATE INDEX outbox_digest ON outbox (channel, digest_key) WHERE digest_key IS NOT NULL")
+    db.execute("CREATE INDEX outbox_channel_sent ON outbox (channel, sent_at) WHERE sent_at IS NOT NULL")
+    db.execute("CREATE INDEX silences_expires ON silences (expires_at)")
+
+
+@_step
 def m003_ops_status_at(db: Database) -> None:
     """For ``monitor status`` and retention: when each outbox row last changed status (kept
     by triggers, so no writer has to remember it), and an index for "does a hit keep
@@ -169,7 +179,6 @@ def m003_ops_status_at(db: Database) -> None:
     )
     db.execute("CREATE INDEX outbox_failed ON outbox (status_at) WHERE status = 'failed'")
     db.execute("CREATE INDEX hits_item ON hits (item_id)")
-
 
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""

@@ -1,0 +1,312 @@
+"""Messages: what an alert, a digest, a summary or an operations notice says, per dialect.
+
+Feed text is untrusted. Every value that comes from a feed reaches a template as plain
+text and is escaped on output for the dialect it is rendered in; only the pieces this
+module builds itself (the emphasised snippet, links to checked http(s) URLs, bold) are
+passed as already-safe ``Markup``:
+
+    dialect    escaping of feed text                        emphasis     link
+    text       pings defanged (@channel, <!here>)           **word**     the URL
+    markdown   \\-escape of * _ [ ] ( ) < > ! | ~ # ` \\     **word**     [label](url)
+    slack      & < > → &amp; &lt; &gt; (no <!channel>,       *word*       <url|label>
+               no <@U…>, no <https://evil|bank>)
+    html       Jinja2 autoescape                            <mark>       <a href="url">
+
+Templates run in Jinja2's ``SandboxedEnvironment``; a channel's own template that fails
+to render falls back to the default one (logged), so an alert is never lost to a typo.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape as html_escape
+
+from monitor.config import ChannelConfig
+from monitor.models import SEVERITY_RANK, Hit
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_SUBJECT = "[{{ severity|upper }}] {{ rule_title }} — {{ source }}: {{ title }}"
+DIALECTS = ("text", "markdown", "slack", "html")
+
+_MARKED = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_PINGS = re.compile(r"([@!])(channel|here|everyone)\b", re.IGNORECASE)
+_SLACK_CONTROL = re.compile(r"<([!@#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|~#])")
+_ZWSP = "\u200b"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message: ``body`` in its dialect, ``html`` an optional HTML alternative."""
+
+    subject: str
+    body: str
+    dialect: str
+    html: str | None = None
+
+
+# -- untrusted text → safe text ----------------------------------------------------------
+
+def clean(text: str | None) -> str:
+    """Drop control and bidi-override characters (they disguise text); keep newlines and tabs."""
+    return _CONTROL.sub("", text or "")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) URL, else None: no ``javascript:``, ``data:``, ``file:``."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def one_line(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+def _defang(text: str) -> str:
+    """Break mass-mention words so no chat service turns them into a ping."""
+    return _PINGS.sub(lambda m: f"{m.group(1)}{_ZWSP}{m.group(2)}", text)
+
+
+def escape_text(text: str) -> str:
+    return _defang(clean(text))
+
+
+def escape_markdown(text: str) -> str:
+    return _defang(_MD_SPECIAL.sub(r"\\\1", clean(text)))
+
+
+def escape_slack(text: str) -> str:
+    """Slack's own escaping: with & < > escaped no control sequence (<!channel>, <@U1>, <url|x>) survives."""
+    return _defang(clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _slack_url(url: str) -> str:
+    return url.replace("&", "&amp;").replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    mark: Callable[[str], str]
+    link: Callable[[str, str], str]  # (url already checked, escaped label) -> markup
+
+
+def _text_link(url: str, label: str) -> str:
+    return url
+
+
+DIALECT: dict[str, Dialect] = {
+    "text": Dialect("text", escape_text, lambda s: s, lambda s: f"**{s}**", _text_link),
+    "markdown": Dialect("markdown", escape_markdown, lambda s: f"**{s}**", lambda s: f"**{s}**",
+                        lambda url, label: f"[{label}]({url.replace(')', '%29').replace('(', '%28')})"),
+    "slack": Dialect("slack", escape_slack, lambda s: f"*{s}*", lambda s: f"*{s}*",
+                     lambda url, label: f"<{_slack_url(url)}|{label}>"),
+    "html": Dialect("html", lambda s: str(html_escape(clean(s))), lambda s: f"<strong>{s}</strong>",
+                    lambda s: f"<mark>{s}</mark>",
+                    lambda url, label: f'<a href="{html_escape(url)}">{label}</a>'),
+}
+
+
+def emphasise(snippet: str, dialect: Dialect) -> Markup:
+    """The matcher's snippet (matched words as ``**word**``) with every part escaped and the
+    matched words emphasised in the dialect's way."""
+    out: list[str] = []
+    pos = 0
+    snippet = clean(snippet)
+    for m in _MARKED.finditer(snippet):
+        out.append(dialect.escape(snippet[pos:m.start()]))
+        out.append(dialect.mark(dialect.escape(m.group(1))))
+        pos = m.end()
+    out.append(dialect.escape(snippet[pos:]))
+    return Markup("".join(out))
+
+
+# -- the template environment --------------------------------------------------------------
+
+class _Env:
+    """One sandboxed environment per dialect. Non-HTML dialects escape every ``{{ }}`` output
+    that is not Markup through ``finalize``; HTML uses Jinja2's autoescape."""
+
+    def __init__(self, dialect: Dialect, base_dir: Path | None) -> None:
+        self.dialect = dialect
+        search = [str(TEMPLATE_DIR)]
+        if base_dir is not None:
+            search.insert(0, str(base_dir))
+        if dialect.name == "html":
+            env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=True, undefined=StrictUndefined,
+                                       trim_blocks=True, lstrip_blocks=True)
+        else:
+            esc = dialect.escape
+
+            def finalize(value: Any) -> Any:
+                if value is None:
+                    return ""
+                return value if isinstance(value, Markup) else Markup(esc(str(value)))
+
+            env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=False, finalize=finalize,
+                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                       keep_trailing_newline=False)
+        env.globals["bold"] = self.bold
+        env.globals["link"] = self.link
+        self.env = env
+        self.plain = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+
+    def bold(self, text: Any) -> Markup:
+        value = str(text) if isinstance(text, Markup) else self.dialect.escape(str(text))
+        return Markup(self.dialect.bold(value))
+
+    def link(self, url: str | None, label: Any = None) -> Markup:
+        """A link to ``url`` if it is http(s), else the label alone (escaped)."""
+        label_s = self.dialect.escape(one_line(str(label))) if label else ""
+        good = safe_url(url)
+        if good is None:
+            return Markup(label_s)
+        if self.dialect.name == "text":
+            return Markup(good)
+        return Markup(self.dialect.link(good, label_s or self.dialect.escape(good)))
+
+
+def _fmt_time(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class Renderer:
+    """Renders messages for one channel. ``render_alert(hit, dialect)`` and friends."""
+
+    def __init__(self, channel: ChannelConfig, base_dir: Path | None = None, name: str = "") -> None:
+        self.channel = channel
+        self.name = name
+        self.base_dir = base_dir
+        self._envs: dict[str, _Env] = {}
+
+    def env(self, dialect: str) -> _Env:
+        if dialect not in self._envs:
+            self._envs[dialect] = _Env(DIALECT[dialect], self.base_dir)
+        return self._envs[dialect]
+
+    # -- contexts ---------------------------------------------------------------------
+    def alert_context(self, hit: Hit, dialect: str) -> dict[str, Any]:
+        d = DIALECT[dialect]
+        url = safe_url(hit.url)
+        ctx = {
+            "hit_id": hit.id,
+            "severity": hit.severity,
+            "rule_id": hit.rule_id,
+            "rule_title": one_line(hit.rule_title),
+            "source": one_line(hit.source),
+            "title": one_line(hit.title) or "(untitled)",
+            "url": url,
+            "snippet": emphasise(hit.snippet, d),
+            "published": _fmt_time(hit.published),
+            "created_at": _fmt_time(hit.created_at),
+            "why": one_line(hit.why),
+            "terms": [one_line(t) for t in hit.terms],
+            "also_in": [one_line(s) for s in hit.also_in],
+            "tags": list(hit.tags),
+            "dialect": dialect,
+        }
+        ctx["subject"] = self.subject(hit)
+        return ctx
+
+    def subject(self, hit: Hit) -> str:
+        ctx = {"severity": hit.severity, "rule_id": hit.rule_id, "rule_title": one_line(hit.rule_title),
+               "source": one_line(hit.source), "title": one_line(hit.title) or "(untitled)"}
+        env = self.env("text").plain
+        source = self.channel.subject_template or DEFAULT_SUBJECT
+        try:
+            text = env.from_string(source).render(ctx)
+        except TemplateError as exc:
+            log.error("channel %s: subject_template failed (%s); using the default", self.name, exc)
+            text = env.from_string(DEFAULT_SUBJECT).render(ctx)
+        return one_line(text)[:250]
+
+    # -- messages ---------------------------------------------------------------------
+    def _render(self, dialect: str, default: str, ctx: dict[str, Any], custom: str | None = None) -> str:
+        env = self.env(dialect).env
+        if custom:
+            try:
+                return self._custom(env, custom).render(ctx).strip() + "\n"
+            except (TemplateError, OSError) as exc:
+                log.error("channel %s: its template failed (%s); using the default", self.name, exc)
+        return env.get_template(default).render(ctx).strip() + "\n"
+
+    def _custom(self, env: SandboxedEnvironment, custom: str):
+        if "\n" not in custom and re.search(r"\.(j2|jinja2?|txt|md|html?)$", custom):
+            return env.get_template(custom)  # a file beside the config (or a default's name)
+        return env.from_string(custom)
+
+    def render_alert(self, hit: Hit, dialect: str) -> Message:
+        ctx = self.alert_context(hit, dialect)
+        custom = self.channel.template
+        if dialect == "html":
+            html = self._render("html", "alert.html.j2", ctx, custom)
+            text = self._render("text", "alert.txt.j2", self.alert_context(hit, "text"))
+            return Message(ctx["subject"], text, "html", html=html)
+        if dialect == "slack" and custom and self.channel.format == "html":
+            custom = None  # an HTML template means nothing to Slack
+        return Message(ctx["subject"], self._render(dialect, "alert.txt.j2", ctx, custom), dialect)
+
+    def render_digest(self, hits: Iterable[Hit], dialect: str, *, route: str, start: datetime, end: datetime) -> Message:
+        ordered = sort_for_digest(hits)
+        subject = f"Digest {route}: {len(ordered)} alert{'s' if len(ordered) != 1 else ''} ({_fmt_time(start)} – {_fmt_time(end)})"
+
+        def ctx_for(d: str) -> dict[str, Any]:
+            return {"hits": [self.alert_context(h, d) for h in ordered], "count": len(ordered), "route": route,
+                    "period_start": _fmt_time(start), "period_end": _fmt_time(end), "subject": subject}
+
+        if dialect == "html":
+            return Message(subject, self._render("text", "digest.txt.j2", ctx_for("text")), "html",
+                           html=self._render("html", "digest.html.j2", ctx_for("html")))
+        return Message(subject, self._render(dialect, "digest.txt.j2", ctx_for(dialect)), dialect)
+
+    def render_summary(self, hits: Iterable[Hit], dialect: str, *, limit: int, window: float) -> Message:
+        ordered = sort_for_digest(hits)
+        subject = f"{len(ordered)} more alert{'s' if len(ordered) != 1 else ''} held back by the rate limit"
+        ctx = {"hits": [self.alert_context(h, "text" if dialect == "html" else dialect) for h in ordered],
+               "count": len(ordered), "limit": limit, "window": _fmt_window(window), "subject": subject}
+        d = "text" if dialect == "html" else dialect
+        return Message(subject, self._render(d, "summary.txt.j2", ctx), d)
+
+    def render_notice(self, title: str, text: str, dialect: str) -> Message:
+        d = "text" if dialect == "html" else dialect
+        ctx = {"title": one_line(title), "text": clean(text), "subject": one_line(title)}
+        return Message(one_line(title), self._render(d, "notice.txt.j2", ctx), d)
+
+
+def _fmt_window(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}" if n != 1 else unit
+    return f"{int(seconds)} seconds"
+
+
+def sort_for_digest(hits: Iterable[Hit]) -> list[Hit]:
+    """Most severe first; within a severity, oldest first."""
+    return sorted(hits, key=lambda h: (-SEVERITY_RANK.get(h.severity, 0), h.created_at, h.id))
