@@ -180,6 +180,7 @@ def m003_ops_status_at(db: Database) -> None:
     db.execute("CREATE INDEX outbox_failed ON outbox (status_at) WHERE status = 'failed'")
     db.execute("CREATE INDEX hits_item ON hits (item_id)")
 
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]
