@@ -212,8 +212,12 @@ class _ItemBuilder:
         self.items: list[Item] = []
         self.keys: set[str] = set()
         self.repeats = 0
+        self.empty = 0
 
     def add(self, key: str, **fields: Any) -> None:
+        if not fields["title"] and not fields["text"]:
+            self.empty += 1  # nothing a rule could match
+            return
         if key in self.keys:
             self.repeats += 1
             return
@@ -224,9 +228,12 @@ class _ItemBuilder:
         )
 
     def warnings(self) -> list[str]:
-        if not self.repeats:
-            return []
-        return [f"{self.repeats} entries repeat an id already seen in this feed (the first is kept)"]
+        out = []
+        if self.repeats:
+            out.append(f"{self.repeats} entries repeat an id already seen in this feed (the first is kept)")
+        if self.empty:
+            out.append(f"{self.empty} entries without title or text skipped")
+        return out
 
 
 def _feedparser_entries(result: Any, builder: _ItemBuilder, base: str | None, language: str | None,

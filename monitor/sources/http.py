@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"signal-monitor/{__version__}"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_MAX = 7 * 86400.0  # a server asking for longer is capped (the scheduler caps further)
-_CHUNK = 64 * 1024
 _SENSITIVE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 
@@ -362,7 +361,7 @@ def _read_body(resp: httpx.Response, encoding: str, limit: int, deadline: float)
     if not encoding and declared and declared.isdigit() and int(declared) > limit:
         raise FetchError(f"response body exceeds {limit} bytes (Content-Length {declared})")
     decoder = _Decoder(encoding, limit)
-    for chunk in resp.iter_raw(_CHUNK):
+    for chunk in resp.iter_raw():  # as received (a chunk size would buffer past the deadline)
         decoder.feed(chunk)
         if time.monotonic() > deadline:
             raise FetchError("timed out: the whole response took too long")
