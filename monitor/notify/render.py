@@ -244,7 +244,7 @@ class Renderer:
         except TemplateError as exc:
             log.error("channel %s: subject_template failed (%s); using the default", self.name, exc)
             text = env.from_string(DEFAULT_SUBJECT).render(ctx)
-        return one_line(text)[:250]
+        return _defang(one_line(text))[:250]
 
     # -- messages ---------------------------------------------------------------------
     def _render(self, dialect: str, default: str, ctx: dict[str, Any], custom: str | None = None) -> str:
@@ -278,7 +278,7 @@ class Renderer:
 
         def ctx_for(d: str) -> dict[str, Any]:
             return {"hits": [self.alert_context(h, d) for h in ordered], "count": len(ordered), "route": route,
-                    "period_start": _fmt_time(start), "period_end": _fmt_time(end), "subject": subject}
+                    "period_start": _fmt_time(start), "period_end": _fmt_time(end), "subject": subject, "dialect": d}
 
         if dialect == "html":
             return Message(subject, self._render("text", "digest.txt.j2", ctx_for("text")), "html",
@@ -291,6 +291,7 @@ class Renderer:
         ctx = {"hits": [self.alert_context(h, "text" if dialect == "html" else dialect) for h in ordered],
                "count": len(ordered), "limit": limit, "window": _fmt_window(window), "subject": subject}
         d = "text" if dialect == "html" else dialect
+        ctx["dialect"] = d
         return Message(subject, self._render(d, "summary.txt.j2", ctx), d)
 
     def render_notice(self, title: str, text: str, dialect: str) -> Message:
