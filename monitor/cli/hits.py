@@ -1,7 +1,435 @@
-"""`monitor` commands for this area (placeholder: filled in by its issue)."""
+"""`monitor hits …` — the hit log: list, show, triage, export; and `monitor rules stats`.
+
+Listing is for people (a rich table: colours, relative times) unless ``--json`` or ``--csv``
+asks for a stable machine form (see ``monitor.web.present.hit_record``).
+"""
 
 from __future__ import annotations
 
-import click
+import csv
+import functools
+import getpass
+import json
+import sys
+from typing import Any, Callable
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from monitor.models import SEVERITIES, utcnow
+from monitor.store.base import parse_ts
+from monitor.store.hits import STATUSES, HitFilter, parse_when
+from monitor.store.triage import DISMISS_REASONS
+from monitor.web.present import ago, csv_value, document_parts, exact, hit_record, row_record, snippet_parts
+
+SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
+STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
+RECORD_FIELDS = ["id", "created_at", "rule", "rule_title", "severity", "status", "status_reason", "status_by",
+                 "status_at", "source", "title", "url", "published", "tags", "terms", "why", "snippet", "also_in"]
+
+
+def open_store(ctx: click.Context):
+    from monitor.store import Store
+
+    cfg = ctx.obj.config
+    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+
+
+def who(by: str | None) -> str:
+    """Who did it: ``--by``, else the OS user."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (some containers)
+        return "unknown"
+
+
+def _when(ctx: click.Context, param: click.Parameter, value: str | None):
+    if not value:
+        return None
+    try:
+        return parse_when(value, utcnow())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def filter_options(fn: Callable) -> Callable:
+    """The shared hit filters, gathered into a ``hit_filter`` argument."""
+    options = [
+        click.option("--rule", "-r", multiple=True, metavar="ID", help="Only this rule (repeatable)."),
+        click.option("--tag", "-t", multiple=True, metavar="TAG", help="Only hits whose rule has this tag (repeatable)."),
+        click.option("--severity", "-s", multiple=True, type=click.Choice(SEVERITIES),
+                     help="Only this severity (repeatable)."),
+        click.option("--source", multiple=True, metavar="NAME", help="Only this source (repeatable)."),
+        click.option("--status", multiple=True, type=click.Choice(STATUSES), help="Only this status (repeatable)."),
+        click.option("--since", callback=_when, metavar="WHEN",
+                     help="Recorded at or after: 6h, 2d, 1w, today, yesterday, 2026-11-20, 2026-11-20T08:00."),
+        click.option("--until", callback=_when, metavar="WHEN", help="Recorded before (same forms as --since)."),
+        click.option("--search", "-q", metavar="TEXT",
+                     help="Full-text search over item titles and bodies (every word, prefix match)."),
+    ]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, rule, tag, severity, source, status, since, until, search, **kwargs: Any):
+        f = HitFilter(rule=list(rule), tag=list(tag), severity=list(severity), source=list(source),
+                      status=list(status), since=since, until=until, search=search)
+        return fn(*args, hit_filter=f, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _console() -> Console:
+    return Console(file=sys.stdout, highlight=False)
+
+
+def _severity(sev: str) -> Text:
+    return Text(sev, style=SEVERITY_STYLE.get(sev, ""))
+
+
+def _marked(parts: list[tuple[str, bool]]) -> Text:
+    text = Text()
+    for chunk, marked in parts:
+        text.append(chunk, style="bold black on yellow" if marked else "")
+    return text
+
+
+def _write_csv(records, out, with_text: bool = False) -> None:
+    fields = RECORD_FIELDS + (["text"] if with_text else [])
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: csv_value(v) for k, v in record.items()})
+
+
+# -- monitor hits -------------------------------------------------------------------------
+@click.group("hits", invoke_without_command=True)
+@filter_options
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+              help="At most this many hits (default: 50 in the table, all with --json/--csv).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many (paging).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of hits, for scripts.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row, for spreadsheets.")
+@click.pass_context
+def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: int, as_json: bool, as_csv: bool) -> None:
+    """The hit log, newest first: time, rule, severity, source, title, link.
+
+    \b
+    Example:
+      monitor hits                                  # the latest 50
+      monitor hits --since 2d --severity high --status new
+      monitor hits --search "rail transit" --json   # full text, for scripts
+      monitor hits --rule detainees-release --csv > hits.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json or --csv")
+    if limit is None and not (as_json or as_csv):
+        limit = 50
+    with open_store(ctx) as store:
+        found = store.list_hits(limit=limit, offset=offset, **hit_filter.kwargs())
+        total = store.count_hits(**hit_filter.kwargs()) if not (as_json or as_csv) else len(found)
+    if as_json:
+        click.echo(json.dumps([hit_record(h) for h in found], ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        _write_csv([hit_record(h) for h in found], sys.stdout)
+        return
+    console = _console()
+    if not found:
+        console.print("No hits match." if total == 0 and offset == 0 else "No more hits.")
+        return
+    now = utcnow()
+    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+    table.add_column("ID", justify="right", style="dim", no_wrap=True)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Rule", overflow="fold")
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Source", overflow="fold")
+    table.add_column("Title", ratio=3, overflow="fold")
+    table.add_column("Link", ratio=2, overflow="fold", style="blue")
+    for h in found:
+        table.add_row(str(h.id), ago(h.created_at, now), h.rule_id, _severity(h.severity),
+                      Text(h.status, style=STATUS_STYLE.get(h.status, "")), h.source, Text(h.title), h.url or "")
+    console.print(table)
+    shown_to = offset + len(found)
+    if total > shown_to or offset:
+        console.print(f"[dim]{offset + 1}–{shown_to} of {total}; more with --offset {shown_to} or narrower filters[/dim]")
+
+
+@hits.command("show")
+@click.argument("hit_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The hit, its history and deliveries as JSON.")
+@click.pass_context
+def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
+    """One hit: the item, the rule and why it fired, the highlighted snippet, its
+    history and every notification sent for it.
+
+    \b
+    Example:
+      monitor hits show 42
+      monitor hits show 42 --json
+    """
+    with open_store(ctx) as store:
+        hit = store.get_hit(hit_id)
+        if hit is None:
+            raise click.ClickException(f"no hit {hit_id}")
+        row = store.get_hit_row(hit_id)
+        notes = store.hit_notes(hit_id)
+        deliveries = store.deliveries_for_hit(hit_id)
+    if as_json:
+        record = hit_record(hit, row)
+        record["text"] = row["text"]
+        record["history"] = [{"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
+                             for n in notes]
+        record["deliveries"] = [{"channel": d.channel, "status": d.status, "attempts": d.attempts,
+                                 "sent_at": exact(d.sent_at) if d.sent_at else None, "error": d.last_error}
+                                for d in deliveries]
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    now = utcnow()
+    c = _console()
+    head = Text()
+    head.append(f"#{hit.id}  ", style="dim")
+    head.append(f" {hit.severity.upper()} ", style=SEVERITY_STYLE.get(hit.severity, "") + " reverse")
+    head.append("  ")
+    head.append(hit.title or "(no title)", style="bold")
+    c.print(head)
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="dim", no_wrap=True)
+    meta.add_column(overflow="fold")
+    meta.add_row("Source", hit.source + (f" (also in {', '.join(hit.also_in)})" if hit.also_in else ""))
+    meta.add_row("Link", Text(hit.url or "—", style="blue"))
+    meta.add_row("Published", f"{exact(hit.published)} ({ago(hit.published, now)})" if hit.published else "—")
+    meta.add_row("Recorded", f"{exact(hit.created_at)} ({ago(hit.created_at, now)})")
+    meta.add_row("Rule", f"{hit.rule_id} — {hit.rule_title}")
+    meta.add_row("Tags", ", ".join(hit.tags) or "—")
+    meta.add_row("Why", hit.why or "—")
+    meta.add_row("Terms", ", ".join(hit.terms) or "—")
+    status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
+    if row.get("status_by"):
+        status.append(f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim")
+    if row.get("status_reason"):
+        status.append(f"  ({row['status_reason']})")
+    meta.add_row("Status", status)
+    c.print(meta)
+    c.print()
+    if hit.snippet:
+        c.print(_marked(snippet_parts(hit.snippet)))
+    elif hit.spans:
+        c.print(_marked(document_parts(hit.title, row["text"], hit.spans)[1]))
+    if notes:
+        c.print()
+        c.print("[bold]History[/bold]")
+        history = Table(box=None, show_header=False, pad_edge=False)
+        for n in notes:
+            history.add_row(exact(n["created_at"]), n["by"] or "", n["action"], Text(n["text"] or ""))
+        c.print(history)
+    c.print()
+    if deliveries:
+        c.print("[bold]Notifications[/bold]")
+        table = Table(box=None, header_style="dim", pad_edge=False)
+        for col in ("Channel", "Status", "Attempts", "Sent / next try", "Error"):
+            table.add_column(col, overflow="fold")
+        for d in deliveries:
+            when = exact(d.sent_at) if d.sent_at else (exact(d.next_attempt_at) if d.status == "pending" else "—")
+            style = {"sent": "green", "failed": "red", "pending": "yellow"}.get(d.status, "")
+            table.add_row(d.channel, Text(d.status, style=style), str(d.attempts), when, Text(d.last_error or ""))
+        c.print(table)
+    else:
+        c.print("[dim]No notifications for this hit.[/dim]")
+
+
+def _report(action: str, result, plural_done: str) -> None:
+    if result.changed:
+        click.echo(f"{plural_done} {len(result.changed)} hit{'s' if len(result.changed) != 1 else ''}: "
+                   + ", ".join(map(str, result.changed)))
+    if result.unchanged:
+        click.echo(f"already {action}: " + ", ".join(map(str, result.unchanged)))
+    if result.missing:
+        raise click.ClickException("no such hit: " + ", ".join(map(str, result.missing)))
+
+
+_by_option = click.option("--by", metavar="NAME", help="Who did it (default: the OS user).")
+_note_option = click.option("--note", metavar="TEXT", help="A note to keep with the action.")
+
+
+@hits.command("ack")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@_by_option
+@_note_option
+@click.pass_context
+def ack(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | None) -> None:
+    """Acknowledge hits: seen, real, handled. Records who and when.
+
+    \b
+    Example:
+      monitor hits ack 41 42 43
+      monitor hits ack 42 --by anna --note "briefed the desk"
+    """
+    with open_store(ctx) as store:
+        result = store.ack_hits(ids, by=who(by), now=utcnow(), note=note)
+    _report("acknowledged", result, "acknowledged")
+
+
+@hits.command("dismiss")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@click.option("--reason", required=True, type=click.Choice(DISMISS_REASONS),
+              help="Why: false-positive (the rule was wrong), duplicate, irrelevant.")
+@_by_option
+@_note_option
+@click.pass_context
+def dismiss(ctx: click.Context, ids: tuple[int, ...], reason: str, by: str | None, note: str | None) -> None:
+    """Dismiss hits with a reason. False positives count against their rule in
+    `monitor rules stats`.
+
+    \b
+    Example:
+      monitor hits dismiss 17 --reason false-positive --note "software release"
+      monitor hits dismiss 18 19 --reason duplicate
+    """
+    with open_store(ctx) as store:
+        result = store.dismiss_hits(ids, reason, by=who(by), now=utcnow(), note=note)
+    _report(f"dismissed ({reason})", result, f"dismissed ({reason})")
+
+
+@hits.command("reopen")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@_by_option
+@_note_option
+@click.pass_context
+def reopen(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | None) -> None:
+    """Put acknowledged or dismissed hits back to new.
+
+    \b
+    Example:
+      monitor hits reopen 17
+    """
+    with open_store(ctx) as store:
+        result = store.reopen_hits(ids, by=who(by), now=utcnow(), note=note)
+    _report("new", result, "reopened")
+
+
+@hits.command("note")
+@click.argument("hit_id", type=int)
+@click.argument("text")
+@_by_option
+@click.pass_context
+def note(ctx: click.Context, hit_id: int, text: str, by: str | None) -> None:
+    """Add a note to a hit (kept in its history with who and when).
+
+    \b
+    Example:
+      monitor hits note 42 "confirmed by the embassy statement"
+    """
+    try:
+        with open_store(ctx) as store:
+            note_id = store.add_note(hit_id, text, by=who(by), now=utcnow())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="TEXT") from None
+    if note_id is None:
+        raise click.ClickException(f"no hit {hit_id}")
+    click.echo(f"noted on hit {hit_id}")
+
+
+@hits.command("export")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write here (default: standard output).")
+@click.option("--with-text", is_flag=True, help="Include each item's full text.")
+@click.pass_context
+def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output, with_text: bool) -> None:
+    """Export hits for a report: every matching hit, newest first, with its triage state.
+
+    \b
+    Example:
+      monitor hits export --since 7d --format csv -o week.csv
+      monitor hits export --since 2026-11-01 --until 2026-12-01 --format jsonl
+      monitor hits export --status dismissed --format json
+    """
+    with open_store(ctx) as store:
+        records = (row_record(r, with_text) for r in store.iter_hit_rows(**hit_filter.kwargs()))
+        if fmt == "csv":
+            _write_csv(records, output, with_text)
+        elif fmt == "jsonl":
+            for record in records:
+                output.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            output.write("[")
+            for i, record in enumerate(records):
+                output.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+            output.write("\n]\n")
+
+
+# -- monitor rules stats ------------------------------------------------------------------
+def loaded_rules(cfg) -> list[tuple[str, str, str]]:
+    """(id, title, severity) of the rules in the config's rule paths; empty when they cannot load."""
+    try:
+        from monitor.rules import load_rules  # written alongside; optional here
+    except ImportError:
+        return []
+    try:
+        loaded = load_rules(cfg.rule_paths)
+    except Exception:  # a broken rule file must not hide the numbers
+        return []
+    rules = getattr(loaded, "rules", loaded)
+    if isinstance(rules, dict):
+        rules = list(rules.values())
+    out = []
+    for r in rules or []:
+        rule_id = getattr(r, "id", None)
+        if rule_id:
+            out.append((rule_id, getattr(r, "title", "") or rule_id, str(getattr(r, "severity", "") or "")))
+    return out
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="One object per rule, for scripts.")
+@click.pass_context
+def rules_stats(ctx: click.Context, as_json: bool) -> None:
+    """Per rule: hits in the last 7 and 30 days, share dismissed as false positives,
+    last fired — which rule to tighten, which never fires.
+
+    \b
+    Example:
+      monitor rules stats
+      monitor rules stats --json
+    """
+    cfg = ctx.obj.config
+    now = utcnow()
+    with open_store(ctx) as store:
+        stats = store.rule_stats(now, rules=loaded_rules(cfg))
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in stats], ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    if not stats:
+        console.print("No rules and no hits yet.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Rule", overflow="fold")
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("7 days", justify="right")
+    table.add_column("30 days", justify="right")
+    table.add_column("All", justify="right")
+    table.add_column("False pos.", justify="right")
+    table.add_column("Dismissed", justify="right")
+    table.add_column("Last fired", no_wrap=True)
+    for s in stats:
+        share = s.false_positive_share
+        share_text = Text("—" if share is None else f"{share:.0%}",
+                          style="bold red" if share and share >= 0.25 else "")
+        table.add_row(Text(s.rule_id), _severity(s.severity), str(s.last_7d), str(s.last_30d), str(s.total),
+                      share_text, str(s.dismissed), ago(s.last_fired, now) if s.last_fired else "never")
+    console.print(table)
+
+
+RULES_SUBCOMMANDS: list[click.Command] = [rules_stats]
+COMMANDS: list[click.Command] = [hits]

@@ -1,0 +1,147 @@
+"""Presentation helpers shared by the command line and the review page.
+
+Pure functions, no I/O: how long ago, which words to mark, what a hit looks like as a
+flat record for JSON and CSV. Markup is left to the caller (rich for the terminal, Jinja2
+autoescaping for HTML), so item text is never trusted as markup anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from monitor.models import Hit
+from monitor.store.base import loads, ts
+
+Parts = list[tuple[str, bool]]  # (text, marked)
+
+_MARKED = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+
+def snippet_parts(snippet: str) -> Parts:
+    """The matcher's snippet, where matched words are written ``**word**``, as parts."""
+    parts: Parts = []
+    pos = 0
+    for m in _MARKED.finditer(snippet or ""):
+        if m.start() > pos:
+            parts.append((snippet[pos : m.start()], False))
+        parts.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(snippet or ""):
+        parts.append((snippet[pos:], False))
+    return parts
+
+
+def span_parts(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> Parts:
+    """``text`` cut into parts, with the (possibly overlapping) ``spans`` marked."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, int(s)), min(len(text), int(e))) for s, e in spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: Parts = []
+    pos = 0
+    for start, end in merged:
+        if start > pos:
+            parts.append((text[pos:start], False))
+        parts.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        parts.append((text[pos:], False))
+    return parts
+
+
+def document_parts(title: str, text: str, spans) -> tuple[Parts, Parts]:
+    """Spans index into ``Item.document`` (title, blank line, text): split them back."""
+    title, text = title or "", text or ""
+    offset = len(title) + 2 if title else 0
+    title_spans = [(s, min(e, len(title))) for s, e in spans if s < len(title)]
+    body_spans = [(s - offset, e - offset) for s, e in spans if s >= offset] if text else []
+    return span_parts(title, title_spans), span_parts(text, body_spans)
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    """``just now``, ``5m ago``, ``3h ago``, ``4d ago``; older than two weeks: the date; ``in 5m`` ahead."""
+    if when is None:
+        return "—"
+    seconds = (now - when).total_seconds()
+    if seconds < -60:
+        ahead = -seconds
+        if ahead < 3600:
+            return f"in {int(ahead // 60)}m"
+        if ahead < 86400:
+            return f"in {int(ahead // 3600)}h"
+        return f"in {int(ahead // 86400)}d"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h ago"
+    if seconds < 14 * 86400:
+        return f"{int(seconds // 86400)}d ago"
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+
+def exact(when: datetime | None) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "—"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s), else None: a ``javascript:`` link is never made clickable."""
+    if url and re.match(r"^https?://", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
+
+
+def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stable flat form of a hit for ``--json``, CSV and exports.
+
+    Always has ``id, rule, severity, source, title, url, created_at`` (the CLI contract).
+    """
+    record = {
+        "id": hit.id,
+        "rule": hit.rule_id,
+        "rule_title": hit.rule_title,
+        "severity": hit.severity,
+        "source": hit.source,
+        "title": hit.title,
+        "url": hit.url,
+        "created_at": ts(hit.created_at),
+        "published": ts(hit.published),
+        "status": hit.status,
+        "tags": list(hit.tags),
+        "terms": list(hit.terms),
+        "why": hit.why,
+        "snippet": hit.snippet,
+        "also_in": list(hit.also_in),
+    }
+    if row is not None:
+        record.update(status_reason=row.get("status_reason"), status_by=row.get("status_by"),
+                      status_at=row.get("status_at"))
+    return record
+
+
+def row_record(row: dict[str, Any], with_text: bool = False) -> dict[str, Any]:
+    """An export record from a store row (``iter_hit_rows``)."""
+    record = {
+        "id": row["id"], "rule": row["rule_id"], "rule_title": row["rule_title"], "severity": row["severity"],
+        "source": row["source"], "title": row["title"] or "", "url": row["url"], "created_at": row["created_at"],
+        "published": row["published"], "status": row["status"], "status_reason": row["status_reason"],
+        "status_by": row["status_by"], "status_at": row["status_at"], "tags": loads(row["tags"], []),
+        "terms": loads(row["terms"], []), "why": row["why"], "snippet": row["snippet"],
+        "also_in": loads(row["also_in"], []),
+    }
+    if with_text:
+        record["text"] = row["text"]
+    return record
+
+
+def csv_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else value
