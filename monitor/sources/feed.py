@@ -261,7 +261,7 @@ def _feedparser_entries(result: Any, builder: _ItemBuilder, base: str | None, la
                 break
         published = None
         for name in ("published_parsed", "updated_parsed", "created_parsed"):
-            published = _struct_to_datetime(entry.get(name))
+            published = _struct_to_datetime(dict.get(entry, name))  # no feedparser key aliasing
             if published:
                 break
         builder.add(
@@ -347,9 +347,9 @@ def parse_feed(
         return _parse_json_feed(json_feed, source, url, language, http_language)
 
     body, warnings = harden(body)
+    # no Content-Location: feedparser would resolve relative guids against it, and a
+    # guid is an identity, not a link (links are resolved against ``url`` below)
     response_headers = {"content-type": headers.get("content-type", "application/xml")}
-    if url:
-        response_headers["content-location"] = url
     if headers.get("content-language"):
         response_headers["content-language"] = headers["content-language"]
     result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
