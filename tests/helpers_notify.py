@@ -115,5 +115,6 @@ class ScriptedSmtp:
 
 
 def parts(msg) -> dict[str, str]:
-    """The text parts of an email by content type."""
-    return {p.get_content_type(): p.get_content() for p in msg.walk() if p.get_content_maintype() == "text"}
+    """The text parts of an email by content type (line ends as \\n)."""
+    return {p.get_content_type(): p.get_content().replace("\r\n", "\n") for p in msg.walk()
+            if p.get_content_maintype() == "text"}
