@@ -6,8 +6,9 @@
     monitor_polls_total{source,result}                  polls, result = ok | failed
     monitor_poll_duration_seconds{source}               histogram of poll durations
     monitor_source_consecutive_failures{source}         gauge; 0 when the last poll succeeded
-    monitor_notifications_sent_total{channel}           deliveries that succeeded
-    monitor_notifications_failed_total{channel}         attempts that failed (retried or given up)
+    monitor_notifications_sent_total                    outbox rows delivered
+    monitor_notifications_retried_total                 delivery attempts that failed and will be retried
+    monitor_notifications_failed_total                  outbox rows given up on
     monitor_rules_active                                rules the matcher runs
     monitor_reloads_total{result}                       reloads, result = ok | refused
     monitor_outbox_rows{status}                         read from the database at scrape time
@@ -39,8 +40,10 @@ POLL_SECONDS = Histogram(
 )
 FAILURES = Gauge("monitor_source_consecutive_failures", "Consecutive failed polls of a source", ["source"],
                  registry=REGISTRY)
-SENT = Counter("monitor_notifications_sent", "Notifications delivered", ["channel"], registry=REGISTRY)
-FAILED = Counter("monitor_notifications_failed", "Notification attempts that failed", ["channel"], registry=REGISTRY)
+SENT = Counter("monitor_notifications_sent", "Outbox rows delivered", registry=REGISTRY)
+RETRIED = Counter("monitor_notifications_retried", "Delivery attempts that failed and will be retried",
+                  registry=REGISTRY)
+FAILED = Counter("monitor_notifications_failed", "Outbox rows given up on", registry=REGISTRY)
 RULES = Gauge("monitor_rules_active", "Active watch rules", registry=REGISTRY)
 RELOADS = Counter("monitor_reloads", "Reloads of config and rules", ["result"], registry=REGISTRY)
 
@@ -61,8 +64,14 @@ def record_poll(source: str, *, ok: bool, fetched: int = 0, new_items: int = 0, 
         FAILURES.labels(source).set(0)
 
 
-def record_notification(channel: str, ok: bool, count: int = 1) -> None:
-    (SENT if ok else FAILED).labels(channel).inc(count)
+def record_dispatch(*, sent: int = 0, retried: int = 0, failed: int = 0) -> None:
+    """One dispatch round's outcome (the notifier's DispatchReport)."""
+    if sent:
+        SENT.inc(sent)
+    if retried:
+        RETRIED.inc(retried)
+    if failed:
+        FAILED.inc(failed)
 
 
 def set_rules(count: int) -> None:

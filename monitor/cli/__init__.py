@@ -34,6 +34,9 @@ class Context:
 
             path = self.config_path or _find_default_config()
             self._config = load_config(path)
+            from monitor.logs import config_secrets, hide_secrets
+
+            hide_secrets(config_secrets(self._config))  # never print a password from the environment
         return self._config
 
 

@@ -1,0 +1,169 @@
+"""Is everything well? One answer for ``monitor status`` (and anything else that asks).
+
+    evaluate(store, config, now) ──► Health(ok, problems, daemon, sources, outbox, hits_24h, last_error)
+
+Something "needs attention" when: the daemon is not running (no fresh heartbeat); a source
+is failing (``scheduler.failure_threshold`` failures in a row) or was disabled; a delivery
+was given up on within the window; due notifications wait much longer than a dispatch
+round should take; or the last reload was refused (the daemon runs on older files).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.config import Config
+from monitor.store import Store
+
+BACKLOG_GRACE = 600.0  # seconds a due notification may wait before it counts as stuck
+
+
+@dataclass
+class Health:
+    ok: bool
+    problems: list[str]
+    daemon: dict[str, Any]
+    sources: list[dict[str, Any]]
+    outbox: dict[str, Any]
+    failed_deliveries: list[dict[str, Any]]
+    hits_24h: int
+    last_error: dict[str, Any] | None
+    reload: dict[str, Any] | None = None
+    retention: dict[str, Any] | None = None
+    checked_at: datetime | None = None
+    database: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _process_gone(beat: dict[str, Any]) -> bool:
+    """True only when we can tell for sure: same host, and no such process."""
+    if beat.get("host") != socket.gethostname() or not isinstance(beat.get("pid"), int):
+        return False
+    try:
+        os.kill(beat["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def daemon_state(store: Store, now: datetime) -> dict[str, Any]:
+    beat = store.heartbeat()
+    if not beat:
+        return {"running": False, "state": "never started"}
+    interval = float(beat.get("interval") or 15.0)
+    last = beat.get("last_beat")
+    age = (now - last).total_seconds() if last else None
+    info = {"pid": beat.get("pid"), "host": beat.get("host"), "started_at": beat.get("started_at"),
+            "last_beat": last, "beat_age": age, "interval": interval}
+    if beat.get("stopped_at"):
+        return {**info, "running": False, "state": "stopped", "stopped_at": beat["stopped_at"]}
+    if age is None or age > 3 * interval + 5 or _process_gone(beat):
+        return {**info, "running": False, "state": "not responding" if not _process_gone(beat) else "gone"}
+    return {**info, "running": True, "state": "running"}
+
+
+def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.0,
+             expect_daemon: bool = True) -> Health:
+    problems: list[str] = []
+    since = now - timedelta(seconds=window)
+
+    daemon = daemon_state(store, now)
+    if not daemon["running"] and expect_daemon:
+        if daemon["state"] == "never started":
+            problems.append("the daemon has never run on this database")
+        elif daemon["state"] == "stopped":
+            problems.append(f"the daemon stopped at {daemon['stopped_at']:%Y-%m-%d %H:%M:%S} UTC")
+        else:
+            problems.append(f"the daemon is not running (last heartbeat {ago(daemon.get('beat_age'))} ago, "
+                            f"pid {daemon.get('pid')})")
+
+    threshold = config.scheduler.failure_threshold
+    configured = {s.name: s for s in config.sources}
+    sources = []
+    for row in store.list_sources():
+        cfg = configured.get(row["name"])
+        if cfg is None:
+            continue  # left the config; its row stays for history
+        failures = int(row["consecutive_failures"] or 0)
+        if not cfg.enabled:
+            health = "off"
+        elif row.get("disabled_reason"):
+            health = "disabled"
+            problems.append(f"source {row['name']} was disabled: {row['disabled_reason']}")
+        elif failures >= threshold or row.get("failing"):
+            health = "failing"
+            problems.append(f"source {row['name']} failed {failures} times in a row: {row.get('last_error')}")
+        elif failures:
+            health = "retrying"
+        elif row.get("last_success_at"):
+            health = "ok"
+        else:
+            health = "not polled yet"
+        sources.append({
+            "name": row["name"], "kind": row["kind"], "health": health, "consecutive_failures": failures,
+            "last_success_at": row.get("last_success_at"), "last_poll_at": row.get("last_poll_at"),
+            "next_poll_at": row.get("next_poll_at"), "last_error": row.get("last_error") if failures or
+            row.get("disabled_reason") else None, "items_seen": row.get("items_seen", 0),
+        })
+    for name, cfg in configured.items():
+        if cfg.enabled and not any(s["name"] == name for s in sources):
+            sources.append({"name": name, "kind": cfg.kind, "health": "not polled yet", "consecutive_failures": 0,
+                            "last_success_at": None, "last_poll_at": None, "next_poll_at": None,
+                            "last_error": None, "items_seen": 0})
+
+    backlog = store.outbox_backlog(now)
+    backlog["counts"] = store.outbox_counts()
+    oldest = backlog.get("oldest_due_at")
+    if oldest and (now - oldest).total_seconds() > BACKLOG_GRACE + config.notify.interval:
+        problems.append(f"{backlog['due']} notification(s) due but not sent; the oldest has waited "
+                        f"{ago((now - oldest).total_seconds())}")
+    failed = store.failed_deliveries_since(since)
+    if failed:
+        problems.append(f"{len(failed)} notification(s) given up on in the last {ago(window)}: "
+                        f"{failed[0]['channel']}: {failed[0]['last_error']}")
+
+    reload = store.last_reload()
+    if reload and not reload.get("ok"):
+        first = (reload.get("errors") or ["unknown error"])[0]
+        problems.append(f"the last reload was refused, running on the previous config and rules: {first}")
+
+    errors = store.last_errors(limit=1)
+    return Health(
+        ok=not problems, problems=problems, daemon=daemon, sources=sorted(sources, key=lambda s: s["name"]),
+        outbox=backlog, failed_deliveries=failed[:10], hits_24h=store.count_hits_since(now - timedelta(days=1)),
+        last_error=errors[0] if errors else None, reload=reload, retention=store.get_meta("retention"),
+        checked_at=now, database=str(store.path),
+    )
+
+
+def ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 86400}d"
+
+
