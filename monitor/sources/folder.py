@@ -26,7 +26,7 @@ from monitor.config import HttpConfig, SourceConfig
 from monitor.errors import FetchError
 from monitor.models import Item, content_hash
 from monitor.sources.base import FetchResult, SourceState
-from monitor.sources.htmltext import clean_text, decode_html, html_to_text, one_line, page_text
+from monitor.sources.htmltext import clean_text, decode_html, decode_unknown, html_to_text, one_line, page_text
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,7 @@ def decode_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw[:200_000]).best()
-        return raw.decode(best.encoding if best else "cp1252", errors="replace")
+        return decode_unknown(raw)
 
 
 def read_text_file(raw: bytes, markdown: bool = False) -> tuple[str, str]:

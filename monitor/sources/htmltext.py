@@ -118,10 +118,20 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             return body.decode(enc)
         except (LookupError, UnicodeDecodeError):
             continue
+    return decode_unknown(body)
+
+
+# the legacy encodings news text is likely to come in; detection among fewer is surer
+_LEGACY_ENCODINGS = ["cp1252", "cp1251", "koi8_r", "cp1250", "iso8859_2", "cp1253", "cp1254",
+                     "cp1256", "iso8859_15", "iso8859_5"]
+
+
+def decode_unknown(raw: bytes) -> str:
+    """Bytes that are not UTF-8: the likeliest legacy encoding (charset-normalizer)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:200_000]).best()
-    return body.decode(best.encoding if best else "cp1252", errors="replace")
+    best = from_bytes(raw[:200_000], cp_isolation=_LEGACY_ENCODINGS).best()
+    return raw.decode(best.encoding if best else "cp1252", errors="replace")
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
