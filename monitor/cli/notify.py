@@ -1,7 +1,163 @@
-"""`monitor` commands for this area (placeholder: filled in by its issue)."""
+"""`monitor notify test CHANNEL` and `monitor silence add|list|remove`."""
 
 from __future__ import annotations
 
+import getpass
+import json
+from datetime import timedelta
+
 import click
 
-COMMANDS: list[click.Command] = []
+from monitor.config import parse_duration
+from monitor.errors import ConfigError, NotifyError
+from monitor.models import Hit, utcnow
+
+
+def _store(ctx: click.Context):
+    from monitor.store import Store
+
+    cfg = ctx.obj.config
+    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+
+
+def sample_hit() -> Hit:
+    now = utcnow()
+    return Hit(
+        id=0, rule_id="sample-rule", rule_title="Sample alert from signal monitor", severity="high",
+        source="notify-test", item_key="sample", title="This is a test alert: the channel works",
+        url="https://example.org/signal-monitor/test", created_at=now, published=now - timedelta(minutes=5),
+        terms=("test", "alert"), spans=(), tags=("test",),
+        snippet="If you can read this **test** **alert**, the channel delivers messages.",
+        why="sent by `monitor notify test`", also_in=(),
+    )
+
+
+@click.group("notify")
+def notify_group() -> None:
+    """Notification channels."""
+
+
+@notify_group.command("test")
+@click.argument("channel")
+@click.pass_context
+def notify_test(ctx: click.Context, channel: str) -> None:
+    """Send a sample alert to every URL of CHANNEL and report each one's outcome.
+
+    Nothing is written to the outbox: the message goes out directly, once per URL.
+
+    \b
+    Example:
+      monitor notify test email
+    """
+    from monitor.notify.channels import transports_for
+    from monitor.notify.render import Renderer
+
+    cfg = ctx.obj.config
+    if channel not in cfg.channels:
+        known = ", ".join(sorted(cfg.channels)) or "none"
+        raise ConfigError(f"no channel named {channel!r} (channels: {known})")
+    ch = cfg.channels[channel]
+    renderer = Renderer(ch, cfg.base_dir, channel)
+    hit = sample_hit()
+    failed = 0
+    for transport in transports_for(channel, ch):
+        try:
+            transport.send(renderer.render_alert(hit, transport.dialect))
+        except NotifyError as exc:
+            failed += 1
+            click.echo(f"FAILED  {transport.label}: {exc}")
+        else:
+            click.echo(f"ok      {transport.label}")
+    if failed:
+        ctx.exit(1)
+
+
+@click.group("silence")
+def silence_group() -> None:
+    """Silences: no alerts for a rule or a source until they expire (hits are still recorded)."""
+
+
+@silence_group.command("add")
+@click.option("--rule", "rule_id", help="Rule id to silence.")
+@click.option("--source", help="Source name to silence (with --rule: only that rule from that source).")
+@click.option("--for", "duration", required=True, help="How long: 90m, 12h, 2d, 1w.")
+@click.option("--comment", required=True, help="Why (shown with every suppressed alert).")
+@click.option("--by", help="Who (default: your user name).")
+@click.pass_context
+def silence_add(ctx: click.Context, rule_id: str | None, source: str | None, duration: str, comment: str,
+                by: str | None) -> None:
+    """Silence a rule (or a source) for a while.
+
+    \b
+    Example:
+      monitor silence add --rule detainees-release-return --for 2d --comment "talks ongoing"
+    """
+    if not rule_id and not source:
+        raise click.UsageError("give --rule, --source or both")
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than zero", param_hint="--for")
+    now = utcnow()
+    with _store(ctx) as store:
+        sid = store.add_silence(rule_id=rule_id, source=source, expires_at=now + timedelta(seconds=seconds),
+                                comment=comment, now=now, created_by=by or _user())
+    what = " and ".join(x for x in (f"rule {rule_id}" if rule_id else "", f"source {source}" if source else "") if x)
+    click.echo(f"silence #{sid}: {what} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
+
+
+@silence_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def silence_list(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List silences in force (newest first).
+
+    \b
+    Example:
+      monitor silence list
+    """
+    now = utcnow()
+    with _store(ctx) as store:
+        rows = store.list_silences(None if show_all else now)
+    if as_json:
+        click.echo(json.dumps([{**r, "expires_at": r["expires_at"].isoformat(), "created_at": r["created_at"].isoformat(),
+                                "active": r["expires_at"] > now} for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no silences" if show_all else "no silence in force")
+        return
+    for r in rows:
+        what = " ".join(x for x in (f"rule={r['rule_id']}" if r["rule_id"] else "",
+                                    f"source={r['source']}" if r["source"] else "") if x)
+        state = "" if r["expires_at"] > now else " (expired)"
+        by = f" by {r['created_by']}" if r["created_by"] else ""
+        click.echo(f"#{r['id']}  {what}  until {r['expires_at']:%Y-%m-%d %H:%M} UTC{state}{by}  — {r['comment']}")
+
+
+@silence_group.command("remove")
+@click.argument("silence_id", type=int)
+@click.pass_context
+def silence_remove(ctx: click.Context, silence_id: int) -> None:
+    """Remove a silence before it expires.
+
+    \b
+    Example:
+      monitor silence remove 3
+    """
+    with _store(ctx) as store:
+        if not store.remove_silence(silence_id):
+            raise click.ClickException(f"no silence #{silence_id}")
+    click.echo(f"silence #{silence_id} removed")
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (some containers)
+        return None
+
+
+COMMANDS: list[click.Command] = [notify_group, silence_group]
