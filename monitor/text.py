@@ -1,0 +1,332 @@
+"""Text as the matcher sees it: folded, flattened, tokenised, stemmed; and snippets.
+
+Every transformation here keeps the length of the text, so an offset into the folded or
+flat text is an offset into the original document:
+
+    document ──lower()+translate(FOLD)──► folded   (ё→е, ’→', “→", dashes→-, NBSP→space)
+             ──translate(FLAT)──────────► flat     (every non-word character → a space)
+    flat.split() ─► tokens ─► stem(token) ─► stems (Snowball; Cyrillic → Russian, else English)
+
+A token is a run of letters, digits and combining marks; apostrophes, hyphens and dashes
+separate tokens, on both sides (rules and text alike), so "Azerbaijan’s" is the tokens
+``azerbaijan s`` and "Russia–Armenia" is ``russia armenia``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+import sys
+import unicodedata
+
+import Stemmer
+
+# -- folding ----------------------------------------------------------------------------
+
+_QUOTES_SINGLE = "\u2018\u2019\u201a\u201b\u2032\u02bc\u02b9\u0060\u00b4"
+_QUOTES_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a"
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2e3a\u2e3b"
+_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000\u205f"
+
+FOLD_CHARS: dict[int, str] = {}
+for _c in _QUOTES_SINGLE:
+    FOLD_CHARS[ord(_c)] = "'"
+for _c in _QUOTES_DOUBLE:
+    FOLD_CHARS[ord(_c)] = '"'
+for _c in _DASHES:
+    FOLD_CHARS[ord(_c)] = "-"
+for _c in _SPACES:
+    FOLD_CHARS[ord(_c)] = " "
+FOLD_CHARS[ord("ё")] = "е"
+FOLD_CHARS[ord("Ё")] = "Е"
+
+# the code points the flat table covers: Latin, Greek, Cyrillic, Armenian, Georgian,
+# general punctuation and symbols, CJK punctuation, full-width forms, emoji
+_FLAT_RANGES = ((0x0000, 0x0800), (0x10A0, 0x1100), (0x1E00, 0x3040), (0xFE00, 0xFFF0), (0x1F000, 0x1FB00))
+
+
+def _is_word_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNM"
+
+
+def _flat_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for lo, hi in _FLAT_RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            folded = FOLD_CHARS.get(cp, ch)
+            if not _is_word_char(folded):
+                table[cp] = " "
+            elif folded != ch:
+                table[cp] = folded
+    # every whitespace character must become a plain space (tokens split on ' ' only)
+    for cp in range(0x3100):  # U+3000 is the last space character
+        if chr(cp).isspace():
+            table[cp] = " "
+    return table
+
+
+FLAT_TABLE: dict[int, str] = _flat_table()
+_FOLD_TABLE: dict[int, str] = dict(FOLD_CHARS)
+_TOKEN_RE = re.compile(r"[^ ]+")
+
+
+def _lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # a few characters (İ) grow when lowered: lower them one by one, keeping one character
+    return "".join(c.lower()[:1] if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
+    return _lower_same_length(text).translate(_FOLD_TABLE)
+
+
+def fold_case_kept(text: str) -> str:
+    """Like :func:`fold` without lowering (for case-sensitive regexes)."""
+    return text.translate(_FOLD_TABLE)
+
+
+def flatten(text: str) -> str:
+    """Folded text with every non-word character turned into a space (same length)."""
+    return _lower_same_length(text).translate(FLAT_TABLE)
+
+
+def flatten_folded(folded: str) -> str:
+    """:func:`flatten` for text already folded."""
+    return folded.translate(FLAT_TABLE)
+
+
+def words(text: str) -> list[str]:
+    """The normalised tokens of a text (no offsets)."""
+    return flatten(text).split()
+
+
+def tokenize(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` for every token; offsets index into ``text``."""
+    flat = flatten(text)
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(flat)]
+
+
+def token_starts(flat: str) -> list[int]:
+    """Start offset of every token of an already flattened text."""
+    return [m.start() for m in _TOKEN_RE.finditer(flat)]
+
+
+# -- stemming ---------------------------------------------------------------------------
+
+_EN = Stemmer.Stemmer("english")
+_RU = Stemmer.Stemmer("russian")
+_STEM_CACHE: dict[str, str] = {}
+_STEM_CACHE_MAX = 400_000
+
+
+def is_cyrillic(token: str) -> bool:
+    return bool(token) and "\u0400" <= token[0] <= "\u04ff"
+
+
+def language_of_script(token: str) -> str:
+    """The stemmer language a token gets: its script decides (Cyrillic → ru, else en)."""
+    return "ru" if is_cyrillic(token) else "en"
+
+
+def stem(token: str) -> str:
+    """Snowball stem of one normalised token, chosen by script; cached."""
+    s = _STEM_CACHE.get(token)
+    if s is None:
+        s = (_RU if is_cyrillic(token) else _EN).stemWord(token)
+        s = sys.intern(s)
+        if len(_STEM_CACHE) >= _STEM_CACHE_MAX:
+            _STEM_CACHE.clear()
+        _STEM_CACHE[token] = s
+    return s
+
+
+def stems(tokens: list[str]) -> list[str]:
+    """Stems of many tokens (cached; unseen ones stemmed in one batch per script)."""
+    cache = _STEM_CACHE
+    missing = set(tokens).difference(cache.keys())
+    if missing:
+        if len(cache) + len(missing) >= _STEM_CACHE_MAX:
+            cache.clear()
+            missing = set(tokens)
+        ru = [t for t in missing if is_cyrillic(t)]
+        other = [t for t in missing if not is_cyrillic(t)]
+        if ru:
+            cache.update(zip(ru, map(sys.intern, _RU.stemWords(ru))))
+        if other:
+            cache.update(zip(other, map(sys.intern, _EN.stemWords(other))))
+    return list(map(cache.__getitem__, tokens))
+
+
+# Porter2 exceptions whose stem is not a prefix of the word
+_EN_EXCEPTIONS = {"die": "dying", "lie": "lying", "tie": "tying", "sky": "skies"}
+
+
+def stem_prefix(s: str) -> str:
+    """A prefix every word with stem ``s`` starts with (for a literal prefilter).
+
+    Snowball Russian only removes endings. Snowball English may add a final ``e``, turn
+    ``y`` into ``i`` or ``bility`` into ``ble``; past those the stem is a prefix of the word
+    (checked on ~580,000 English and ~99,000 Russian word forms).
+    """
+    if not s or is_cyrillic(s):
+        return s
+    exc = _EN_EXCEPTIONS.get(s)
+    if exc:
+        return _common_prefix(s, exc)
+    if s.endswith("bl"):
+        return s[:-1]
+    if s.endswith(("e", "i")):
+        return s[:-1]
+    return s
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+# -- sentences --------------------------------------------------------------------------
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st gen col lt sgt gov sen rep jr sr inc ltd co corp vs etc no nos
+    fig approx dept est jan feb mar apr jun jul aug sep sept oct nov dec mt ft
+    гг им ул см стр тыс млн млрд руб коп др пр проф акад""".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*(?=\s)|\n\s*")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the sentences of ``text``.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` followed by a space, unless the word
+    before is a known abbreviation or an initial ("U.S.", "Mr.", "J."), or next comes a
+    lower-case word; a line break always ends one.
+    """
+    out: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+        if m.group()[0] not in "\n\r \t":
+            before = text[start : m.start()].rsplit(None, 1)
+            last = before[-1].lower().rstrip(".") if before else ""
+            last = last.rsplit(".", 1)[-1] if "." in last else last
+            if m.group()[0] == "." and (last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())):
+                continue
+            nxt = text[end : end + 3].lstrip()
+            if nxt and nxt[0].islower():
+                continue
+        seg = text[start:end]
+        if seg.strip():
+            lead = len(seg) - len(seg.lstrip())
+            out.append((start + lead, start + len(seg.rstrip())))
+        start = end
+    if start < n and text[start:].strip():
+        seg = text[start:]
+        lead = len(seg) - len(seg.lstrip())
+        out.append((start + lead, start + len(seg.rstrip())))
+    return out
+
+
+def sentence_index(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Sentence starts (for bisect) and spans."""
+    spans = sentences(text)
+    return [s for s, _ in spans], spans
+
+
+def sentence_of(starts: list[int], offset: int) -> int:
+    return max(bisect.bisect_right(starts, offset) - 1, 0)
+
+
+# -- highlighting and snippets ------------------------------------------------------------
+
+_MARKS = {
+    "markdown": ("**", "**"),
+    "html": ("<mark>", "</mark>"),
+    "ansi": ("\x1b[1;33m", "\x1b[0m"),
+    "plain": ("", ""),
+    "brackets": ("[", "]"),
+}
+
+
+def merge_spans(spans) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans (touching spans stay apart so each term is marked)."""
+    out: list[list[int]] = []
+    for s, e in sorted((int(a), int(b)) for a, b in spans if b > a):
+        if out and s < out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def highlight(text: str, spans, style: str = "markdown") -> str:
+    """Mark ``spans`` of ``text``: markdown ``**x**``, html ``<mark>x</mark>`` (text escaped),
+    ansi bold yellow, brackets ``[x]``, or plain (no marks)."""
+    if style not in _MARKS:
+        raise ValueError(f"unknown highlight style {style!r}")
+    open_, close = _MARKS[style]
+    esc = html.escape if style == "html" else (lambda s: s)
+    parts: list[str] = []
+    pos = 0
+    for s, e in merge_spans(spans):
+        s, e = max(s, pos), min(e, len(text))
+        if s >= e:
+            continue
+        parts.append(esc(text[pos:s]))
+        parts.append(open_ + esc(text[s:e]) + close)
+        pos = e
+    parts.append(esc(text[pos:]))
+    return "".join(parts)
+
+
+_WS = re.compile(r"\s+")
+
+
+def snippet(text: str, spans, width: int = 240, style: str = "markdown") -> str:
+    """A short excerpt around the densest cluster of ``spans``, terms marked, one line.
+
+    The window is about ``width`` characters, cut at word boundaries, with ``…`` where text
+    was left out.
+    """
+    spans = merge_spans(spans)
+    if not text:
+        return ""
+    if not spans:
+        lo, hi = 0, min(len(text), width)
+    else:
+        best, best_i, j = -1, 0, 0
+        for i, (s, _) in enumerate(spans):
+            while j < len(spans) and spans[j][1] - s <= width:
+                j += 1
+            if j - i > best:
+                best, best_i = j - i, i
+        first = spans[best_i]
+        last = spans[best_i + best - 1] if best > 0 else first
+        used = last[1] - first[0]
+        pad = max(width - used, 0) // 2
+        lo = max(0, first[0] - pad)
+        hi = min(len(text), last[1] + pad)
+        if hi - lo < width:  # use the room left on the other side
+            lo = max(0, min(lo, hi - width))
+            hi = min(len(text), max(hi, lo + width))
+    # cut at word boundaries
+    limit = max(0, lo - 20)
+    while lo > limit and not text[lo - 1].isspace():
+        lo -= 1
+    limit = min(len(text), hi + 20)
+    while hi < limit and not text[hi].isspace():
+        hi += 1
+    inside = [(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi]
+    body = highlight(text[lo:hi], [(s - lo, e - lo) for s, e in inside], style)
+    body = _WS.sub(" ", body).strip()
+    return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
