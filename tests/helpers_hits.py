@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -192,3 +194,33 @@ def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
     config.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n", encoding="utf-8")
     return HitsDB(path=path, config_path=config, now=hits_template.now,
                   hits=[dict(h) for h in hits_template.hits])
+
+
+@dataclass
+class Served:
+    """The review page on a real local server, over a ``HitsDB``."""
+
+    db: HitsDB
+    url: str
+    store: Store
+
+
+@contextmanager
+def serve_review_page(db: HitsDB, access=None, default_by: str = "tester"):
+    """Start the review page on 127.0.0.1 and a free port; stop it afterwards."""
+    from monitor.web.app import ReviewApp
+    from monitor.web.server import make_server
+
+    store = Store(db.path)
+    app = ReviewApp(store, access=access, default_by=default_by,
+                    rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="review-page", daemon=True)
+    thread.start()
+    try:
+        yield Served(db=db, url=f"http://127.0.0.1:{server.server_port}", store=store)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        store.close()

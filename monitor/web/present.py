@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.models import Hit
 from monitor.store.base import loads, ts
+from monitor.text import merge_spans
 
 Parts = list[tuple[str, bool]]  # (text, marked)
 
@@ -34,18 +35,13 @@ def snippet_parts(snippet: str) -> Parts:
 
 
 def span_parts(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> Parts:
-    """``text`` cut into parts, with the (possibly overlapping) ``spans`` marked."""
-    merged: list[list[int]] = []
-    for start, end in sorted((max(0, int(s)), min(len(text), int(e))) for s, e in spans):
-        if start >= end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+    """``text`` cut into parts, with the ``spans`` marked (merged as the notifier's snippets are)."""
     parts: Parts = []
     pos = 0
-    for start, end in merged:
+    for start, end in merge_spans(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
         if start > pos:
             parts.append((text[pos:start], False))
         parts.append((text[start:end], True))
