@@ -29,7 +29,7 @@ def test_notify_test_reports_each_url(tmp_path):
         config = _config(tmp_path, [smtp.url(), dead])
         result = CliRunner().invoke(cli, ["--config", config, "notify", "test", "email"])
         assert result.exit_code == 1, result.output
-        lines = result.output.splitlines()
+        lines = result.stdout.splitlines()
         assert lines[0].startswith("ok      mailto://127.0.0.1:")
         assert lines[1].startswith("FAILED  mailto://user:****@127.0.0.1:") and "cannot reach the SMTP server" in lines[1]
         assert "hunter2" not in result.output
