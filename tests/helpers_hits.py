@@ -215,7 +215,7 @@ def serve_review_page(db: HitsDB, access=None, default_by: str = "tester"):
     app = ReviewApp(store, access=access, default_by=default_by,
                     rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
     server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="review-page", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="review-page", daemon=True)
     thread.start()
     try:
         yield Served(db=db, url=f"http://127.0.0.1:{server.server_port}", store=store)
