@@ -1,0 +1,121 @@
+"""Live reload: a good change is applied without a restart; a broken one is refused, each
+error logged as file:line, and the previous rules keep matching."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from helpers_ops import MonitorProcess, daemon_config
+from monitor.daemon import Daemon, watched_files
+from monitor.models import Item
+from monitor.pipeline import Runtime
+from monitor.store import Store
+
+HERON_RULE = """rules:
+  - id: heron-sighting
+    title: Herons in town
+    severity: low
+    match:
+      any: [grey heron]
+"""
+
+BROKEN_RULES = """rules:
+  - id: broken-severity
+    title: Broken
+    severity: enormous
+    match:
+      any: [anything]
+  - id: broken-regex
+    title: Broken too
+    severity: low
+    match:
+      any: [{regex: "(unclosed"}]
+"""
+
+LOCATION = re.compile(r"^reload refused: (\S+\.ya?ml):(\d+)(?::\d+)?: .+")
+
+
+def _hit_logged(rule_id: str):
+    return lambda r: str(r.get("message", "")).startswith("hit #") and f" {rule_id} " in r["message"]
+
+
+@pytest.mark.slow
+def test_rule_file_changes_are_applied_or_refused_while_running(tmp_path: Path):
+    cfg = daemon_config(tmp_path)
+    inbox = tmp_path / "inbox"
+    with MonitorProcess(tmp_path, cfg) as mon:
+        mon.wait_for("monitor running")
+
+        # a good change: a new rule file starts matching without a restart
+        at = mon.mark()
+        (tmp_path / "rules" / "heron.yaml").write_text(HERON_RULE, encoding="utf-8")
+        reloaded = mon.wait_for("reloaded:", since=at)
+        assert "2 active rule(s)" in reloaded["message"]
+        at = mon.mark()
+        (inbox / "birds.txt").write_text("Birdwatch\nA grey heron was seen by the river.\n")
+        mon.wait_for(_hit_logged("heron-sighting"), since=at)
+
+        # a broken change: refused, every error with its file and line, old rules still match
+        at = mon.mark()
+        (tmp_path / "rules" / "broken.yaml").write_text(BROKEN_RULES, encoding="utf-8")
+        mon.wait_for("still running on the previous config and rules", since=at)
+        refused = [m for m in mon.messages(at) if m.startswith("reload refused:")]
+        assert len(refused) >= 2, refused
+        for line in refused:
+            m = LOCATION.match(line)
+            assert m, line
+            assert m.group(1).endswith("broken.yaml")
+        assert {int(LOCATION.match(x).group(2)) for x in refused} >= {4, 11}
+        at = mon.mark()
+        (inbox / "more-birds.txt").write_text("Birdwatch\nTwo grey heron chicks hatched.\n")
+        (inbox / "street.txt").write_text("Roads\nThe zebra crossing was repainted.\n")
+        mon.wait_for(_hit_logged("heron-sighting"), since=at)
+        mon.wait_for(_hit_logged("zebra-crossing"), since=at)
+
+        # removing the broken file is a change too; and SIGHUP reloads on request
+        at = mon.mark()
+        (tmp_path / "rules" / "broken.yaml").unlink()
+        mon.wait_for("reloaded:", since=at)
+        at = mon.mark()
+        mon.signal(signal.SIGHUP)
+        mon.wait_for("SIGHUP: reloading", since=at)
+        mon.wait_for("reloaded:", since=at)
+        assert mon.stop() == 0
+
+
+def test_reload_refused_keeps_runtime_and_is_recorded_for_status(tmp_path: Path):
+    cfg = daemon_config(tmp_path)
+    daemon = Daemon(cfg, Runtime.load(cfg))
+    try:
+        before = daemon.runtime
+        cfg.write_text(cfg.read_text().replace('"interval": "1s"', '"interval": "-5s"'), encoding="utf-8")
+        assert daemon.reload() is False
+        assert daemon.runtime is before
+        item = Item(source="inbox", key="k", title="News", text="A zebra crossing")
+        assert [m.rule_id for m in daemon.runtime.matcher.match(item)] == ["zebra-crossing"]
+        record = daemon.store.last_reload()
+        assert record["ok"] is False
+        assert any(e.startswith(f"{cfg}:") for e in record["errors"]), record["errors"]
+    finally:
+        daemon.store.close()
+
+
+def test_file_watch_waits_for_a_change_to_settle_then_reloads_once(tmp_path: Path):
+    cfg = daemon_config(tmp_path)
+    daemon = Daemon(cfg, Runtime.load(cfg))
+    try:
+        daemon._snapshot = watched_files(daemon.runtime.config)
+        assert daemon.check_files() is False  # nothing changed
+        (tmp_path / "rules" / "heron.yaml").write_text(HERON_RULE, encoding="utf-8")
+        assert daemon.check_files() is False  # changed: wait one round in case a writer is mid-way
+        assert daemon.runtime.matcher.rule_count == 1
+        assert daemon.check_files() is True   # unchanged since: reload
+        assert daemon.runtime.matcher.rule_count == 2
+        assert daemon.check_files() is False  # and only once
+        assert Store(daemon.store.path).last_reload()["ok"] is True
+    finally:
+        daemon.store.close()
