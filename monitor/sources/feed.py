@@ -362,7 +362,8 @@ def parse_feed(
         reason = f"{type(exc).__name__}: {exc}" if exc else "malformed"
         if not result.entries and not parsed.version:
             raise FetchError(f"not a feed ({one_line(reason)[:200]})")
-        parsed.warnings.append(f"malformed feed, read leniently: {one_line(reason)[:200]}")
+        if not isinstance(exc, feedparser.NonXMLContentType):  # a feed served as text/plain is fine
+            parsed.warnings.append(f"malformed feed, read leniently: {one_line(reason)[:200]}")
     elif not result.entries and not parsed.version:
         raise FetchError("not a feed (no RSS, Atom or JSON Feed found)")
     ttl = feed.get("ttl")
