@@ -414,8 +414,6 @@ class FeedSource:
             )
             warnings += more
         floors = [v for v in (resp.max_age, parsed.ttl) if v]
-        for w in warnings:
-            log.info("%s: %s", self.name, w)
         return FetchResult(
             items=items,
             state=SourceState(etag=resp.etag, last_modified=resp.last_modified, data=data),
