@@ -67,7 +67,7 @@ def test_filter_open_and_acknowledge_a_hit(browser, hits_db: HitsDB, tmp_path: P
         # acknowledge it
         page.click("#ack")
         page.wait_for_selector(".statusline")
-        assert "acknowledged" in page.locator(".statusline").inner_text()
+        assert page.locator(".statusline").inner_text().startswith("Acknowledged by browser-user")
         assert "browser-user" in page.locator(".statusline").inner_text()
         with hits_db.open() as store:
             row = store.get_hit_row(first_id)
