@@ -158,6 +158,8 @@ class Daemon:
         self._hits_since_start += report.hits
         metrics.record_poll(report.source, ok=report.ok, fetched=report.fetched, new_items=report.new_items,
                             hits=report.hits, seconds=report.seconds, consecutive_failures=failures)
+        log.debug("source %s polled in %.2fs: %s, %d item(s), %d new, %d hit(s)", report.source, report.seconds,
+                  "ok" if report.ok else "failed", report.fetched, report.new_items, report.hits)
 
     def _dispatch(self) -> None:
         with self._job("dispatch") as go:
@@ -168,8 +170,10 @@ class Daemon:
             except Exception:
                 log.exception("dispatch round failed; retrying at the next round")
                 return
-        metrics.record_dispatch(sent=getattr(report, "sent", 0), retried=getattr(report, "retried", 0),
-                                failed=getattr(report, "failed", 0))
+            sent, retried, failed = (getattr(report, k, 0) for k in ("sent", "retried", "failed"))
+            metrics.record_dispatch(sent=sent, retried=retried, failed=failed)
+            if getattr(report, "claimed", 0):
+                log.debug("dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed)
 
     def _dispatch_soon(self) -> None:
         try:
