@@ -155,8 +155,9 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     table.add_column("Title", ratio=3, overflow="fold")
     table.add_column("Link", ratio=2, overflow="fold", style="blue")
     for h in found:
-        table.add_row(str(h.id), ago(h.created_at, now), h.rule_id, _severity(h.severity),
-                      Text(h.status, style=STATUS_STYLE.get(h.status, "")), h.source, Text(h.title), h.url or "")
+        table.add_row(str(h.id), ago(h.created_at, now), Text(h.rule_id), _severity(h.severity),
+                      Text(h.status, style=STATUS_STYLE.get(h.status, "")), Text(h.source), Text(h.title),
+                      Text(h.url or ""))
     console.print(table)
     shown_to = offset + len(found)
     if total > shown_to or offset:
@@ -204,14 +205,14 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)
     meta.add_column(overflow="fold")
-    meta.add_row("Source", hit.source + (f" (also in {', '.join(hit.also_in)})" if hit.also_in else ""))
+    meta.add_row("Source", Text(hit.source + (f" (also in {', '.join(hit.also_in)})" if hit.also_in else "")))
     meta.add_row("Link", Text(hit.url or "—", style="blue"))
     meta.add_row("Published", f"{exact(hit.published)} ({ago(hit.published, now)})" if hit.published else "—")
     meta.add_row("Recorded", f"{exact(hit.created_at)} ({ago(hit.created_at, now)})")
-    meta.add_row("Rule", f"{hit.rule_id} — {hit.rule_title}")
-    meta.add_row("Tags", ", ".join(hit.tags) or "—")
-    meta.add_row("Why", hit.why or "—")
-    meta.add_row("Terms", ", ".join(hit.terms) or "—")
+    meta.add_row("Rule", Text(f"{hit.rule_id} — {hit.rule_title}"))
+    meta.add_row("Tags", Text(", ".join(hit.tags) or "—"))
+    meta.add_row("Why", Text(hit.why or "—"))
+    meta.add_row("Terms", Text(", ".join(hit.terms) or "—"))
     status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
     if row.get("status_by"):
         status.append(f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim")
@@ -229,7 +230,7 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         c.print("[bold]History[/bold]")
         history = Table(box=None, show_header=False, pad_edge=False)
         for n in notes:
-            history.add_row(exact(n["created_at"]), n["by"] or "", n["action"], Text(n["text"] or ""))
+            history.add_row(exact(n["created_at"]), Text(n["by"] or ""), n["action"], Text(n["text"] or ""))
         c.print(history)
     c.print()
     if deliveries:
@@ -240,7 +241,7 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         for d in deliveries:
             when = exact(d.sent_at) if d.sent_at else (exact(d.next_attempt_at) if d.status == "pending" else "—")
             style = {"sent": "green", "failed": "red", "pending": "yellow"}.get(d.status, "")
-            table.add_row(d.channel, Text(d.status, style=style), str(d.attempts), when, Text(d.last_error or ""))
+            table.add_row(Text(d.channel), Text(d.status, style=style), str(d.attempts), when, Text(d.last_error or ""))
         c.print(table)
     else:
         c.print("[dim]No notifications for this hit.[/dim]")
