@@ -252,9 +252,9 @@ class ReviewApp:
 
     def page(self, template: str, context: dict[str, Any], req: Request, csrf: str,
              status: HTTPStatus = HTTPStatus.OK) -> Response:
-        counts = self.store.hit_facets()["statuses"] if template != "error.html" else {}
+        new_count = self.store.count_hits(status=["new"]) if template != "error.html" else 0
         body = self.env.get_template(template).render(
-            **context, csrf=csrf, now=self.clock(), path=req.path, user=self.who(req), new_count=counts.get("new", 0),
+            **context, csrf=csrf, now=self.clock(), path=req.path, user=self.who(req), new_count=new_count,
         )
         return Response(status, body.encode("utf-8"))
 
