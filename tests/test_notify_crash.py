@@ -22,6 +22,22 @@ from helpers_notify import ScriptedSmtp, free_port
 from monitor.store import Store
 from yaml_helpers import write_config
 
+# the test's own rules, so edits to the shipped rules cannot change what it exercises
+RULES = """rules:
+  - id: detainees
+    title: Russians held in Baku
+    severity: high
+    match: {all: [{any: [Baku]}, {any: [handed over, hands over]}]}
+  - id: lease
+    title: The route leased to the US
+    severity: critical
+    match: {all: [{any: [lease]}, {any: [99 years]}]}
+  - id: extradition
+    title: Tatulyan extradition
+    severity: medium
+    match: {all: [{any: [Tatulyan]}, {any: [extradite]}]}
+"""
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 TITLES = [
@@ -42,12 +58,14 @@ RSS = f"""<?xml version="1.0" encoding="utf-8"?>
 
 def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_path: Path, httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "test.yaml").write_text(RULES, encoding="utf-8")
     port = free_port()
     stall = socket.socket()
     stall.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     stall.bind(("127.0.0.1", port))
     stall.listen(8)
-    stall.settimeout(60)
     url = f"mailto://127.0.0.1:{port}?from=monitor@example.org&to=analyst@example.org&mode=insecure"
     cfg = write_config(
         tmp_path,
@@ -59,11 +77,14 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_
     )
     args = monitor_cmd("--config", str(cfg), "run", "--once")
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        conn, _ = stall.accept()  # the dispatcher is connecting for its first send
-    except socket.timeout:
-        proc.kill()
-        pytest.fail(f"the dispatcher never connected: {proc.communicate()[1].decode()[-2000:]}")
+    stall.settimeout(0.5)
+    conn = None
+    while conn is None:  # wait for the connection, or fail at once if the run ended without one
+        try:
+            conn, _ = stall.accept()  # the dispatcher is connecting for its first send
+        except socket.timeout:
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended without sending: {proc.communicate()[1].decode()[-3000:]}")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     conn.close()
