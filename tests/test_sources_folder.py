@@ -103,3 +103,17 @@ def test_missing_folder_is_a_fetch_error(tmp_path):
 def test_relative_path_resolves_against_base_dir(tmp_path):
     shutil.copytree(ROOT / "seeds", tmp_path / "docs")
     assert folder_source(tmp_path).fetch(SourceState()).items
+
+
+def test_a_one_word_kicker_above_the_headline_is_not_the_title():
+    from monitor.sources.folder import read_text_file
+
+    title, text = read_text_file("Analysis\n\nYerevan and Moscow: the crisis of trust\n\nBody text.\n".encode())
+    assert title == "Yerevan and Moscow: the crisis of trust"
+    assert text.startswith("Analysis") and "Body text." in text
+    lead = "Seeing a high likelihood that the route will become a lasting reality, the Kremlin wants a part. More."
+    title, text = read_text_file(f"Wire.US\n{lead}\n".encode())
+    assert title == "Seeing a high likelihood that the route will become a lasting reality, the Kremlin wants a part."
+    assert lead in text
+    # a short title over a short body stays as it was
+    assert read_text_file(b"Title A\n\nBody of A.\n") == ("Title A", "Body of A.")

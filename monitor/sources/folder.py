@@ -11,6 +11,8 @@ Hidden files and folders are skipped; symbolic links to folders are not followed
 
 from __future__ import annotations
 
+import re
+
 import email
 import email.policy
 import email.utils
@@ -40,15 +42,35 @@ def decode_text(raw: bytes) -> str:
 
 
 def read_text_file(raw: bytes, markdown: bool = False) -> tuple[str, str]:
-    """``(title, text)`` of a .txt/.md file: the first non-empty line, then the rest."""
+    """``(title, text)`` of a .txt/.md file.
+
+    The first non-empty line is the title, the rest the text, except after a one-word
+    kicker line ("Analysis", a site name): then a headline-like next line (4 to 30 words,
+    no closing full stop) is the title, or, when the next line is a paragraph of 12 words
+    or more, its first sentence (shortened to 120 characters) is.
+    """
     lines = clean_text(decode_text(raw)).split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
         return "", ""
-    title = lines[0].strip()
-    if markdown:
-        title = title.lstrip("#").strip()
+
+    def strip(line: str) -> str:
+        line = line.strip()
+        return line.lstrip("#").strip() if markdown else line
+
+    title = strip(lines[0])
+    nxt = next((i for i in range(1, min(len(lines), 4)) if lines[i].strip()), None)
+    if len(title.split()) == 1 and nxt is not None:
+        lead = strip(lines[nxt])
+        words = len(lead.split())
+        if 4 <= words <= 30 and not lead.endswith("."):
+            return one_line(lead), clean_text("\n".join(lines[:nxt] + lines[nxt + 1 :]))
+        if words >= 12:
+            sentence = re.split(r"(?<=[.!?])\s", lead, maxsplit=1)[0]
+            if len(sentence) > 120:
+                sentence = sentence[:119].rsplit(" ", 1)[0] + "…"
+            return one_line(sentence), clean_text("\n".join(lines))
     return one_line(title), clean_text("\n".join(lines[1:]))
 
 
