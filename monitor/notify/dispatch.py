@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, TextIO
 
 from monitor.config import Config
-from monitor.errors import MonitorError, NotifyError, PermanentNotifyError
+from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.models import Hit, utcnow
 from monitor.notify.channels import Transport, transports_for
 from monitor.notify.digest import parse_digest_key, period_start
@@ -285,4 +285,4 @@ def _payload(row: dict[str, Any]) -> dict[str, Any]:
     return p if isinstance(p, dict) else {}
 
 
-__all__ = ["Dispatcher", "DispatchReport", "announce", "MonitorError"]
+__all__ = ["Dispatcher", "DispatchReport", "announce"]

@@ -4,6 +4,13 @@ A row's life: pending ──► inflight ──► sent
                   ▲           │
                   └── retry ◄─┤ (error, attempts+1, next_attempt_at later)
                               └──► failed (permanent error, or past the maximum age)
+  suppressed: kept for the record, never sent (silenced, cooled down, folded into a summary)
+
+Kinds: ``hit`` (one alert), ``digest-member`` (a hit held for its route's digest; members
+with the same channel and ``digest_key`` are sent together), ``summary`` (alerts folded by a
+channel's rate limit; ``payload`` lists their hit ids), ``ops`` (an operations notice).
+``delivered`` records, per channel URL (a hash of it), whether it took the message, so a
+retry goes only to the URLs that did not.
 
 A row is marked in flight (committed) before its send and sent (committed) after it; on
 start-up, rows left in flight by a crash go back to pending. So a message is sent twice
