@@ -132,5 +132,5 @@ def setup_logging(level: str = "INFO", fmt: str = "plain") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # libraries that are chatty at INFO
-    for noisy in ("apscheduler.executors.default", "apscheduler.scheduler", "httpx", "httpcore", "trafilatura"):
+    for noisy in ("apscheduler.executors.default", "apscheduler.executors.ops", "apscheduler.scheduler", "httpx", "httpcore", "trafilatura"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
