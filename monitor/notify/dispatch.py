@@ -109,7 +109,8 @@ class Dispatcher:
             self._give_up(rows, now, counts,
                           f"not delivered within notify.max_age ({first['attempts']} attempts){last}")
             return
-        if first["kind"] == "hit" and cfg.rate_limit and self._over_limit(channel, now):
+        # only a first attempt is folded: a retry may already have reached some of the URLs
+        if first["kind"] == "hit" and not first["attempts"] and cfg.rate_limit and self._over_limit(channel, now):
             due = self._window_frees(channel, now)
             summary = self.store.fold_into_summary(first["id"], channel, first["hit_id"], now, due)
             log.info("channel %s over its rate limit: hit #%s folded into summary #%d", channel, first["hit_id"], summary)
