@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 
 from conftest import free_port, monitor_cmd
 from helpers_ops import MonitorProcess, daemon_config
-from monitor.logs import JsonFormatter, SecretFilter, config_secrets, private_url
 from monitor.config import load_config
+from monitor.logs import JsonFormatter, SecretFilter, config_secrets, private_url
 
 SECRET = "Tr0ub4dor-s3cret-8841"
 
@@ -44,16 +45,12 @@ def test_a_password_from_the_environment_never_appears_in_a_daemon_run(tmp_path:
 
     # nor in what `monitor status` shows about that failure
     env = {"SMTP_PASSWORD": SECRET}
-    import os
-
     status = subprocess.run(monitor_cmd("--config", str(cfg), "status", "--json", "--no-daemon"),
                             capture_output=True, text=True, env={**os.environ, **env})
     assert "127.0.0.1" in status.stdout and SECRET not in status.stdout + status.stderr
 
 
 def test_run_once_plain_output_hides_the_password_too(tmp_path: Path):
-    import os
-
     cfg = _email_config(tmp_path)
     (tmp_path / "inbox" / "a.txt").write_text("Roads\nA zebra crossing opens on Main Street.\n")
     done = subprocess.run(monitor_cmd("--config", str(cfg), "--log-level", "DEBUG", "run", "--once"),

@@ -72,11 +72,9 @@ def test_monitor_run_sends_ready_status_watchdog_then_stops_cleanly_on_sigterm(t
     with sock, MonitorProcess(tmp_path, cfg, env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "1000000"}) as mon:
         got = _messages_until(sock, {"READY=1", "STATUS=", "WATCHDOG=1"})
         fields = [f for m in got for f in m.split("\n")]
-        ready_at = fields.index("READY=1")
         assert any(f.startswith("STATUS=watching 1 source(s) with 1 rule(s)") for f in fields), fields
-        # the watchdog keeps coming, at half of WATCHDOG_USEC
-        more = _messages_until(sock, {"WATCHDOG=1"}, timeout=5)
-        assert more and ready_at >= 0
+        # the watchdog keeps coming, at half of WATCHDOG_USEC (0.5 s here)
+        _messages_until(sock, {"WATCHDOG=1"}, timeout=3)
         # the hit shows up in STATUS= once polled
         assert any("1 hit(s) since start" in f for m in _messages_until(sock, {"STATUS=watching 1 source(s) with 1 rule(s); 1 hit"})
                    for f in m.split("\n"))

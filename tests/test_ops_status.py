@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from monitor.cli import cli
 from monitor.config import load_config
 from monitor.health import evaluate
 from monitor.models import utcnow
+from monitor.pipeline import Runtime, run_source
 from monitor.sources.base import SourceState
 from monitor.store import Store
 
@@ -82,9 +85,6 @@ def test_daemon_not_running_stale_or_stopped(setup):
 
 def test_a_heartbeat_from_a_process_that_is_gone_is_not_running(setup):
     cfg, _, store = setup
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     store.beat(utcnow(), utcnow(), 15.0, pid=int(done.stdout))
     code, out = _status(cfg, "--json")
@@ -154,8 +154,6 @@ def test_hits_in_the_last_day_are_counted(setup, tmp_path: Path):
     cfg, config, store = setup
     _beat(store)
     (tmp_path / "inbox" / "a.txt").write_text("Roads\nA zebra crossing opens.\n")
-    from monitor.pipeline import Runtime, run_source
-
     report = run_source(Runtime.from_config(config), store, config.source("inbox"))
     assert report.hits == 1
     code, out = _status(cfg, "--json")
