@@ -320,7 +320,7 @@ class Daemon:
     def _log_channels(cfg: Config) -> None:
         for name, channel in cfg.channels.items():
             if channel.type == "console":
-                log.info("channel %s: console", name)
+                log.info("channel %s: prints alerts to the terminal", name)
             for url in channel.urls:
                 log.info("channel %s: %s", name, private_url(url))
 

@@ -168,7 +168,8 @@ class Dispatcher:
                     retry_after = max(retry_after or 0.0, exc.retry_after)
             else:
                 delivered[transport.key] = "sent"
-                log.info("channel %s: sent to %s", channel, transport.label)
+                # the console prints the alert itself; a log line for it would only repeat it
+                (log.debug if transport.label == "console" else log.info)("channel %s: sent to %s", channel, transport.label)
         return transient, permanent, retry_after
 
     def _composer(self, rows: list[dict[str, Any]]) -> Callable[[str], Message]:
