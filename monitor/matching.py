@@ -1,14 +1,17 @@
 """All rules compiled once into one Matcher; ``match(item)`` is pure (no I/O).
 
-    compile:  every term ─► literal "atoms" on flattened text (a token start + the stem's
-              guaranteed prefix, an exact token, a regex's required literal) in one re2.Set;
-              every rule ─► the clauses (sets of atoms, one of which must occur) it needs.
+    compile:  every term ─► literal "atoms" on the flat text: a token start followed by the
+              prefix every form of the stem shares, a whole token, or a regex's required
+              literal — all of them in one re2.Set; every rule ─► the clauses (sets of
+              atoms, at least one of which must occur) it cannot match without.
     match:    document ─lower+translate─► flat ─re2.Set─► atoms present ─► clauses hit
-              ─► candidate rules (all their clauses hit) ─► exact evaluation on tokens and
-              stems ─► RuleMatch with terms, spans, snippet and why, most severe first.
+              ─► rules whose every clause is hit ─► confirm their stem atoms (stem the few
+              tokens found) ─► exact evaluation of those rules ─► RuleMatch with terms,
+              spans, snippet and why, most severe first.
 
-The prefilter is a necessary condition only; every hit is decided by the exact evaluation,
-so a rule never fires on the prefilter's say-so. Most items stop after the set scan.
+The prefilter is only a necessary condition: every hit is decided by the exact evaluation.
+Most items stop after the set scan; nothing is tokenised or stemmed beyond the tokens an
+atom points at. Offsets in the flat text are offsets in the document (same length).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import bisect
 import gc
 import logging
+import re
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Iterable
@@ -25,7 +29,7 @@ import re2
 from monitor import text as textmod
 from monitor.langdetect import detect_language, normalise_language
 from monitor.models import SEVERITY_RANK, Item, RuleMatch
-from monitor.rules import Group, MatchNode, Pattern, Rule, Term, compile_regex
+from monitor.rules import MatchNode, Pattern, Rule, Term, compile_regex
 
 log = logging.getLogger(__name__)
 
@@ -33,71 +37,39 @@ __all__ = ["Matcher"]
 
 _SNIPPET_WIDTH = 240
 _MAX_SPANS = 64
+_NONSPACE = re.compile(r"[^ ]")
+
+# an occurrence: (start, end) character offsets in the document
+Span = tuple[int, int]
+# evidence: (term label, span) pairs; None means "did not match"
+Evidence = list[tuple[str, Span]]
 
 
 # == per-item state, computed lazily ========================================================
 
 
 class _Doc:
-    """One item's text in every form the evaluation needs, each computed at most once."""
+    """One item's text in the forms the evaluation needs, each computed at most once.
 
-    __slots__ = ("text", "low", "flat", "title_end", "given_language", "_tokens", "_stems",
-                 "_starts", "_ends", "_n_title", "_folded", "_cased", "_sentences", "_language",
-                 "_token_set", "cache")
+    ``padded`` is ``" " + flat + " "``: offset ``i`` in it is offset ``i - 1`` in the document.
+    """
 
-    def __init__(self, text: str, low: str, flat: str, title_end: int, language: str | None):
+    __slots__ = ("text", "low", "padded", "title_end", "given_language", "atoms", "_folded",
+                 "_cased", "_sentences", "_language", "cache")
+
+    def __init__(self, text: str, low: str, padded: str, title_end: int, language: str | None,
+                 atoms: set[int] | None):
+        self.atoms = atoms  # the atoms the set scan found (None: not known)
         self.text = text
         self.low = low
-        self.flat = flat
+        self.padded = padded
         self.title_end = title_end
         self.given_language = language
-        self._tokens: list[str] | None = None
-        self._stems: list[str] | None = None
-        self._starts: list[int] | None = None
-        self._ends: list[int] | None = None
-        self._n_title: int | None = None
         self._folded: str | None = None
         self._cased: str | None = None
         self._sentences: list[int] | None = None
         self._language: str | None | bool = False
-        self._token_set: set[str] | None = None
-        self.cache: dict[int, list[tuple[int, int, int, int]]] = {}
-
-    @property
-    def tokens(self) -> list[str]:
-        if self._tokens is None:
-            self._tokens = self.flat.split()
-        return self._tokens
-
-    @property
-    def token_set(self) -> set[str]:
-        if self._token_set is None:
-            self._token_set = set(self.tokens)
-        return self._token_set
-
-    @property
-    def stems(self) -> list[str]:
-        if self._stems is None:
-            self._stems = textmod.stems(self.tokens)
-        return self._stems
-
-    @property
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = textmod.token_starts(self.flat)
-        return self._starts
-
-    @property
-    def ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = [s + len(t) for s, t in zip(self.starts, self.tokens)]
-        return self._ends
-
-    @property
-    def n_title(self) -> int:
-        if self._n_title is None:
-            self._n_title = len(self.flat[: self.title_end].split()) if self.title_end else 0
-        return self._n_title
+        self.cache: dict[int, list[Span]] = {}
 
     @property
     def folded(self) -> str:
@@ -123,84 +95,90 @@ class _Doc:
             self._language = normalise_language(self.given_language) or detect_language(self.text)
         return self._language  # type: ignore[return-value]
 
-    def char_span(self, occ: tuple[int, int, int, int]) -> tuple[int, int]:
-        ts, te, cs, ce = occ
-        if cs >= 0:
-            return cs, ce
-        return self.starts[ts], self.ends[te - 1]
+    def words_between(self, a: int, b: int) -> int:
+        """How many tokens lie between document offsets ``a`` and ``b``."""
+        return len(self.padded[a + 1:b + 1].split()) if b > a else 0
 
 
 # == compiled leaves ========================================================================
 
-# an occurrence: (first token, end token, char start or -1, char end or -1)
-Occ = tuple[int, int, int, int]
-
-
-def _positions(seq: list[str], value: str) -> list[int]:
-    out: list[int] = []
-    i = -1
-    index = seq.index
-    try:
-        while True:
-            i = index(value, i + 1)
-            out.append(i)
-    except ValueError:
-        return out
-
 
 class _Words:
-    """A word or phrase: per word ('s', stem) | ('t', token) | ('p', prefix)."""
+    """A word or phrase. ``parts``: per word (kind, value, needles) with kind 's' (stem),
+    't' (whole token) or 'p' (token prefix); ``needles`` are the word's atom in ``padded``."""
 
-    __slots__ = ("id", "parts", "case_words")
+    __slots__ = ("id", "parts", "case_words", "atoms")
 
-    def __init__(self, leaf_id: int, parts: tuple[tuple[str, str], ...], case_words: tuple[str, ...] | None):
+    def __init__(self, leaf_id: int, parts: tuple[tuple[str, str, tuple[str, ...]], ...],
+                 case_words: tuple[str, ...] | None, atoms: frozenset[int]):
         self.id = leaf_id
         self.parts = parts
         self.case_words = case_words
-
-    def _first(self, doc: _Doc, kind: str, value: str) -> list[int]:
-        if kind == "s":
-            return _positions(doc.stems, value)
-        if kind == "t":
-            return _positions(doc.tokens, value)
-        found = [t for t in doc.token_set if t.startswith(value)]
-        if not found:
-            return []
-        tokens = doc.tokens
-        return sorted(chain.from_iterable(_positions(tokens, t) for t in found))
+        self.atoms = atoms  # the atoms of its words: all must have been found
 
     @staticmethod
-    def _ok(doc: _Doc, i: int, kind: str, value: str) -> bool:
-        if kind == "s":
-            return doc.stems[i] == value
-        if kind == "t":
-            return doc.tokens[i] == value
-        return doc.tokens[i].startswith(value)
+    def _find(padded: str, kind: str, value: str, needles: tuple[str, ...]) -> list[Span]:
+        """Spans (in ``padded``) of the tokens that are this word, in order."""
+        out: list[Span] = []
+        find = padded.find
+        stem = textmod.stem
+        for needle in needles:
+            i = find(needle)
+            if kind == "t":
+                n = len(needle) - 1
+                while i >= 0:
+                    out.append((i + 1, i + n))
+                    i = find(needle, i + n)
+                continue
+            while i >= 0:
+                end = find(" ", i + 1)
+                if kind == "p" or stem(padded[i + 1:end]) == value:
+                    out.append((i + 1, end))
+                i = find(needle, end)
+        if len(needles) > 1:
+            out = sorted(set(out))
+        return out
 
-    def occurrences(self, doc: _Doc) -> list[Occ]:
+    @staticmethod
+    def _is(token: str, kind: str, value: str) -> bool:
+        if kind == "s":
+            return textmod.stem(token) == value
+        if kind == "t":
+            return token == value
+        return token.startswith(value)
+
+    def occurrences(self, doc: _Doc) -> list[Span]:
         got = doc.cache.get(self.id)
         if got is not None:
             return got
-        kind, value = self.parts[0]
-        first = self._first(doc, kind, value)
-        n = len(self.parts)
-        out: list[Occ] = []
-        if first:
-            limit = len(doc.tokens)
-            for i in first:
-                if i + n > limit:
-                    continue
-                if n > 1 and not all(self._ok(doc, i + k, kd, v) for k, (kd, v) in enumerate(self.parts[1:], 1)):
-                    continue
-                if self.case_words is not None and not self._case_ok(doc, i):
-                    continue
-                out.append((i, i + n, -1, -1))
+        out: list[Span] = []
+        if doc.atoms is not None and not self.atoms <= doc.atoms:
+            doc.cache[self.id] = out
+            return out
+        padded = doc.padded
+        kind, value, needles = self.parts[0]
+        for s, e in self._find(padded, kind, value, needles):
+            end = e
+            for kind_k, value_k, _ in self.parts[1:]:
+                m = _NONSPACE.search(padded, end)
+                if m is None:
+                    break
+                start_k = m.start()
+                end_k = padded.find(" ", start_k)
+                if not self._is(padded[start_k:end_k], kind_k, value_k):
+                    break
+                end = end_k
+            else:
+                span = (s - 1, end - 1)
+                if self.case_words is None or self._case_ok(doc, span):
+                    out.append(span)
+                    if len(out) >= _MAX_SPANS:
+                        break
         doc.cache[self.id] = out
         return out
 
-    def _case_ok(self, doc: _Doc, i: int) -> bool:
-        cased, starts, ends = doc.cased, doc.starts, doc.ends
-        return all(cased[starts[i + k]:ends[i + k]] == w for k, w in enumerate(self.case_words or ()))
+    def _case_ok(self, doc: _Doc, span: Span) -> bool:
+        return doc.cased[span[0]:span[1]].translate(textmod.FLAT_TABLE).split() == list(self.case_words or ())
 
 
 class _Regex:
@@ -211,38 +189,22 @@ class _Regex:
         self.regex = compile_regex(pattern.pattern, pattern.case)
         self.case = pattern.case
 
-    def occurrences(self, doc: _Doc) -> list[Occ]:
+    def occurrences(self, doc: _Doc) -> list[Span]:
         got = doc.cache.get(self.id)
         if got is not None:
             return got
-        hay = doc.cased if self.case else doc.folded
-        out: list[Occ] = []
-        for m in self.regex.finditer(hay):
-            cs, ce = m.span()
-            if ce <= cs:
-                continue
-            ts = bisect.bisect_right(doc.ends, cs)
-            te = max(bisect.bisect_left(doc.starts, ce), ts + 1)
-            out.append((ts, te, cs, ce))
-            if len(out) >= _MAX_SPANS:
-                break
+        out: list[Span] = []
+        for m in self.regex.finditer(doc.cased if self.case else doc.folded):
+            s, e = m.span()
+            if e > s:
+                out.append((s, e))
+                if len(out) >= _MAX_SPANS:
+                    break
         doc.cache[self.id] = out
         return out
 
 
 # == compiled nodes =========================================================================
-
-# evidence: a list of (term label, occurrence); None means "did not match"
-Evidence = list[tuple[str, Occ]]
-
-
-def _in_scope(doc: _Doc, occs: list[Occ], scope: str) -> list[Occ]:
-    if scope == "both" or not occs:
-        return occs
-    nt = doc.n_title
-    if scope == "title":
-        return [o for o in occs if o[1] <= nt]
-    return [o for o in occs if o[0] >= nt]
 
 
 class _Leaf:
@@ -255,27 +217,34 @@ class _Leaf:
         self.vocabulary = vocabulary
 
     def eval(self, doc: _Doc) -> Evidence | None:
-        occs = _in_scope(doc, self.leaf.occurrences(doc), self.scope)
-        if not occs:
+        spans = self.leaf.occurrences(doc)
+        if spans and self.scope != "both":
+            te = doc.title_end
+            if self.scope == "title":
+                spans = [sp for sp in spans if sp[1] <= te]
+            else:
+                spans = [sp for sp in spans if sp[0] >= te]
+        if not spans:
             return None
         label = self.label
-        return [(label, o) for o in occs[:_MAX_SPANS]]
+        return [(label, sp) for sp in spans]
 
     def describe(self, doc: _Doc) -> str:
         ev = self.eval(doc)
         name = f"${self.vocabulary}:{self.label}" if self.vocabulary else self.label
         if not ev:
             return name
-        ts, te, cs, ce = ev[0][1]
-        s, e = doc.char_span(ev[0][1])
+        s, e = ev[0][1]
         found = doc.text[s:e]
-        return name if textmod.fold(found) == textmod.fold(self.label) else f'{name}≈"{found}"'
+        same = textmod.words(found) == textmod.words(self.label.rstrip("*"))
+        return name if same else f'{name}≈"{" ".join(found.split())}"'
 
 
 class _Op:
     __slots__ = ("op", "children", "n", "within", "vocabulary")
 
-    def __init__(self, op: str, children: list[Any], n: int = 0, within: int = 0, vocabulary: str | None = None):
+    def __init__(self, op: str, children: list[Any], n: int = 0, within: int = 0,
+                 vocabulary: str | None = None):
         self.op = op
         self.children = children
         self.n = n
@@ -328,11 +297,12 @@ class _Op:
         return args
 
     def _near(self, doc: _Doc) -> Evidence | None:
+        """The first window holding every argument with at most ``within`` words between."""
         args = self._args(doc)
         if args is None:
             return None
         need = len(args)
-        events = sorted((occ[0], occ[1], k, label, occ) for k, ev in enumerate(args) for label, occ in ev)
+        events = sorted((sp[0], sp[1], k, label) for k, ev in enumerate(args) for label, sp in ev)
         counts = [0] * need
         covered = left = 0
         for right in range(len(events)):
@@ -343,8 +313,8 @@ class _Op:
             while covered == need:
                 window = events[left:right + 1]
                 first_end = min(e[1] for e in window)
-                if events[right][0] - first_end <= self.within:
-                    return [(label, occ) for _, _, _, label, occ in window]
+                if doc.words_between(first_end, events[right][0]) <= self.within:
+                    return [(label, (s, e)) for s, e, _, label in window]
                 kl = events[left][2]
                 counts[kl] -= 1
                 if counts[kl] == 0:
@@ -360,9 +330,8 @@ class _Op:
         per_arg = []
         for ev in args:
             by_sentence: dict[int, Evidence] = {}
-            for label, occ in ev:
-                s = bisect.bisect_right(starts, doc.char_span(occ)[0]) - 1
-                by_sentence.setdefault(s, []).append((label, occ))
+            for label, sp in ev:
+                by_sentence.setdefault(bisect.bisect_right(starts, sp[0]) - 1, []).append((label, sp))
             per_arg.append(by_sentence)
         common = set(per_arg[0]).intersection(*per_arg[1:])
         if not common:
@@ -374,9 +343,6 @@ class _Op:
         return out
 
     def describe(self, doc: _Doc) -> str:
-        if self.vocabulary and self.op == "any":
-            hits = [c.describe(doc) for c in self.children if c.eval(doc) is not None]
-            return ", ".join(hits) if hits else f"${self.vocabulary}"
         if self.op == "none":
             return "none of [" + ", ".join(_plain_label(c) for c in self.children) + "]"
         parts = [c.describe(doc) for c in self.children if c.eval(doc) is not None]
@@ -396,7 +362,38 @@ def _plain_label(node: Any) -> str:
         return node.label
     if node.vocabulary:
         return f"${node.vocabulary}"
-    return "…"
+    return node.op + "(" + ", ".join(_plain_label(c) for c in node.children) + ")"
+
+
+# == atoms: what the set scan looks for =====================================================
+
+
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _needle_pattern(needle: str) -> str:
+    """The RE2 pattern of one needle, scanned over ``" " + flat + " "``.
+
+    ``" stem"`` is a token start, ``" token "`` a whole token, anything else a substring.
+    Where the edge character is ASCII, RE2's ``\\b`` (ASCII only, and the fastest) marks
+    the token edge; elsewhere the space of the flat text does. Either way the scan finds at
+    least every real occurrence; the exact check comes after.
+    """
+    if not needle.startswith(" ") or not needle.strip():
+        return re2.escape(needle)
+    body = needle.strip(" ")
+    left = r"\b" if _ascii_word(body[0]) else " "
+    right = "" if not needle.endswith(" ") else (r"\b" if _ascii_word(body[-1]) else " ")
+    return left + re2.escape(body) + right
+
+
+def _atom_pattern(atom: tuple[str, ...]) -> str:
+    if atom == ("",):
+        return r"\A"  # the sentinel: matches every text (and, unlike "", costs nothing)
+    if len(atom) == 1:
+        return _needle_pattern(atom[0])
+    return "(?:" + "|".join(map(_needle_pattern, atom)) + ")"
 
 
 # == the matcher ============================================================================
@@ -415,15 +412,18 @@ class Matcher:
     """Every rule compiled into one prefilter and one evaluation tree per rule.
 
     ``Matcher(rules)`` compiles (and by default ``gc.freeze()``s the long-lived result);
-    ``match(item)`` returns the rules that fire, most severe first. Thread-safe for
-    concurrent ``match`` calls (per-item state lives in the call).
+    ``match(item)`` returns the rules that fire, most severe first. Safe to call from
+    several threads at once (per-item state lives in the call).
     """
 
     def __init__(self, rules: Iterable[Rule], *, freeze: bool = True):
         self.rules: list[Rule] = list(rules)
         self._leaf_ids: dict[Any, Any] = {}
-        self._atoms: dict[str, int] = {"": 0}  # 0: the sentinel, present in every scan
-        self._atom_list: list[str] = [""]
+        # an atom: needles, one of which a text must contain; 0 is the sentinel, in every text
+        self._atoms: dict[tuple[str, ...], int] = {("",): 0}
+        self._atom_list: list[tuple[str, ...]] = [("",)]
+        # for a stem atom: the stems a token found by it may have (None: found is enough)
+        self._atom_stems: list[set[str] | None] = [None]
         self._clause_ids: dict[frozenset[int], int] = {}
         compiled: list[_Compiled] = []
         for order, rule in enumerate(self.rules):
@@ -432,28 +432,31 @@ class Matcher:
             langs = frozenset(normalise_language(x) or x for x in rule.language)
             compiled.append(_Compiled(rule, root, langs, clauses, order))
         self._compiled = compiled
-        # index: anchor clause → rules; atom → clauses it satisfies
-        atom_clauses: list[list[int]] = [[] for _ in self._atoms]
-        for clause, cid in self._clause_ids.items():
+        clause_of = {cid: clause for clause, cid in self._clause_ids.items()}
+        atom_clauses: list[list[int]] = [[] for _ in self._atom_list]
+        for cid, clause in clause_of.items():
             for a in clause:
                 atom_clauses[a].append(cid)
         self._atom_clauses: list[tuple[int, ...]] = [tuple(x) for x in atom_clauses]
+        self._clause_atoms: dict[int, frozenset[int]] = clause_of
+        # each rule is filed under its rarest clause; the others are checked by set inclusion
         self._anchored: dict[int, list[_Compiled]] = {}
         self._always: list[_Compiled] = []
-        clause_of = {cid: clause for clause, cid in self._clause_ids.items()}
         for c in compiled:
             if not c.clauses:
                 self._always.append(c)
                 continue
             anchor = max(c.clauses, key=lambda cid: self._selectivity(clause_of[cid]))
             self._anchored.setdefault(anchor, []).append(c)
+        self._anchor_keys = frozenset(self._anchored)
+        self._atom_targets: list[frozenset[str] | None] = [
+            frozenset(t) if t is not None else None for t in self._atom_stems]
         self._set = self._compile_set()
-        self._by_id = {c.rule.id: c for c in compiled}
         if freeze:
             gc.collect()
             gc.freeze()
         log.debug("matcher: %d rules, %d atoms, %d clauses, %d always evaluated",
-                  len(compiled), len(self._atoms), len(self._clause_ids), len(self._always))
+                  len(compiled), len(self._atom_list) - 1, len(clause_of), len(self._always))
 
     @classmethod
     def compile(cls, rules: Iterable[Rule], **kwargs: Any) -> "Matcher":
@@ -465,14 +468,20 @@ class Matcher:
 
     @property
     def atom_count(self) -> int:
-        return len(self._atoms) - 1
+        return len(self._atom_list) - 1
 
     # -- compile -----------------------------------------------------------------------
-    def _atom(self, s: str) -> int:
+    def _atom(self, s: tuple[str, ...], stem: str | None = None) -> int:
         got = self._atoms.get(s)
         if got is None:
-            got = self._atoms[s] = len(self._atoms)
+            got = self._atoms[s] = len(self._atom_list)
             self._atom_list.append(s)
+            self._atom_stems.append(set() if stem is not None else None)
+        targets = self._atom_stems[got]
+        if stem is None:
+            self._atom_stems[got] = None  # an exact or prefix term: any token found counts
+        elif targets is not None:
+            targets.add(stem)
         return got
 
     def _clause_id(self, clause: frozenset[int]) -> int:
@@ -484,27 +493,31 @@ class Matcher:
     def _selectivity(self, clause: frozenset[int]) -> tuple[int, int]:
         """Higher is rarer: clauses of long atoms, and fewer of them, occur less often."""
         names = self._atom_list
-        return (min(len(names[a].strip()) for a in clause), -len(clause))
+        return (min(len(n.strip()) for a in clause for n in names[a]), -len(clause))
 
     @staticmethod
-    def _parts(term: Term) -> tuple[tuple[str, str], ...]:
+    def _parts(term: Term) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         words = [w.lower() for w in term.words] if term.case else list(term.words)
         parts = []
         for i, w in enumerate(words):
             if term.prefix and i == len(words) - 1:
-                parts.append(("p", w))
+                parts.append(("p", w, (" " + w,)))
             elif term.exact:
-                parts.append(("t", w))
+                parts.append(("t", w, (" " + w + " ",)))
             else:
-                parts.append(("s", textmod.stem(w)))
+                s = textmod.stem(w)
+                parts.append(("s", s, tuple(" " + n for n in textmod.stem_needles(s))))
         return tuple(parts)
 
     def _leaf(self, node: Term | Pattern) -> Any:
         if isinstance(node, Term):
-            key = ("w", self._parts(node), node.words if node.case else None)
+            parts = self._parts(node)
+            case_words = node.words if node.case else None
+            key: tuple[Any, ...] = ("w", parts, case_words)
             leaf = self._leaf_ids.get(key)
             if leaf is None:
-                leaf = self._leaf_ids[key] = _Words(len(self._leaf_ids), key[1], key[2])
+                atoms = frozenset(a for clause in self._cnf(node) for a in clause)
+                leaf = self._leaf_ids[key] = _Words(len(self._leaf_ids), parts, case_words, atoms)
             return leaf
         key = ("r", node.pattern, node.case)
         leaf = self._leaf_ids.get(key)
@@ -518,27 +531,16 @@ class Matcher:
         kids = [self._node(c) for c in node.children]
         return _Op(node.op, kids, n=node.n, within=node.within, vocabulary=node.vocabulary)
 
-    def _term_atoms(self, term: Term) -> list[frozenset[int]]:
-        out = []
-        for kind, value in self._parts(term):
-            if kind == "s":
-                atom = " " + textmod.stem_prefix(value)
-            elif kind == "t":
-                atom = " " + value + " "
-            else:
-                atom = " " + value
-            out.append(frozenset((self._atom(atom),)))
-        return out
-
     def _cnf(self, node: MatchNode) -> list[frozenset[int]]:
         """Clauses (sets of atoms, at least one present) the node needs to match; [] = none."""
         if isinstance(node, Term):
-            return self._term_atoms(node)
+            return [frozenset((self._atom(needle, value if kind == "s" else None),))
+                    for kind, value, needle in self._parts(node)]
         if isinstance(node, Pattern):
             if not node.literal:
                 return []
             flat = node.literal.translate(textmod.FLAT_TABLE)
-            return [frozenset((self._atom(flat),))] if flat.strip() else []
+            return [frozenset((self._atom((flat,)),))] if flat.strip() else []
         if node.op in ("all", "near", "sentence"):
             return list(chain.from_iterable(self._cnf(c) for c in node.children))
         if node.op in ("any", "at_least"):
@@ -549,20 +551,19 @@ class Matcher:
                     return []
                 picked |= max(cnf, key=self._selectivity)
             return [frozenset(picked)]
-        return []  # none
+        return []  # none: absence needs nothing
 
     def _compile_set(self):
-        names = self._atom_list
-        size = sum(len(n) for n in names)
-        max_mem = max(64 << 20, size * 512)
+        """One pattern per atom; pattern 0 (the sentinel) matches every text."""
+        patterns = [_atom_pattern(a) for a in self._atom_list]
+        max_mem = max(64 << 20, sum(map(len, patterns)) * 512)
         while True:
             options = re2.Options()
             options.max_mem = max_mem
-            options.literal = True
             options.log_errors = False
             s = re2.Set.SearchSet(options)
-            for name in names:
-                s.Add(name)
+            for p in patterns:
+                s.Add(p)
             try:
                 s.Compile()
                 return s
@@ -572,36 +573,70 @@ class Matcher:
                 max_mem *= 2
 
     # -- match -------------------------------------------------------------------------
-    def candidates(self, flat: str) -> list[_Compiled]:
-        """The rules whose every clause has an atom in ``flat`` (plus those with none)."""
-        ids = self._set.Match(" " + flat + " ")
+    def candidates(self, padded: str) -> tuple[list[_Compiled], set[int] | None]:
+        """The rules worth evaluating: every clause they need is present in ``padded``.
+
+        The set scan says which atoms occur; a stem atom found is then confirmed by stemming
+        the tokens it points at, so only rules whose every clause is really there remain.
+        Returns those rules, and the atoms the scan found (None if the scan failed).
+        """
+        ids = self._set.Match(padded)
         if not ids:  # the sentinel always matches: no answer means the scan failed
             log.warning("prefilter scan failed; evaluating every rule for this item")
-            return list(self._compiled)
-        if len(ids) == 1:
-            return list(self._always)
-        hit = set(chain.from_iterable(map(self._atom_clauses.__getitem__, ids)))
+            return list(self._compiled), None
         out = list(self._always)
+        if len(ids) == 1:
+            return out, set()
+        hit = set(chain.from_iterable(map(self._atom_clauses.__getitem__, ids)))
         anchored = self._anchored
-        for cid in hit.intersection(anchored):
-            for c in anchored[cid]:
-                if c.clauses <= hit:
-                    out.append(c)
-        return out
+        maybe = [c for cid in hit & self._anchor_keys for c in anchored[cid] if c.clauses <= hit]
+        hit_atoms = set(ids)
+        if not maybe:
+            return out, hit_atoms
+        confirmed: dict[int, bool] = {}
+        clause_atoms = self._clause_atoms
+        for c in maybe:
+            for cid in c.clauses:
+                for a in clause_atoms[cid] & hit_atoms:
+                    ok = confirmed.get(a)
+                    if ok is None:
+                        ok = confirmed[a] = self._confirm(a, padded)
+                    if ok:
+                        break
+                else:
+                    break  # no atom of this clause is really there
+            else:
+                out.append(c)
+        return out, hit_atoms
 
-    def match(self, item: Item, rule_ids: set[str] | None = None) -> list[RuleMatch]:
+    def _confirm(self, atom: int, padded: str) -> bool:
+        stems = self._atom_targets[atom]
+        if stems is None:
+            return True  # found by the scan, and any token it finds counts
+        find = padded.find
+        stem = textmod.stem
+        for needle in self._atom_list[atom]:  # " " + a prefix forms of the stems start with
+            i = find(needle)
+            while i >= 0:
+                end = find(" ", i + 1)
+                if stem(padded[i + 1:end]) in stems:
+                    return True
+                i = find(needle, end)
+        return False
+
+    def match(self, item: Item, rule_ids: set[str] | frozenset[str] | None = None) -> list[RuleMatch]:
         """The rules that fire on ``item``, most severe first, each with its evidence."""
         text = item.document
         low = text.lower()
         if len(low) != len(text):
             low = textmod._lower_same_length(text)
-        flat = low.translate(textmod.FLAT_TABLE)
-        cands = self.candidates(flat)
+        padded = " " + low.translate(textmod.FLAT_TABLE) + " "
+        cands, atoms = self.candidates(padded)
         if rule_ids is not None:
             cands = [c for c in cands if c.rule.id in rule_ids]
         if not cands:
             return []
-        doc = _Doc(text, low, flat, item.title_end, item.language)
+        doc = _Doc(text, low, padded, item.title_end, item.language, atoms)
         out: list[tuple[int, int, RuleMatch]] = []
         for c in cands:
             if c.languages:
@@ -619,24 +654,21 @@ class Matcher:
         """``match`` for a bare text (``rules test``, examples)."""
         return self.match(Item(source="text", key="text", title=title, text=text, language=language))
 
-    def _result(self, c: _Compiled, doc: _Doc, ev: Evidence) -> RuleMatch:
-        seen_terms: dict[str, int] = {}
-        spans = []
-        for label, occ in ev:
-            s, e = doc.char_span(occ)
-            spans.append((s, e))
-            if label not in seen_terms or s < seen_terms[label]:
-                seen_terms[label] = s
-        merged = textmod.merge_spans(spans)[:_MAX_SPANS]
-        terms = tuple(sorted(seen_terms, key=seen_terms.__getitem__))
+    @staticmethod
+    def _result(c: _Compiled, doc: _Doc, ev: Evidence) -> RuleMatch:
+        first_seen: dict[str, int] = {}
+        for label, (s, _e) in ev:
+            if s < first_seen.get(label, 1 << 62):
+                first_seen[label] = s
+        spans = textmod.merge_spans(sp for _, sp in ev)[:_MAX_SPANS]
         rule = c.rule
         return RuleMatch(
             rule_id=rule.id,
             rule_title=rule.title,
             severity=rule.severity,
-            terms=terms,
-            spans=tuple(merged),
-            snippet=textmod.snippet(doc.text, merged, width=_SNIPPET_WIDTH),
+            terms=tuple(sorted(first_seen, key=first_seen.__getitem__)),
+            spans=tuple(spans),
+            snippet=textmod.snippet(doc.text, spans, width=_SNIPPET_WIDTH),
             why=c.root.describe(doc),
             tags=rule.tags,
         )

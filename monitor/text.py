@@ -19,6 +19,8 @@ import html
 import re
 import sys
 import unicodedata
+from itertools import accumulate, compress, count, filterfalse
+from operator import add
 
 import Stemmer
 
@@ -113,7 +115,10 @@ def tokenize(text: str) -> list[tuple[int, int, str]]:
 
 def token_starts(flat: str) -> list[int]:
     """Start offset of every token of an already flattened text."""
-    return [m.start() for m in _TOKEN_RE.finditer(flat)]
+    pieces = flat.split(" ")
+    # piece k starts after the pieces before it and one space for each (all in C)
+    starts = map(add, accumulate(map(len, pieces), initial=0), count())
+    return list(compress(starts, pieces))
 
 
 # -- stemming ---------------------------------------------------------------------------
@@ -148,7 +153,7 @@ def stem(token: str) -> str:
 def stems(tokens: list[str]) -> list[str]:
     """Stems of many tokens (cached; unseen ones stemmed in one batch per script)."""
     cache = _STEM_CACHE
-    missing = set(tokens).difference(cache.keys())
+    missing = set(filterfalse(cache.__contains__, tokens))
     if missing:
         if len(cache) + len(missing) >= _STEM_CACHE_MAX:
             cache.clear()
@@ -166,23 +171,26 @@ def stems(tokens: list[str]) -> list[str]:
 _EN_EXCEPTIONS = {"die": "dying", "lie": "lying", "tie": "tying", "sky": "skies"}
 
 
-def stem_prefix(s: str) -> str:
-    """A prefix every word with stem ``s`` starts with (for a literal prefilter).
+def stem_needles(s: str) -> tuple[str, ...]:
+    """Prefixes such that every word with stem ``s`` starts with one of them.
 
-    Snowball Russian only removes endings. Snowball English may add a final ``e``, turn
-    ``y`` into ``i`` or ``bility`` into ``ble``; past those the stem is a prefix of the word
-    (checked on ~580,000 English and ~99,000 Russian word forms).
+    Snowball Russian only removes endings, so the stem itself. Snowball English may add a
+    final ``e`` (hoping → hope), turn ``y`` into ``i`` (happy → happi) or ``bility`` into
+    ``bl`` (possibility → possibl); the other forms start with the stem. Checked on
+    ~580,000 English and ~99,000 Russian word forms.
     """
     if not s or is_cyrillic(s):
-        return s
+        return (s,)
     exc = _EN_EXCEPTIONS.get(s)
     if exc:
-        return _common_prefix(s, exc)
+        return (_common_prefix(s, exc),)
+    if s.endswith("e"):
+        return (s, s[:-1] + "ing", s[:-1] + "ed")
+    if s.endswith("i"):
+        return (s, s[:-1] + "y")
     if s.endswith("bl"):
-        return s[:-1]
-    if s.endswith(("e", "i")):
-        return s[:-1]
-    return s
+        return (s, s[:-1] + "il")
+    return (s,)
 
 
 def _common_prefix(a: str, b: str) -> str:
