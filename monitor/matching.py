@@ -117,7 +117,7 @@ class _Words:
         self.atoms = atoms  # the atoms of its words: all must have been found
 
     @staticmethod
-    def _find(padded: str, kind: str, value: str, needles: tuple[str, ...]) -> list[Span]:
+    def _find(padded: str, kind: str, value: Any, needles: tuple[str, ...]) -> list[Span]:
         """Spans (in ``padded``) of the tokens that are this word, in order."""
         out: list[Span] = []
         find = padded.find
@@ -132,7 +132,7 @@ class _Words:
                 continue
             while i >= 0:
                 end = find(" ", i + 1)
-                if kind == "p" or stem(padded[i + 1:end]) == value:
+                if kind == "p" or stem(padded[i + 1:end]) in value:
                     out.append((i + 1, end))
                 i = find(needle, end)
         if len(needles) > 1:
@@ -142,7 +142,7 @@ class _Words:
     @staticmethod
     def _is(token: str, kind: str, value: str) -> bool:
         if kind == "s":
-            return textmod.stem(token) == value
+            return textmod.stem(token) in value
         if kind == "t":
             return token == value
         return token.startswith(value)
@@ -471,17 +471,17 @@ class Matcher:
         return len(self._atom_list) - 1
 
     # -- compile -----------------------------------------------------------------------
-    def _atom(self, s: tuple[str, ...], stem: str | None = None) -> int:
+    def _atom(self, s: tuple[str, ...], stems: frozenset[str] | None = None) -> int:
         got = self._atoms.get(s)
         if got is None:
             got = self._atoms[s] = len(self._atom_list)
             self._atom_list.append(s)
-            self._atom_stems.append(set() if stem is not None else None)
+            self._atom_stems.append(set() if stems is not None else None)
         targets = self._atom_stems[got]
-        if stem is None:
+        if stems is None:
             self._atom_stems[got] = None  # an exact or prefix term: any token found counts
         elif targets is not None:
-            targets.add(stem)
+            targets.update(stems)
         return got
 
     def _clause_id(self, clause: frozenset[int]) -> int:
@@ -496,7 +496,8 @@ class Matcher:
         return (min(len(n.strip()) for a in clause for n in names[a]), -len(clause))
 
     @staticmethod
-    def _parts(term: Term) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    def _parts(term: Term) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
+        """Per word: ('s', stems, needles) | ('t', token, needles) | ('p', prefix, needles)."""
         words = [w.lower() for w in term.words] if term.case else list(term.words)
         parts = []
         for i, w in enumerate(words):
@@ -505,8 +506,9 @@ class Matcher:
             elif term.exact:
                 parts.append(("t", w, (" " + w + " ",)))
             else:
-                s = textmod.stem(w)
-                parts.append(("s", s, tuple(" " + n for n in textmod.stem_needles(s))))
+                stems = textmod.term_stems(w)
+                needles = dict.fromkeys(" " + n for s in stems for n in textmod.stem_needles(s))
+                parts.append(("s", frozenset(stems), tuple(needles)))
         return tuple(parts)
 
     def _leaf(self, node: Term | Pattern) -> Any:
@@ -534,8 +536,8 @@ class Matcher:
     def _cnf(self, node: MatchNode) -> list[frozenset[int]]:
         """Clauses (sets of atoms, at least one present) the node needs to match; [] = none."""
         if isinstance(node, Term):
-            return [frozenset((self._atom(needle, value if kind == "s" else None),))
-                    for kind, value, needle in self._parts(node)]
+            return [frozenset((self._atom(needles, value if kind == "s" else None),))
+                    for kind, value, needles in self._parts(node)]
         if isinstance(node, Pattern):
             if not node.literal:
                 return []

@@ -167,6 +167,32 @@ def stems(tokens: list[str]) -> list[str]:
     return list(map(cache.__getitem__, tokens))
 
 
+_RU_HARD_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "ами", "ах")
+_RU_SOFT_ENDINGS = ("я", "ю", "ем", "е", "и", "ей")
+
+
+def term_stems(word: str) -> tuple[str, ...]:
+    """The stems a rule word accepts: its own, and for a Russian noun-like word ending in a
+    consonant or ь, the stems of its case forms too.
+
+    Snowball Russian cuts a final ``н`` after ``а``/``я`` as if it were a verb ending, so
+    Азербайджан → азербайджа but Азербайджаном → азербайджан; обмен → обм but обмена →
+    обмен. Accepting the stems of the case forms makes one written form match them all.
+    """
+    own = stem(word)
+    if not is_cyrillic(word) or len(word) < 3:
+        return (own,)
+    last = word[-1]
+    if last == "ь":
+        forms = [word[:-1] + e for e in _RU_SOFT_ENDINGS]
+    elif last not in "аеиоуыэюяй":
+        forms = [word + e for e in _RU_HARD_ENDINGS]
+    else:
+        return (own,)
+    others = sorted({stem(f) for f in forms} - {own})
+    return (own, *others)
+
+
 # Porter2 exceptions whose stem is not a prefix of the word
 _EN_EXCEPTIONS = {"die": "dying", "lie": "lying", "tie": "tying", "sky": "skies"}
 
