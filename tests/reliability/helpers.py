@@ -124,6 +124,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a killed client is expected here
+            super().handle_error(request, client_address)
+
 
 class _Base:
     """A ThreadingHTTPServer on 127.0.0.1 with a condition notified at every request."""
@@ -351,3 +357,54 @@ def rss_peak_kib(pid: int) -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+_HOLDER = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+if sys.argv[2] == "write":
+    conn.execute("BEGIN EXCLUSIVE")
+    print("locked", flush=True)
+else:
+    conn.execute("BEGIN")
+    print(conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0], flush=True)
+sys.stdin.readline()  # hold until the test says so (or closes the pipe)
+if sys.argv[2] == "read":
+    print(conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0], flush=True)
+conn.execute("ROLLBACK")
+"""
+
+
+class SqliteHolder:
+    """A second process holding the database: ``write`` holds BEGIN EXCLUSIVE, ``read`` holds
+    a read transaction open (and reports the hit count it sees at start and at release)."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), mode], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.first = self._line()
+
+    def _line(self) -> str:
+        import select
+
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
+        if not ready:
+            raise AssertionError("the holder process did not answer within 20s")
+        return self.proc.stdout.readline().strip()
+
+    def release(self) -> str:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        last = self._line() if self.first.isdigit() else ""
+        self.proc.wait(timeout=20)
+        return last
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
