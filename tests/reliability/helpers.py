@@ -173,6 +173,7 @@ class FeedServer(_Base):
         self.feeds: dict[str, bytes] = {}
         self.handlers: dict[str, Handler] = {}
         self.requests: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = {}  # monotonic time of each request, per path
         self.lock = threading.Lock()
         owner = self
 
@@ -186,6 +187,7 @@ class FeedServer(_Base):
                 path = self.path
                 with owner.cond:
                     owner.requests[path] += 1
+                    owner.times.setdefault(path, []).append(time.monotonic())
                     owner.cond.notify_all()
                 with owner.lock:
                     handler = owner.handlers.get(path)
