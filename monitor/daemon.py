@@ -24,7 +24,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -77,6 +77,15 @@ def watched_files(config: Config) -> dict[str, tuple[int, int]]:
             continue  # a deleted file is simply absent from the snapshot
         out[str(p)] = (st.st_mtime_ns, st.st_size)
     return out
+
+
+def _scheduler_time(delay: timedelta) -> datetime:
+    """A delay measured on the daemon's clock, as a time on the scheduler's own clock.
+
+    The scheduler keeps wall time itself. Handing it an absolute time read from our clock
+    would, after a clock jump between the two readings, lose the schedule for the length
+    of the jump (forwards) or poll in a tight loop (backwards)."""
+    return datetime.now(timezone.utc) + max(delay, timedelta(0))
 
 
 class Daemon:
@@ -134,11 +143,13 @@ class Daemon:
         with self._job(f"poll {name}") as go:
             if not go:
                 return
+            started = self.clock()
             report = run_source(runtime, self.store, source, clock=self.clock)
             self._observe_poll(report)
         if report.next_poll_at and not self.stopping.is_set():
             try:
-                self.scheduler.modify_job(_job_id(source), next_run_time=report.next_poll_at)
+                self.scheduler.modify_job(_job_id(source),
+                                          next_run_time=_scheduler_time(report.next_poll_at - started))
             except Exception:  # the job was removed by a reload meanwhile
                 pass
         if report.hits and not self.stopping.is_set():
@@ -267,9 +278,11 @@ class Daemon:
         now = self.clock()
         for job_id, source in wanted.items():
             row = rows.get(source.name) or {}
-            first = row.get("next_poll_at") or now
-            if first < now:
-                first = now
+            # never further off than the delay chosen at the last poll: if the clock has been put
+            # back since, the stored time lies that much further ahead; do not wait out the jump
+            next_at = row.get("next_poll_at") or now
+            intended = next_at - (row.get("last_poll_at") or now)
+            first = _scheduler_time(min(next_at - now, max(intended, timedelta(0))))
             existing = self.scheduler.get_job(job_id)
             trigger = IntervalTrigger(seconds=source.interval, jitter=int(source.jitter) if source.jitter else None)
             if existing:
