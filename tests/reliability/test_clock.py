@@ -117,3 +117,21 @@ def test_a_schedule_stored_under_a_clock_that_was_a_day_ahead_does_not_delay_the
         feeds.wait(lambda: feeds.requests["/wire.xml"] >= 2, timeout=10, what="a poll after the start")
     finally:
         assert daemon.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="bug (reported): outbox times are absolute wall-clock times; after the clock "
+                   "is put back, an alert due now waits until the clock catches up (OutboxQueries.due_rows)")
+def test_an_alert_due_before_the_clock_is_put_back_is_still_sent_at_once(tmp_path: Path, feeds, webhook):
+    cfg = _config(tmp_path, feeds, webhook)
+    runtime = Runtime.load(cfg)
+    clock = JumpingClock(T0)
+    store = open_store(runtime.config)
+    try:
+        recover(runtime, store)
+        feeds.set_feed("/wire.xml", rss(zebra_items("wire", range(2))))
+        assert run_source(runtime, store, runtime.config.source("wire"), clock=clock).hits == 2
+        clock.jump(-timedelta(hours=1))  # the clock was an hour fast; NTP puts it right
+        assert Dispatcher(runtime.config, store, clock=clock).run_once().sent == 2
+    finally:
+        store.close()
+    assert webhook.tag_counts() == {"wire-0": 1, "wire-1": 1}
