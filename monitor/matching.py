@@ -411,13 +411,15 @@ class _Compiled:
 class Matcher:
     """Every rule compiled into one prefilter and one evaluation tree per rule.
 
-    ``Matcher(rules)`` compiles (and by default ``gc.freeze()``s the long-lived result);
+    ``Matcher(rules)`` compiles (and by default ``gc.freeze()``s the long-lived result;
+    ``prefilter=False`` evaluates every rule on every item, for checking the prefilter);
     ``match(item)`` returns the rules that fire, most severe first. Safe to call from
     several threads at once (per-item state lives in the call).
     """
 
-    def __init__(self, rules: Iterable[Rule], *, freeze: bool = True):
+    def __init__(self, rules: Iterable[Rule], *, freeze: bool = True, prefilter: bool = True):
         self.rules: list[Rule] = list(rules)
+        self.prefilter = prefilter  # False: evaluate every rule on every item (for checking)
         self._leaf_ids: dict[Any, Any] = {}
         # an atom: needles, one of which a text must contain; 0 is the sentinel, in every text
         self._atoms: dict[tuple[str, ...], int] = {("",): 0}
@@ -633,7 +635,10 @@ class Matcher:
         if len(low) != len(text):
             low = textmod._lower_same_length(text)
         padded = " " + low.translate(textmod.FLAT_TABLE) + " "
-        cands, atoms = self.candidates(padded)
+        if self.prefilter:
+            cands, atoms = self.candidates(padded)
+        else:
+            cands, atoms = list(self._compiled), None
         if rule_ids is not None:
             cands = [c for c in cands if c.rule.id in rule_ids]
         if not cands:

@@ -226,10 +226,6 @@ class ExamplesSpec(_Spec):
     no_match: list[ExampleEntry] = Field(default_factory=list, description="texts it must stay silent on")
 
 
-def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 
 
@@ -243,8 +239,8 @@ class RuleSpec(_Spec):
     tags: list[str] = Field(default_factory=list)
     status: Status = "active"
     owner: str | None = None
-    language: Annotated[list[LanguageCode] | None, BeforeValidator(_one_or_many)] = Field(
-        default=None, description="item languages the rule applies to (default: all)"
+    language: list[LanguageCode] | LanguageCode | None = Field(
+        default=None, description="item languages the rule applies to, e.g. [en, ru] (default: all)"
     )
     derived_from: DerivedFrom | None = None
     match: Node
@@ -498,11 +494,21 @@ class _Loader:
         self.vocab_specs: dict[str, tuple[YamlDoc, tuple[Any, ...], Any]] = {}
         self.vocab_done: dict[str, Vocabulary | None] = {}
         self.rules: list[Rule] = []
+        self.label = ""  # "rule 'id': " while a rule is being built
 
     # -- errors ------------------------------------------------------------------------
     def error(self, doc: YamlDoc, loc: tuple[Any, ...], message: str) -> None:
         line, col = doc.where(loc)
         self.errors.append(RuleError(message, path=doc.path, line=line, column=col))
+
+    def node_error(self, doc: YamlDoc, loc: tuple[Any, ...], message: str) -> None:
+        """An error inside a match tree: prefixed with the rule and the path in it."""
+        start = next((i for i, k in enumerate(loc) if k == "match"), None)
+        if self.label and start is not None:
+            message = f"{self.label}{_dotted(loc[start:])}: {message}"
+        elif loc and loc[0] == "vocabularies":
+            message = f"{_dotted(loc)}: {message}"
+        self.error(doc, loc, message)
 
     def validation_errors(self, doc: YamlDoc, exc: ValidationError, prefix: tuple[Any, ...],
                           data: Any, label: str) -> None:
@@ -620,7 +626,7 @@ class _Loader:
         if isinstance(spec, TermSpec):
             s = spec.scope or scope
             if spec.term.startswith("$"):
-                self.error(doc, loc, "a {term: ...} holds a word or phrase; write a $vocabulary reference on its own")
+                self.node_error(doc, loc, "a {term: ...} holds a word or phrase; write a $vocabulary reference on its own")
                 return None
             return self.term(doc, spec.term, loc, s, exact=spec.exact or spec.case, case=spec.case)
         if isinstance(spec, RegexSpec):
@@ -632,7 +638,7 @@ class _Loader:
             return Group("any", tuple(children), scope=scope or "both", line=line, column=col)
         if isinstance(spec, GroupSpec) and not leaf_only:
             return self.group(doc, spec, loc, spec.scope or scope, stack)
-        self.error(doc, loc, _LEAF_ERROR)
+        self.node_error(doc, loc, _LEAF_ERROR)
         return None
 
     def reference(self, doc: YamlDoc, spec: str, loc: tuple[Any, ...], scope: str | None,
@@ -640,14 +646,14 @@ class _Loader:
         name = spec[1:].strip()
         vocab = self.vocabulary(name, stack)
         if vocab == "cycle":
-            self.error(doc, loc, f"vocabulary ${name} refers to itself (through {' → '.join(stack)})")
+            self.node_error(doc, loc, f"vocabulary ${name} refers to itself (through {' → '.join(stack)})")
             return None
         if vocab is None:
             if name in self.vocab_done or name in self.vocab_specs:
-                self.error(doc, loc, f"vocabulary ${name} has errors (see its definition)")
+                self.node_error(doc, loc, f"vocabulary ${name} has errors (see its definition)")
             else:
                 known = ", ".join(sorted(self.vocab_specs)) or "none defined"
-                self.error(doc, loc, f"unknown vocabulary ${name} (known: {known})")
+                self.node_error(doc, loc, f"unknown vocabulary ${name} (known: {known})")
             return None
         assert isinstance(vocab, Vocabulary)
         line, col = doc.where(loc)
@@ -662,10 +668,10 @@ class _Loader:
         body = raw.rstrip("*").rstrip()
         tokens = tuple(textmod.words(body))
         if not tokens:
-            self.error(doc, loc, f"term {text!r} has no letters or digits")
+            self.node_error(doc, loc, f"term {text!r} has no letters or digits")
             return None
         if prefix and len(tokens[-1]) < MIN_PREFIX:
-            self.error(doc, loc, f"prefix term {text!r} needs at least {MIN_PREFIX} letters before '*'")
+            self.node_error(doc, loc, f"prefix term {text!r} needs at least {MIN_PREFIX} letters before '*'")
             return None
         if case:
             tokens = tuple(_case_words(body))
@@ -677,7 +683,7 @@ class _Loader:
         try:
             compile_regex(spec.regex, spec.case)
         except re2.error as exc:
-            self.error(doc, loc, f"invalid regex {spec.regex!r}: {exc} (RE2 syntax: no backreferences or lookaround)")
+            self.node_error(doc, loc, f"invalid regex {spec.regex!r}: {exc} (RE2 syntax: no backreferences or lookaround)")
             return None
         return Pattern(pattern=spec.regex, case=spec.case, scope=scope or "",
                        literal=required_literal(spec.regex), line=line, column=col)
@@ -744,7 +750,11 @@ class _Loader:
             self.validation_errors(doc, exc, loc, raw, label)
             return None
         before = len(self.errors)
-        match = self.node(doc, spec.match, loc + ("match",), None)
+        self.label = label
+        try:
+            match = self.node(doc, spec.match, loc + ("match",), None)
+        finally:
+            self.label = ""
         if match is None:
             return None
         match = _rescope(match, "both")
@@ -766,7 +776,8 @@ class _Loader:
         return Rule(
             id=spec.id, title=spec.title, match=match, description=spec.description,
             severity=spec.severity, tags=tuple(spec.tags), status=spec.status, owner=spec.owner,
-            language=tuple(spec.language or ()), derived_from=spec.derived_from,
+            language=tuple([spec.language] if isinstance(spec.language, str) else spec.language or ()),
+            derived_from=spec.derived_from,
             examples=tuple(examples), path=doc.path, line=line, column=col,
         )
 

@@ -1,0 +1,122 @@
+"""monitor.text and monitor.langdetect: folding, tokens, stems, sentences, snippets, language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor import text as T
+from monitor.langdetect import detect_language, normalise_language
+
+
+@pytest.mark.parametrize("s", [
+    "Baku’s “release” — of 11 Russians\u00a0in ÉTÉ",
+    "Ёлка и ЁЖ, İstanbul",
+    "",
+    "a\u2028b\tc\r\nd",
+])
+def test_fold_and_flatten_keep_offsets(s):
+    assert len(T.fold(s)) == len(s)
+    assert len(T.flatten(s)) == len(s)
+
+
+def test_folding_unifies_quotes_dashes_yo_and_spaces():
+    assert T.fold("Russia’s «deal» — ёж\u00a0x") == "russia's \"deal\" - еж x"
+    assert T.words("Russia’s Trump–Route\u00a0plan") == ["russia", "s", "trump", "route", "plan"]
+    assert T.words("Russia's Trump-Route plan") == T.words("RUSSIA’S TRUMP—ROUTE PLAN")
+    assert T.words("Ёлка") == T.words("елка") == ["елка"]
+
+
+def test_tokenize_offsets_point_at_the_tokens():
+    s = "  «Освобождение» of 11\u00a0Russians—now!"
+    toks = T.tokenize(s)
+    assert [t for _, _, t in toks] == ["освобождение", "of", "11", "russians", "now"]
+    for start, end, tok in toks:
+        assert T.fold(s[start:end]) == tok
+    flat = T.flatten(s)
+    assert T.token_starts(flat) == [m.start() for m in re.finditer(r"[^ ]+", flat)]
+
+
+@pytest.mark.parametrize("forms", [
+    ["release", "released", "releases", "releasing"],
+    ["return", "returned", "returning", "returns"],
+    ["освобождение", "освобождении", "освобождения"],
+    ["россиянина", "россиянином"],
+])
+def test_inflections_share_a_stem(forms):
+    assert len({T.stem(f) for f in forms}) == 1, {f: T.stem(f) for f in forms}
+
+
+def test_the_script_chooses_the_stemmer():
+    assert T.language_of_script("россиян") == "ru"
+    assert T.language_of_script("russians") == "en"
+    assert T.stem("russians") == "russian"
+    assert T.stem("гражданами") == T.stem("гражданам") == "граждан"
+    assert T.stem("гражданами") in T.term_stems("граждан")  # a rule word "граждан" accepts it
+
+
+@pytest.mark.parametrize("word", [
+    "hoping", "hoped", "happy", "happiness", "possibility", "possible", "dying", "skies",
+    "released", "relational", "Азербайджаном", "освобождении", "россиянами",
+])
+def test_every_form_starts_with_a_needle_of_its_stem(word):
+    w = T.words(word)[0]
+    assert any(w.startswith(n) for n in T.stem_needles(T.stem(w)))
+
+
+def test_russian_rule_words_accept_the_stems_of_their_case_forms():
+    stems = T.term_stems("азербайджан")
+    assert T.stem("азербайджан") in stems and T.stem("азербайджаном") in stems
+    assert T.term_stems("release") == (T.stem("release"),)
+
+
+def test_sentences_skip_abbreviations_and_initials():
+    s = "Mr. Smith met U.S. officials. J. Doe left! Then\nA new line. e.g. this stays."
+    got = [s[a:b] for a, b in T.sentences(s)]
+    assert got == ["Mr. Smith met U.S. officials.", "J. Doe left!", "Then", "A new line. e.g. this stays."]
+
+
+def test_highlight_styles():
+    s = "a <b> & c"
+    spans = [(0, 1), (8, 9)]
+    assert T.highlight(s, spans) == "**a** <b> & **c**"
+    assert T.highlight(s, spans, "html") == "<mark>a</mark> &lt;b&gt; &amp; <mark>c</mark>"
+    assert T.highlight(s, spans, "plain") == s
+    assert T.highlight(s, spans, "ansi").startswith("\x1b[1;33ma\x1b[0m")
+    with pytest.raises(ValueError):
+        T.highlight(s, spans, "bogus")
+
+
+def test_merge_spans_sorts_and_joins_overlaps():
+    assert T.merge_spans([(5, 9), (0, 2), (1, 3), (9, 10)]) == [(0, 3), (5, 9), (9, 10)]
+
+
+def test_snippet_centres_on_the_densest_evidence():
+    words = [f"w{i}" for i in range(200)]
+    text = " ".join(words)
+    a = text.index("w150")
+    b = text.index("w152")
+    snip = T.snippet(text, [(a, a + 4), (b, b + 4), (0, 2)], width=60)
+    assert "**w150**" in snip and "**w152**" in snip
+    assert snip.startswith("… ") and snip.endswith(" …")
+    assert len(snip) < 100
+    assert "\n" not in T.snippet("one\n\ntwo **", [(0, 3)])
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Moscow will raise the release of the detained citizens with the visiting minister.", "en"),
+    ("Москва поднимет вопрос об освобождении граждан России во время визита министра.", "ru"),
+    ("Київ і Москва обмінялися полоненими, повідомили в міністерстві.", "uk"),
+    ("Die Regierung hat die Gespräche mit der Delegation auf nächste Woche verschoben.", "de"),
+    ("12345 !!!", None),
+    ("", None),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_normalise_language():
+    assert normalise_language("en-US") == "en"
+    assert normalise_language("RU_ru") == "ru"
+    assert normalise_language("") is None
