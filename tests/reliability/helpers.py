@@ -22,6 +22,8 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -382,7 +384,6 @@ class SqliteHolder:
     a read transaction open (and reports the hit count it sees at start and at release)."""
 
     def __init__(self, path: Path, mode: str) -> None:
-        import subprocess
         import sys
 
         self.proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), mode], stdin=subprocess.PIPE,
@@ -410,3 +411,22 @@ class SqliteHolder:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def run_measured(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
+    """Run a command; return its exit code, stderr and its own peak RSS in KiB (wait4)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:  # a file: a full pipe would block the child
+        proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise AssertionError(f"{args} did not finish within {timeout}s")
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        return proc.returncode, log.read(), usage.ru_maxrss

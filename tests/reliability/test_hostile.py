@@ -5,7 +5,6 @@ happened; memory stays bounded; bad rules and config are refused with ``file:lin
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -22,7 +21,7 @@ from monitor.matching import Matcher
 from monitor.models import Item
 from monitor.pipeline import Runtime, open_store, run_source
 from monitor.rules import load_rules
-from reliability.helpers import Db, FeedServer, daemon_config, respond, rss, write_rules, zebra_items
+from reliability.helpers import Db, FeedServer, daemon_config, respond, rss, run_measured, write_rules, zebra_items
 
 MiB = 1 << 20
 
@@ -33,23 +32,6 @@ BILINGUAL_RULE = """rules:
     match:
       any: [zebra crossing, пешеходный переход]
 """
-
-
-def run_measured(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
-    """Run a command; return its exit code, stderr and its own peak RSS in KiB (wait4)."""
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"{args} did not finish within {timeout}s")
-        time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read() if proc.stderr else ""
-    return proc.returncode, stderr, usage.ru_maxrss
 
 
 def _stream(total: int):
