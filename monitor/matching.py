@@ -21,7 +21,8 @@ import gc
 import logging
 import re
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
+from operator import not_
 from typing import Any, Iterable
 
 import re2
@@ -404,7 +405,7 @@ class _Compiled:
     rule: Rule
     root: Any
     languages: frozenset[str]
-    clauses: frozenset[int]
+    clauses: tuple[frozenset[int], ...]  # the atom sets it needs, its anchor (rarest) first
     order: int
 
 
@@ -426,39 +427,37 @@ class Matcher:
         self._atom_list: list[tuple[str, ...]] = [("",)]
         # for a stem atom: the stems a token found by it may have (None: found is enough)
         self._atom_stems: list[set[str] | None] = [None]
-        self._clause_ids: dict[frozenset[int], int] = {}
         compiled: list[_Compiled] = []
         for order, rule in enumerate(self.rules):
             root = self._node(rule.match)
-            clauses = frozenset(self._clause_id(c) for c in self._cnf(rule.match))
+            clauses = sorted(set(self._cnf(rule.match)), key=self._selectivity, reverse=True)
             langs = frozenset(normalise_language(x) or x for x in rule.language)
-            compiled.append(_Compiled(rule, root, langs, clauses, order))
+            compiled.append(_Compiled(rule, root, langs, tuple(clauses), order))
         self._compiled = compiled
-        clause_of = {cid: clause for clause, cid in self._clause_ids.items()}
-        atom_clauses: list[list[int]] = [[] for _ in self._atom_list]
-        for cid, clause in clause_of.items():
-            for a in clause:
-                atom_clauses[a].append(cid)
-        self._atom_clauses: list[tuple[int, ...]] = [tuple(x) for x in atom_clauses]
-        self._clause_atoms: dict[int, frozenset[int]] = clause_of
-        # each rule is filed under its rarest clause; the others are checked by set inclusion
-        self._anchored: dict[int, list[_Compiled]] = {}
+        # each rule is filed under the atoms of its rarest clause (its anchor); for a rule
+        # reached that way, the scan must also have found an atom of each other clause
+        atom_rules: list[list[int]] = [[] for _ in self._atom_list]
         self._always: list[_Compiled] = []
-        for c in compiled:
+        for i, c in enumerate(compiled):
             if not c.clauses:
                 self._always.append(c)
                 continue
-            anchor = max(c.clauses, key=lambda cid: self._selectivity(clause_of[cid]))
-            self._anchored.setdefault(anchor, []).append(c)
-        self._anchor_keys = frozenset(self._anchored)
+            for a in c.clauses[0]:
+                atom_rules[a].append(i)
+        self._atom_rules: list[tuple[int, ...]] = [tuple(x) for x in atom_rules]
+        # the second clause of each rule (its anchor again when it has one), checked in C
+        self._second: list[frozenset[int]] = [
+            (c.clauses[1] if len(c.clauses) > 1 else c.clauses[0]) if c.clauses else frozenset()
+            for c in compiled]
         self._atom_targets: list[frozenset[str] | None] = [
             frozenset(t) if t is not None else None for t in self._atom_stems]
         self._set = self._compile_set()
         if freeze:
             gc.collect()
             gc.freeze()
-        log.debug("matcher: %d rules, %d atoms, %d clauses, %d always evaluated",
-                  len(compiled), len(self._atom_list) - 1, len(clause_of), len(self._always))
+        log.debug("matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
+                  len(compiled), len(self._atom_list) - 1, sum(len(c.clauses) for c in compiled),
+                  len(self._always))
 
     @classmethod
     def compile(cls, rules: Iterable[Rule], **kwargs: Any) -> "Matcher":
@@ -484,12 +483,6 @@ class Matcher:
             self._atom_stems[got] = None  # an exact or prefix term: any token found counts
         elif targets is not None:
             targets.update(stems)
-        return got
-
-    def _clause_id(self, clause: frozenset[int]) -> int:
-        got = self._clause_ids.get(clause)
-        if got is None:
-            got = self._clause_ids[clause] = len(self._clause_ids)
         return got
 
     def _selectivity(self, clause: frozenset[int]) -> tuple[int, int]:
@@ -591,17 +584,22 @@ class Matcher:
         out = list(self._always)
         if len(ids) == 1:
             return out, set()
-        hit = set(chain.from_iterable(map(self._atom_clauses.__getitem__, ids)))
-        anchored = self._anchored
-        maybe = [c for cid in hit & self._anchor_keys for c in anchored[cid] if c.clauses <= hit]
         hit_atoms = set(ids)
+        compiled = self._compiled
+        reached = list(set(chain.from_iterable(map(self._atom_rules.__getitem__, ids))))
+        # keep the rules whose second clause has an atom found too (all in C) …
+        reached = compress(reached, map(not_, map(hit_atoms.isdisjoint, map(self._second.__getitem__, reached))))
+        maybe = []
+        for c in map(compiled.__getitem__, reached):
+            # … and any further clause (rules of three or more clauses)
+            if len(c.clauses) <= 2 or not any(map(hit_atoms.isdisjoint, c.clauses[2:])):
+                maybe.append(c)
         if not maybe:
             return out, hit_atoms
         confirmed: dict[int, bool] = {}
-        clause_atoms = self._clause_atoms
         for c in maybe:
-            for cid in c.clauses:
-                for a in clause_atoms[cid] & hit_atoms:
+            for atoms in c.clauses:
+                for a in atoms & hit_atoms:
                     ok = confirmed.get(a)
                     if ok is None:
                         ok = confirmed[a] = self._confirm(a, padded)
