@@ -56,7 +56,7 @@ class _Doc:
     """
 
     __slots__ = ("text", "low", "padded", "title_end", "given_language", "atoms", "_folded",
-                 "_cased", "_sentences", "_language", "cache")
+                 "_cased", "_sentences", "_language", "cache", "evals")
 
     def __init__(self, text: str, low: str, padded: str, title_end: int, language: str | None,
                  atoms: set[int] | None):
@@ -71,6 +71,7 @@ class _Doc:
         self._sentences: list[int] | None = None
         self._language: str | None | bool = False
         self.cache: dict[int, list[Span]] = {}
+        self.evals: dict[int, Any] = {}  # node results, kept while describing a hit
 
     @property
     def folded(self) -> str:
@@ -346,7 +347,7 @@ class _Op:
     def describe(self, doc: _Doc) -> str:
         if self.op == "none":
             return "none of [" + ", ".join(_plain_label(c) for c in self.children) + "]"
-        parts = [c.describe(doc) for c in self.children if c.eval(doc) is not None]
+        parts = [c.describe(doc) for c in self.children if _evaluated(c, doc) is not None]
         if self.op == "any":
             return parts[0] if len(parts) == 1 else "any(" + ", ".join(parts) + ")"
         if self.op == "all":
@@ -356,6 +357,14 @@ class _Op:
         if self.op == "near":
             return "near(" + "; ".join(parts) + f"; within {self.within})"
         return "sentence(" + "; ".join(parts) + ")"
+
+
+def _evaluated(node: Any, doc: _Doc) -> Evidence | None:
+    key = id(node)
+    if key in doc.evals:
+        return doc.evals[key]
+    result = doc.evals[key] = node.eval(doc)
+    return result
 
 
 def _plain_label(node: Any) -> str:
@@ -419,9 +428,25 @@ class Matcher:
     """
 
     def __init__(self, rules: Iterable[Rule], *, freeze: bool = True, prefilter: bool = True):
+        # compiling allocates many small objects and no cycles: the cyclic GC would only
+        # rescan them again and again (half the compile time at 10,000 rules)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._compile(rules, prefilter)
+        finally:
+            if enabled:
+                gc.enable()
+        if freeze:
+            gc.collect()
+            gc.freeze()
+
+    def _compile(self, rules: Iterable[Rule], prefilter: bool) -> None:
         self.rules: list[Rule] = list(rules)
         self.prefilter = prefilter  # False: evaluate every rule on every item (for checking)
         self._leaf_ids: dict[Any, Any] = {}
+        self._parts_cache: dict[Any, Any] = {}
+        self._term_cnf: dict[Any, list[frozenset[int]]] = {}
         # an atom: needles, one of which a text must contain; 0 is the sentinel, in every text
         self._atoms: dict[tuple[str, ...], int] = {("",): 0}
         self._atom_list: list[tuple[str, ...]] = [("",)]
@@ -452,9 +477,6 @@ class Matcher:
         self._atom_targets: list[frozenset[str] | None] = [
             frozenset(t) if t is not None else None for t in self._atom_stems]
         self._set = self._compile_set()
-        if freeze:
-            gc.collect()
-            gc.freeze()
         log.debug("matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
                   len(compiled), len(self._atom_list) - 1, sum(len(c.clauses) for c in compiled),
                   len(self._always))
@@ -490,9 +512,16 @@ class Matcher:
         names = self._atom_list
         return (min(len(n.strip()) for a in clause for n in names[a]), -len(clause))
 
-    @staticmethod
-    def _parts(term: Term) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
+    def _parts(self, term: Term) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
         """Per word: ('s', stems, needles) | ('t', token, needles) | ('p', prefix, needles)."""
+        key = (term.words, term.exact, term.case, term.prefix)
+        got = self._parts_cache.get(key)
+        if got is None:
+            got = self._parts_cache[key] = self._make_parts(term)
+        return got
+
+    @staticmethod
+    def _make_parts(term: Term) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
         words = [w.lower() for w in term.words] if term.case else list(term.words)
         parts = []
         for i, w in enumerate(words):
@@ -531,8 +560,13 @@ class Matcher:
     def _cnf(self, node: MatchNode) -> list[frozenset[int]]:
         """Clauses (sets of atoms, at least one present) the node needs to match; [] = none."""
         if isinstance(node, Term):
-            return [frozenset((self._atom(needles, value if kind == "s" else None),))
-                    for kind, value, needles in self._parts(node)]
+            parts = self._parts(node)
+            got = self._term_cnf.get(parts)
+            if got is None:
+                got = self._term_cnf[parts] = [
+                    frozenset((self._atom(needles, value if kind == "s" else None),))
+                    for kind, value, needles in parts]
+            return got
         if isinstance(node, Pattern):
             if not node.literal:
                 return []
