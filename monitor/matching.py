@@ -55,14 +55,13 @@ class _Doc:
     ``padded`` is ``" " + flat + " "``: offset ``i`` in it is offset ``i - 1`` in the document.
     """
 
-    __slots__ = ("text", "low", "padded", "title_end", "given_language", "atoms", "_folded",
+    __slots__ = ("text", "padded", "title_end", "given_language", "atoms", "_folded",
                  "_cased", "_sentences", "_language", "cache", "evals")
 
-    def __init__(self, text: str, low: str, padded: str, title_end: int, language: str | None,
+    def __init__(self, text: str, padded: str, title_end: int, language: str | None,
                  atoms: set[int] | None):
         self.atoms = atoms  # the atoms the set scan found (None: not known)
         self.text = text
-        self.low = low
         self.padded = padded
         self.title_end = title_end
         self.given_language = language
@@ -76,7 +75,7 @@ class _Doc:
     @property
     def folded(self) -> str:
         if self._folded is None:
-            self._folded = self.low.translate(textmod._FOLD_TABLE)
+            self._folded = textmod.fold(self.text)
         return self._folded
 
     @property
@@ -180,7 +179,7 @@ class _Words:
         return out
 
     def _case_ok(self, doc: _Doc, span: Span) -> bool:
-        return doc.cased[span[0]:span[1]].translate(textmod.FLAT_TABLE).split() == list(self.case_words or ())
+        return doc.cased[span[0]:span[1]].translate(textmod.FLAT_CASED_TABLE).split() == list(self.case_words or ())
 
 
 class _Regex:
@@ -663,10 +662,7 @@ class Matcher:
     def match(self, item: Item, rule_ids: set[str] | frozenset[str] | None = None) -> list[RuleMatch]:
         """The rules that fire on ``item``, most severe first, each with its evidence."""
         text = item.document
-        low = text.lower()
-        if len(low) != len(text):
-            low = textmod._lower_same_length(text)
-        padded = " " + low.translate(textmod.FLAT_TABLE) + " "
+        padded = f" {textmod.flat_of(text)} "
         if self.prefilter:
             cands, atoms = self.candidates(padded)
         else:
@@ -675,7 +671,7 @@ class Matcher:
             cands = [c for c in cands if c.rule.id in rule_ids]
         if not cands:
             return []
-        doc = _Doc(text, low, padded, item.title_end, item.language, atoms)
+        doc = _Doc(text, padded, item.title_end, item.language, atoms)
         out: list[tuple[int, int, RuleMatch]] = []
         for c in cands:
             if c.languages:

@@ -784,7 +784,7 @@ class _Loader:
 
 def _case_words(body: str) -> list[str]:
     """The words of a case-sensitive term, capitals kept."""
-    flat = body.translate(textmod.FLAT_TABLE)  # FLAT_TABLE folds but does not lower
+    flat = body.translate(textmod.FLAT_CASED_TABLE)
     return flat.split()
 
 

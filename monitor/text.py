@@ -52,12 +52,17 @@ def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNM"
 
 
-def _flat_table() -> dict[int, str]:
+def _flat_table(lower: bool) -> dict[int, str]:
     table: dict[int, str] = {}
     for lo, hi in _FLAT_RANGES:
         for cp in range(lo, hi):
             ch = chr(cp)
             folded = FOLD_CHARS.get(cp, ch)
+            if lower and len(folded.lower()) == 1:
+                folded = folded.lower()
+                folded = FOLD_CHARS.get(ord(folded), folded)
+            elif lower and folded.lower() != folded:
+                folded = folded.lower()[0]  # İ → i
             if not _is_word_char(folded):
                 table[cp] = " "
             elif folded != ch:
@@ -69,7 +74,10 @@ def _flat_table() -> dict[int, str]:
     return table
 
 
-FLAT_TABLE: dict[int, str] = _flat_table()
+# flat: folded, lower-cased (for the scripts covered), non-word characters → spaces
+FLAT_TABLE: dict[int, str] = _flat_table(lower=True)
+# the same, capitals kept (case-sensitive terms)
+FLAT_CASED_TABLE: dict[int, str] = _flat_table(lower=False)
 _FOLD_TABLE: dict[int, str] = dict(FOLD_CHARS)
 _TOKEN_RE = re.compile(r"[^ ]+")
 
@@ -80,6 +88,13 @@ def _lower_same_length(text: str) -> str:
         return low
     # a few characters (İ) grow when lowered: lower them one by one, keeping one character
     return "".join(c.lower()[:1] if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def flat_of(text: str) -> str:
+    """The flat text in one pass: the table lowers and folds; lower() only for what is left
+    outside the scripts it covers (never needed for ASCII text)."""
+    flat = text.translate(FLAT_TABLE)
+    return flat if flat.isascii() else _lower_same_length(flat)
 
 
 def fold(text: str) -> str:
@@ -94,7 +109,7 @@ def fold_case_kept(text: str) -> str:
 
 def flatten(text: str) -> str:
     """Folded text with every non-word character turned into a space (same length)."""
-    return _lower_same_length(text).translate(FLAT_TABLE)
+    return flat_of(text)
 
 
 def flatten_folded(folded: str) -> str:
