@@ -443,6 +443,7 @@ class Matcher:
     def _compile(self, rules: Iterable[Rule], prefilter: bool) -> None:
         self.rules: list[Rule] = list(rules)
         self.prefilter = prefilter  # False: evaluate every rule on every item (for checking)
+        self._scan_failed = False
         self._leaf_ids: dict[Any, Any] = {}
         self._parts_cache: dict[Any, Any] = {}
         self._term_cnf: dict[Any, list[frozenset[int]]] = {}
@@ -612,7 +613,10 @@ class Matcher:
         """
         ids = self._set.Match(padded)
         if not ids:  # the sentinel always matches: no answer means the scan failed
-            log.warning("prefilter scan failed; evaluating every rule for this item")
+            if not self._scan_failed:
+                log.warning("the prefilter scan failed (RE2 out of memory?): evaluating every rule "
+                            "on such items; slower, still exact")
+                self._scan_failed = True
             return list(self._compiled), None
         out = list(self._always)
         if len(ids) == 1:

@@ -19,7 +19,7 @@ import html
 import re
 import sys
 import unicodedata
-from itertools import accumulate, compress, count, filterfalse
+from itertools import accumulate, compress, count
 from operator import add
 
 import Stemmer
@@ -166,20 +166,8 @@ def stem(token: str) -> str:
 
 
 def stems(tokens: list[str]) -> list[str]:
-    """Stems of many tokens (cached; unseen ones stemmed in one batch per script)."""
-    cache = _STEM_CACHE
-    missing = set(filterfalse(cache.__contains__, tokens))
-    if missing:
-        if len(cache) + len(missing) >= _STEM_CACHE_MAX:
-            cache.clear()
-            missing = set(tokens)
-        ru = [t for t in missing if is_cyrillic(t)]
-        other = [t for t in missing if not is_cyrillic(t)]
-        if ru:
-            cache.update(zip(ru, map(sys.intern, _RU.stemWords(ru))))
-        if other:
-            cache.update(zip(other, map(sys.intern, _EN.stemWords(other))))
-    return list(map(cache.__getitem__, tokens))
+    """Stems of many tokens (cached, like :func:`stem`)."""
+    return list(map(stem, tokens))
 
 
 _RU_HARD_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "ами", "ах")
