@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,13 +155,6 @@ class Signal:
     text: str
     kind: str
     line: int
-
-
-@dataclass
-class _Draft:
-    signal: Signal
-    actors: list[str] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)
 
 
 def _clean(s: str) -> str:

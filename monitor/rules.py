@@ -894,6 +894,8 @@ def load_rule_set(paths: list[Path] | list[str]) -> tuple[RuleSet, list[RuleErro
         loader.vocabulary(name)
     vocabs = {k: v for k, v in loader.vocab_done.items() if isinstance(v, Vocabulary)}
     errors = sorted(loader.errors, key=lambda e: (str(e.path), e.line or 0, e.column or 0))
+    log.debug("loaded %d rules and %d vocabularies from %d files; %d problems",
+              len(loader.rules), len(vocabs), len(files), len(errors))
     return RuleSet(loader.rules, vocabs, tuple(str(f) for f in files)), _dedupe(errors)
 
 

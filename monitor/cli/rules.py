@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from monitor.errors import ConfigErrors, RuleError
+from monitor.errors import ConfigErrors
 from monitor.models import Item, RuleMatch
 
 SEVERITY_COLOUR = {"info": "white", "low": "cyan", "medium": "yellow", "high": "red", "critical": "magenta"}
@@ -386,4 +386,4 @@ def _commands() -> list[click.Command]:
 
 COMMANDS: list[click.Command] = _commands()
 
-__all__ = ["COMMANDS", "rule_paths", "RuleError"]
+__all__ = ["COMMANDS", "rule_paths"]
