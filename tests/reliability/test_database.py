@@ -92,7 +92,8 @@ def test_a_long_running_reader_does_not_block_the_daemons_writes(tmp_path: Path,
 
 def test_disk_full_then_space_returns_the_missed_items_are_recorded(tmp_path: Path, feeds, webhook):
     """RLIMIT_FSIZE set on the running daemon (prlimit) makes every write that grows a file
-    fail as a full disk would (EFBIG → SQLITE_FULL); raising it is "space returns"."""
+    fail as a full disk would (EFBIG, which SQLite reports as a disk I/O error); raising it
+    is "space returns"."""
     # ~30 KB of text per item, different in each (alike texts would be folded as one story)
     items = [dict(it, description=" ".join(f"w{n}x{j}" for j in range(4000))) for n, it in
              enumerate(zebra_items("wire", range(5)))]
