@@ -344,11 +344,29 @@ class _Op:
         return out
 
     def describe(self, doc: _Doc) -> str:
+        """Why this clause held, short enough to read in an alert: the satisfied branches
+        (at most three of an ``any``), the form each term was found in, and only the number
+        of exclusions that were checked and absent."""
         if self.op == "none":
-            return "none of [" + ", ".join(_plain_label(c) for c in self.children) + "]"
-        parts = [c.describe(doc) for c in self.children if _evaluated(c, doc) is not None]
+            n = len(self.children)
+            return f"none of {n} exclusion{'s' if n != 1 else ''}"
+        parts = []
+        seen_spans: set[tuple[int, int]] = set()
+        for c in self.children:
+            ev = _evaluated(c, doc)
+            if ev is None:
+                continue
+            if self.op == "any" and isinstance(c, _Leaf) and ev:
+                # several spellings of one word found at one place: name it once
+                if ev[0][1] in seen_spans:
+                    continue
+                seen_spans.add(ev[0][1])
+            parts.append(c.describe(doc))
         if self.op == "any":
-            return parts[0] if len(parts) == 1 else "any(" + ", ".join(parts) + ")"
+            if len(parts) == 1:
+                return parts[0]
+            more = len(parts) - _WHY_SHOWN
+            return "any(" + ", ".join(parts[:_WHY_SHOWN]) + (f", +{more} more" if more > 0 else "") + ")"
         if self.op == "all":
             return "all(" + "; ".join(parts) + ")"
         if self.op == "at_least":
@@ -356,6 +374,9 @@ class _Op:
         if self.op == "near":
             return "near(" + "; ".join(parts) + f"; within {self.within})"
         return "sentence(" + "; ".join(parts) + ")"
+
+
+_WHY_SHOWN = 3
 
 
 def _evaluated(node: Any, doc: _Doc) -> Evidence | None:
