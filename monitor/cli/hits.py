@@ -146,18 +146,38 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
         return
     now = utcnow()
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-    table.add_column("ID", justify="right", style="dim", no_wrap=True)
-    table.add_column("When", no_wrap=True)
-    table.add_column("Rule", overflow="fold")
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Source", overflow="fold")
-    table.add_column("Title", ratio=3, overflow="fold")
-    table.add_column("Link", ratio=2, overflow="fold", style="blue")
+    # one line per hit: long values end in "…" (hits show ID has them whole); on a
+    # narrow terminal the link gives way to the title
+    wide = console.width >= 120
+    rows = []
     for h in found:
-        table.add_row(str(h.id), ago(h.created_at, now), Text(h.rule_id), _severity(h.severity),
-                      Text(h.status, style=STATUS_STYLE.get(h.status, "")), Text(h.source), Text(h.title),
-                      Text(h.url or ""))
+        row = [str(h.id), ago(h.created_at, now), h.rule_id, h.severity, h.status, h.source, h.title]
+        if wide:
+            row.append(h.url or "")
+        rows.append(row)
+
+    def fit(i: int, cap: int) -> int:
+        return min(cap, max(len(r[i]) for r in rows))
+
+    widths = [max(2, fit(0, 8)), max(4, fit(1, 9)), max(4, fit(2, 34 if wide else 22)), 8,
+              max(6, fit(4, 9)), max(6, fit(5, 18 if wide else 10))]
+    link = max(4, fit(7, 48)) if wide else 0
+    title = max(16, console.width - sum(widths) - link - 2 * (len(widths) + (1 if wide else 0)))
+    table.add_column("ID", justify="right", style="dim", no_wrap=True, width=widths[0])
+    table.add_column("When", no_wrap=True, width=widths[1])
+    table.add_column("Rule", no_wrap=True, overflow="ellipsis", width=widths[2])
+    table.add_column("Severity", no_wrap=True, width=widths[3])
+    table.add_column("Status", no_wrap=True, width=widths[4])
+    table.add_column("Source", no_wrap=True, overflow="ellipsis", width=widths[5])
+    table.add_column("Title", no_wrap=True, overflow="ellipsis", width=title)
+    if wide:
+        table.add_column("Link", no_wrap=True, overflow="ellipsis", style="blue", width=link)
+    for h, row in zip(found, rows):
+        cells = [row[0], row[1], Text(row[2]), _severity(h.severity),
+                 Text(h.status, style=STATUS_STYLE.get(h.status, "")), Text(row[5]), Text(row[6])]
+        if wide:
+            cells.append(Text(row[7]))
+        table.add_row(*cells)
     console.print(table)
     shown_to = offset + len(found)
     if total > shown_to or offset:
