@@ -36,9 +36,15 @@ def delivery_from_row(r: dict[str, Any]) -> Delivery:
 
 class OutboxQueries(StoreBase):
     def due_rows(self, now: datetime, limit: int = 50, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-        """Pending rows whose time has come, oldest first, as dicts (with ``kind``, ``payload``)."""
-        sql = "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-        params: list[Any] = [ts(now)]
+        """Pending rows whose time has come, oldest first, as dicts (with ``kind``, ``payload``).
+
+        A row written or last tried at a time later than ``now`` means the wall clock was
+        put back since: it is due at once rather than when the clock catches up (a digest
+        member keeps waiting for its period's end, which is a time of day on purpose).
+        """
+        sql = """SELECT * FROM outbox WHERE status = 'pending'
+                 AND (next_attempt_at <= ? OR (kind != 'digest-member' AND COALESCE(inflight_at, created_at) > ?))"""
+        params: list[Any] = [ts(now), ts(now)]
         if kinds:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params.extend(kinds)

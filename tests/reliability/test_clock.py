@@ -119,8 +119,6 @@ def test_a_schedule_stored_under_a_clock_that_was_a_day_ahead_does_not_delay_the
         assert daemon.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="bug (reported): outbox times are absolute wall-clock times; after the clock "
-                   "is put back, an alert due now waits until the clock catches up (OutboxQueries.due_rows)")
 def test_an_alert_due_before_the_clock_is_put_back_is_still_sent_at_once(tmp_path: Path, feeds, webhook):
     cfg = _config(tmp_path, feeds, webhook)
     runtime = Runtime.load(cfg)
