@@ -233,3 +233,16 @@ def test_full_text_fetches_new_articles_once(server):
     second = source.fetch(first.state)
     assert sum(1 for req, _ in server.log if req.path.startswith("/article/")) == fetched  # not again
     assert [i.key for i in second.items] == ["1", "2"]
+
+
+def test_a_body_cut_before_the_closing_tag_leaves_its_last_entry_for_the_next_poll():
+    from monitor.sources.feed import parse_feed
+
+    whole = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+             b"<item><guid>a</guid><title>First</title><description>Complete.</description></item>"
+             b"<item><guid>b</guid><title>Second</title><description>Cut here and the rest")
+    parsed = parse_feed(whole, source="s")
+    assert [i.key for i in parsed.items] == ["a"]
+    assert any("closing tag" in w for w in parsed.warnings)
+    full = whole + b" is here.</description></item></channel></rss>\n<!-- served by x -->\n"
+    assert [i.key for i in parse_feed(full, source="s").items] == ["a", "b"]

@@ -366,6 +366,11 @@ def parse_feed(
             parsed.warnings.append(f"malformed feed, read leniently: {one_line(reason)[:200]}")
     elif not result.entries and not parsed.version:
         raise FetchError("not a feed (no RSS, Atom or JSON Feed found)")
+    if result.entries and _cut_short(body):
+        # the body ends before the document does (a dropped connection, a cap): the last
+        # entry may be cut mid-way, and once stored as seen it would never be read whole
+        result.entries.pop()
+        parsed.warnings.append("feed ends before its closing tag; its last entry is left for the next poll")
     ttl = feed.get("ttl")
     if ttl and str(ttl).strip().isdigit():
         parsed.ttl = min(float(str(ttl).strip()) * 60, TTL_MAX)
@@ -375,6 +380,14 @@ def parse_feed(
     parsed.items = builder.items
     parsed.warnings += builder.warnings()
     return parsed
+
+
+_CLOSING = re.compile(rb"</\s*(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF)\s*>\s*(?:<!--.*?-->\s*)*\Z", re.DOTALL | re.IGNORECASE)
+
+
+def _cut_short(body: bytes) -> bool:
+    """True when an XML feed's body stops before the root element's closing tag."""
+    return _CLOSING.search(body[-4096:].rstrip(b"\x00")) is None
 
 
 # -- the source -----------------------------------------------------------------------
