@@ -10,6 +10,7 @@ or a test): no threads, no sleeping. Each failure is recorded once, here.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,8 +71,34 @@ def open_store(config: Config) -> Store:
 def run_source(
     runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime] = utcnow
 ) -> PollReport:
-    """Poll one source once and record what it brought. Never raises for a source's fault."""
+    """Poll one source once and record what it brought. Never raises for a source's fault.
+
+    When the database refuses (locked past the busy timeout, disk full), nothing of the poll
+    is kept — its items are not stored as seen — so the next poll brings them again: the
+    failure is logged once, counted on the source if the database takes even that, and the
+    source is polled again after its backoff.
+    """
     started = time.monotonic()
+    try:
+        return _run_source(runtime, store, source, clock, started)
+    except (StoreError, sqlite3.Error) as exc:
+        now = clock()
+        reason = f"database: {exc}"
+        failures = 0
+        delay = next_delay(source.interval, source.jitter, 1, backoff_max=runtime.config.scheduler.backoff_max)
+        next_at = now + timedelta(seconds=delay)
+        try:
+            failures = store.record_poll_failure(source.name, reason, now, next_at)
+        except (StoreError, sqlite3.Error):
+            pass
+        log.error("source %s: poll not recorded, it will be polled again in %.0fs: %s", source.name, delay, reason)
+        return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at,
+                          seconds=time.monotonic() - started, warnings=[f"{failures} failure(s) in a row"] if failures else [])
+
+
+def _run_source(
+    runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime], started: float
+) -> PollReport:
     cfg = runtime.config
     now = clock()
     row = store.source_row(source.name)
