@@ -208,17 +208,23 @@ class _Regex:
 
 
 class _Leaf:
-    __slots__ = ("leaf", "scope", "label", "vocabulary")
+    __slots__ = ("leaf", "scope", "label", "vocabulary", "_label_words")
 
     def __init__(self, leaf: Any, scope: str, label: str, vocabulary: str | None):
+        self._label_words: list[str] | None = None
         self.leaf = leaf
         self.scope = scope
         self.label = label
         self.vocabulary = vocabulary
 
     def eval(self, doc: _Doc) -> Evidence | None:
-        spans = self.leaf.occurrences(doc)
-        if spans and self.scope != "both":
+        leaf = self.leaf
+        spans = doc.cache.get(leaf.id)
+        if spans is None:
+            spans = leaf.occurrences(doc)
+        if not spans:
+            return None
+        if self.scope != "both":
             te = doc.title_end
             if self.scope == "title":
                 spans = [sp for sp in spans if sp[1] <= te]
@@ -230,14 +236,21 @@ class _Leaf:
         return [(label, sp) for sp in spans]
 
     def describe(self, doc: _Doc) -> str:
-        ev = self.eval(doc)
+        ev = _evaluated(self, doc)
         name = f"${self.vocabulary}:{self.label}" if self.vocabulary else self.label
         if not ev:
             return name
         s, e = ev[0][1]
         found = doc.text[s:e]
-        same = textmod.words(found) == textmod.words(self.label.rstrip("*"))
+        same = textmod.words(found) == self.label_words
         return name if same else f'{name}≈"{" ".join(found.split())}"'
+
+    @property
+    def label_words(self) -> list[str]:
+        got = self._label_words
+        if got is None:
+            got = self._label_words = textmod.words(self.label.rstrip("*"))
+        return got
 
 
 class _Op:

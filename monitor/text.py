@@ -326,7 +326,6 @@ def highlight(text: str, spans, style: str = "markdown") -> str:
     return "".join(parts)
 
 
-_WS = re.compile(r"\s+")
 
 
 def snippet(text: str, spans, width: int = 240, style: str = "markdown") -> str:
@@ -365,5 +364,5 @@ def snippet(text: str, spans, width: int = 240, style: str = "markdown") -> str:
         hi += 1
     inside = [(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi]
     body = highlight(text[lo:hi], [(s - lo, e - lo) for s, e in inside], style)
-    body = _WS.sub(" ", body).strip()
+    body = " ".join(body.split())  # whitespace runs → one space, ends stripped (as \s+ → " ")
     return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
