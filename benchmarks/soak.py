@@ -28,7 +28,6 @@ Exit status 1 if an alert was lost or duplicated outside the window.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import sqlite3

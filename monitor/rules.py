@@ -11,7 +11,6 @@ The rule language is described for analysts in ``docs/rules.md``.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union

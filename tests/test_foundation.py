@@ -6,9 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
 
-from conftest import ROOT, monitor_cmd
+from conftest import monitor_cmd
 from yaml_helpers import write_config
 
 

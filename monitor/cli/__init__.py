@@ -6,9 +6,7 @@ exit codes.
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
 
 import click
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
-from urllib.parse import urlsplit
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -32,6 +31,7 @@ from markupsafe import Markup, escape as html_escape
 
 from monitor.config import ChannelConfig
 from monitor.models import SEVERITY_RANK, Hit
+from monitor.urls import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +64,6 @@ def clean(text: str | None) -> str:
     return _CONTROL.sub("", text or "")
 
 
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is a plain http(s) URL, else None: no ``javascript:``, ``data:``, ``file:``."""
-    if not url:
-        return None
-    url = url.strip()
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def one_line(text: str) -> str:

@@ -19,18 +19,16 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import feedparser
 
-from monitor.config import HttpConfig, SourceConfig
 from monitor.errors import FetchError
 from monitor.models import Item, content_hash
 from monitor.sources import fulltext
-from monitor.sources.base import FetchResult, SourceState, validators_for
+from monitor.sources.base import FetchResult, SourceState
 from monitor.sources.htmltext import clean_text, html_to_text, language_code, one_line, safe_url
-from monitor.sources.http import HttpClient, shared_client
+from monitor.sources.httpsource import HttpSource
 
 log = logging.getLogger(__name__)
 
@@ -393,29 +391,15 @@ def _cut_short(body: bytes) -> bool:
 # -- the source -----------------------------------------------------------------------
 
 
-class FeedSource:
+class FeedSource(HttpSource):
     kind = "feed"
-
-    def __init__(self, cfg: SourceConfig, http: HttpConfig | None = None, base_dir: Path | None = None,
-                 client: HttpClient | None = None) -> None:
-        if not cfg.url:
-            raise ValueError("a feed source needs a url")
-        self.cfg = cfg
-        self.name = cfg.name
-        self.url: str = cfg.url
-        self.client = client or shared_client(http)
+    accept = FEED_ACCEPT
 
     def fetch(self, state: SourceState) -> FetchResult:
         cfg = self.cfg
-        etag, last_modified, data = validators_for(state, self.url)
-        resp = self.client.get(
-            self.url, etag=etag, last_modified=last_modified, headers=dict(cfg.headers),
-            timeout=cfg.timeout, max_bytes=cfg.max_bytes, accept=FEED_ACCEPT,
-        )
-        if resp.not_modified:
-            kept = SourceState(etag=resp.etag or etag, last_modified=resp.last_modified or last_modified,
-                               data=data)
-            return FetchResult([], kept, not_modified=True, min_next_poll=resp.max_age)
+        resp, data, unchanged = self.get(state)
+        if unchanged is not None:
+            return unchanged
         parsed = parse_feed(resp.body, source=self.name, url=resp.url, headers=resp.headers,
                             language=cfg.language)
         items, warnings = parsed.items, list(parsed.warnings)

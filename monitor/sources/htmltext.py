@@ -8,9 +8,9 @@ collapsed. Links survive only when they are absolute http(s) URLs.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
-
 from selectolax.lexbor import LexborHTMLParser
+
+from monitor.urls import safe_url  # noqa: F401  (re-exported for the sources)
 
 _PARA = "\ue000"  # private-use markers, placed before whitespace is collapsed
 _LINE = "\ue001"
@@ -132,27 +132,6 @@ def decode_unknown(raw: bytes) -> str:
 
     best = from_bytes(raw[:200_000], cp_isolation=_LEGACY_ENCODINGS).best()
     return raw.decode(best.encoding if best else "cp1252", errors="replace")
-
-
-def safe_url(url: str | None, base: str | None = None) -> str | None:
-    """An absolute http(s) URL, or None (``javascript:``, ``data:``, ``file:`` … are dropped)."""
-    if not url:
-        return None
-    url = url.strip()
-    if base:
-        try:
-            url = urljoin(base, url)
-        except ValueError:
-            return None
-    if any(c in url for c in " \t\r\n\x00<>\"") or len(url) > 4096:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def language_code(value: str | None) -> str | None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from pathlib import Path
 
-from monitor.config import HttpConfig, SourceConfig
 from monitor.errors import FetchError
 from monitor.models import Item, content_hash
-from monitor.sources.base import FetchResult, SourceState, validators_for
+from monitor.sources.base import FetchResult, SourceState
 from monitor.sources.htmltext import decode_html, language_code, page_text, paragraphs
-from monitor.sources.http import HttpClient, shared_client
+from monitor.sources.httpsource import HttpSource
 
 log = logging.getLogger(__name__)
 
@@ -32,29 +30,15 @@ def paragraph_hash(text: str) -> str:
     return hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-class PageSource:
+class PageSource(HttpSource):
     kind = "page"
-
-    def __init__(self, cfg: SourceConfig, http: HttpConfig | None = None, base_dir: Path | None = None,
-                 client: HttpClient | None = None) -> None:
-        if not cfg.url:
-            raise ValueError("a page source needs a url")
-        self.cfg = cfg
-        self.name = cfg.name
-        self.url: str = cfg.url
-        self.client = client or shared_client(http)
+    accept = PAGE_ACCEPT
 
     def fetch(self, state: SourceState) -> FetchResult:
         cfg = self.cfg
-        etag, last_modified, data = validators_for(state, self.url)
-        resp = self.client.get(
-            self.url, etag=etag, last_modified=last_modified, headers=dict(cfg.headers),
-            timeout=cfg.timeout, max_bytes=cfg.max_bytes, accept=PAGE_ACCEPT,
-        )
-        if resp.not_modified:
-            kept = SourceState(etag=resp.etag or etag, last_modified=resp.last_modified or last_modified,
-                               data=data)
-            return FetchResult([], kept, not_modified=True, min_next_poll=resp.max_age)
+        resp, data, unchanged = self.get(state)
+        if unchanged is not None:
+            return unchanged
         html = decode_html(resp.body, resp.content_type)
         try:
             title, text, matched = page_text(html, cfg.selector)

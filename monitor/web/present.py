@@ -14,6 +14,7 @@ from typing import Any
 from monitor.models import Hit
 from monitor.store.base import loads, ts
 from monitor.text import merge_spans
+from monitor.urls import safe_url  # noqa: F401  (used by the templates)
 
 Parts = list[tuple[str, bool]]  # (text, marked)
 
@@ -85,13 +86,6 @@ def ago(when: datetime | None, now: datetime) -> str:
 
 def exact(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "—"
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s), else None: a ``javascript:`` link is never made clickable."""
-    if url and re.match(r"^https?://", url.strip(), re.IGNORECASE):
-        return url.strip()
-    return None
 
 
 def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
