@@ -237,7 +237,8 @@ class _Leaf:
 
     def describe(self, doc: _Doc) -> str:
         ev = _evaluated(self, doc)
-        name = f"${self.vocabulary}:{self.label}" if self.vocabulary else self.label
+        label = self.label if len(self.label) <= _WHY_LABEL else self.label[: _WHY_LABEL - 1] + "…"  # a long regex
+        name = f"${self.vocabulary}:{label}" if self.vocabulary else label
         if not ev:
             return name
         s, e = ev[0][1]
@@ -389,6 +390,7 @@ class _Op:
 
 
 _WHY_SHOWN = 3
+_WHY_LABEL = 32
 
 
 def _evaluated(node: Any, doc: _Doc) -> Evidence | None:
