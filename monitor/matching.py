@@ -243,6 +243,8 @@ class _Leaf:
             return name
         s, e = ev[0][1]
         found = doc.text[s:e]
+        if self.label.startswith("/"):  # a regex: what it found says more than the pattern
+            return (f"${self.vocabulary}:" if self.vocabulary else "") + f'/…/≈"{" ".join(found.split())}"'
         same = textmod.words(found) == self.label_words
         return name if same else f'{name}≈"{" ".join(found.split())}"'
 
