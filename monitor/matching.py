@@ -743,9 +743,15 @@ class Matcher:
 
     @staticmethod
     def _result(c: _Compiled, doc: _Doc, ev: Evidence) -> RuleMatch:
+        # one term per place found: several spellings of a vocabulary word (осужденные,
+        # осужденных …) that matched the same words are named once, by the first
+        owner: dict[tuple[int, int], str] = {}
+        for label, sp in ev:
+            owner.setdefault(sp, label)
+        named = set(owner.values())
         first_seen: dict[str, int] = {}
         for label, (s, _e) in ev:
-            if s < first_seen.get(label, 1 << 62):
+            if label in named and s < first_seen.get(label, 1 << 62):
                 first_seen[label] = s
         spans = textmod.merge_spans(sp for _, sp in ev)[:_MAX_SPANS]
         rule = c.rule
