@@ -235,6 +235,20 @@ class _Leaf:
         label = self.label
         return [(label, sp) for sp in spans]
 
+    def holds(self, doc: _Doc) -> bool:
+        spans = doc.cache.get(self.leaf.id)
+        if spans is None:
+            spans = self.leaf.occurrences(doc)
+        if not spans:
+            return False
+        scope = self.scope
+        if scope == "both":
+            return True
+        te = doc.title_end
+        if scope == "title":
+            return any(sp[1] <= te for sp in spans)
+        return any(sp[0] >= te for sp in spans)
+
     def describe(self, doc: _Doc) -> str:
         ev = _evaluated(self, doc)
         label = self.label if len(self.label) <= _WHY_LABEL else self.label[: _WHY_LABEL - 1] + "…"  # a long regex
@@ -277,8 +291,15 @@ class _Op:
                     out = ev if out is None else out + ev
             return out
         if op == "all":
+            # whether every child holds, each stopping at its first match, before gathering
+            # every child's evidence: most candidate rules fail on a later child
+            children = self.children
+            if len(children) > 1:
+                for c in children:
+                    if not c.holds(doc):
+                        return None
             out = []
-            for c in self.children:
+            for c in children:
                 ev = c.eval(doc)
                 if ev is None:
                     return None
@@ -302,6 +323,21 @@ class _Op:
         if op == "sentence":
             return self._sentence(doc)
         raise AssertionError(op)
+
+    def holds(self, doc: _Doc) -> bool:
+        """``eval(doc) is not None``, without gathering evidence ``any`` and ``all`` do not need."""
+        op = self.op
+        if op == "any":
+            for c in self.children:
+                if c.holds(doc):
+                    return True
+            return False
+        if op == "all":
+            for c in self.children:
+                if not c.holds(doc):
+                    return False
+            return True
+        return self.eval(doc) is not None
 
     def _args(self, doc: _Doc) -> list[Evidence] | None:
         args = []
