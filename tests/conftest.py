@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
+from helpers_notify import ScriptedSmtp, free_port  # noqa: F401  (free_port: for the tests)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -28,32 +22,11 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-class SmtpSink:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.port = free_port()
-        self.controller = None
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def start(self) -> "SmtpSink":
-        from aiosmtpd.controller import Controller
-
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+class SmtpSink(ScriptedSmtp):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that accepts and keeps every message."""
 
     def mailto(self, to: str = "analyst@example.org") -> str:
-        return f"mailto://127.0.0.1:{self.port}?from=monitor@example.org&to={to}&mode=insecure"
+        return self.url(to)
 
     @staticmethod
     def body(msg) -> str:

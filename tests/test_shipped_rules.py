@@ -15,19 +15,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
+from corpus_eval import ROOT, RULES_DIR, fired, load_corpus, report
 from monitor.matching import Matcher
-from monitor.models import Item
 from monitor.rules import check_rules, load_rules
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES_DIR = ROOT / "rules"
 CORPUS = Path(__file__).resolve().parent / "corpus" / "corpus.yaml"
 
 
 def _corpus() -> list[dict]:
-    return YAML(typ="safe").load(CORPUS.read_text(encoding="utf-8"))
+    return load_corpus(CORPUS)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +38,7 @@ def matcher(ruleset):
 
 
 def _fired(matcher: Matcher, entry: dict) -> set[str]:
-    item = Item(source="corpus", key=entry["id"], title=entry["title"], text=entry["text"])
-    return {m.rule_id for m in matcher.match(item)}
+    return fired(matcher, entry, source="corpus")
 
 
 def test_corpus_is_well_formed(ruleset):
@@ -106,37 +102,5 @@ def _is_russian(text: str) -> bool:
     return any("а" <= ch.lower() <= "я" for ch in text)
 
 
-def report() -> int:
-    """Per-rule precision and recall on the corpus, printed; exit status 1 on any mismatch."""
-    ruleset = load_rules([RULES_DIR])
-    matcher = Matcher(ruleset.active())
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    entries = _corpus()
-    for entry in entries:
-        fired, expected = _fired(matcher, entry), set(entry["expect"])
-        for rid in fired & expected:
-            tp[rid] += 1
-        for rid in fired - expected:
-            fp[rid] += 1
-            print(f"  false positive  {rid:40} {entry['id']}")
-        for rid in expected - fired:
-            fn[rid] += 1
-            print(f"  missed          {rid:40} {entry['id']}")
-    print(f"{'rule':42} {'tp':>3} {'fp':>3} {'fn':>3}  precision  recall")
-    for rule in ruleset.active():
-        r = rule.id
-        p = tp[r] / (tp[r] + fp[r]) if tp[r] + fp[r] else 1.0
-        rc = tp[r] / (tp[r] + fn[r]) if tp[r] + fn[r] else 1.0
-        print(f"{r:42} {tp[r]:3} {fp[r]:3} {fn[r]:3}  {p:9.2f}  {rc:6.2f}")
-    T, F, N = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    print(
-        f"{len(entries)} texts; micro precision {T / (T + F) if T + F else 1:.3f}, "
-        f"recall {T / (T + N) if T + N else 1:.3f}"
-    )
-    return 1 if F or N else 0
-
-
 if __name__ == "__main__":
-    sys.exit(report())
+    sys.exit(report(CORPUS))
