@@ -81,42 +81,51 @@ documents with nothing planted ("unplanted").
 Rates are per CPU-second of this process (``--wall`` for wall-clock time): the contenders run
 one after another on one core, and CPU time keeps other work on a shared machine out of it.
 Measured on the project machine (2 cores, November 2026), default arguments, after the
-"all checks every child holds first" change to the matcher; two runs overlapped on the two
-cores for part of the time, so rates move by ~10–15% between runs and the floor's by up to
-40% (news-own-sentences at 1,000 rules: 10,767 and 15,021) — read the vs-floor column ±0.01–0.02:
+matcher's word path (below): news-heldout and adversarial with ``--corpus``, twice each, one
+run at a time; news-own-sentences as measured before that change (not re-run). Rates move by
+~5–15% between runs and the floor's by up to 40% — read the vs-floor column ±0.01–0.02:
 
   news-heldout  rules  ours docs/s  naive docs/s  floor docs/s  vs naive  vs floor  hits/doc  docs hit  unplanted
-                   10        23691         668.1        100476       35x      0.24      0.11       11%        0%
-                  100        10956          69.8         76416      157x      0.14      0.10       10%        0%
-                 1000         2489           6.9         44244      360x      0.06      0.11       10%        0%
-                10000          349           0.7         17527      499x      0.02      0.15        9%        0%
-  (a repeat run, alone on the machine, ``--corpus heldout``: 24362 / 11109 / 2436 / 387 docs/s,
-  vs floor 0.24 / 0.14 / 0.06 / 0.02; before the matcher change: 2,103 docs/s at 1,000 rules,
-  304x, 0.05)
+                   10        24365         684.3        101966       36x      0.24      0.11       11%        0%
+                  100        10949          70.2         77921      156x      0.14      0.10       10%        0%
+                 1000         3675           6.9         44129      531x      0.08      0.11       10%        0%
+                10000          792           0.7         21500     1128x      0.04      0.15        9%        0%
+  (the repeat: 23788 / 11286 / 3716 / 804 docs/s; 100 → 10,000 falls 13.8x and 14.0x. The
+  code before, measured alongside: 24775 / 11308 / 2527 / 390 and 24218 / 11120 / 2421 /
+  360 docs/s, falls 29.0x and 30.9x)
 
-  news-own-sentences
+  news-own-sentences (before the word path)
                    10        19235         642.6         93488       30x      0.21      0.16       15%        6%
                   100         4805          66.4         60883       72x      0.08      0.69       49%       43%
                  1000          582           6.7         15021       87x      0.04      6.40      100%      100%
                 10000           81           0.7          2894      119x      0.03     61.70      100%      100%
 
-  adversarial      10        51287         821.2        135888       62x      0.38      0.10       10%        0%
-                  100        41269          78.6        115740      525x      0.36      0.11       11%        0%
-                 1000        20901           7.5         69395     2776x      0.30      0.11       11%        1%
-                10000         9607           0.8         43623    12718x      0.22      0.22       21%       12%
+  adversarial      10        50313         811.6        138954       62x      0.36      0.10       10%        0%
+                  100        41984          79.1        116901      531x      0.36      0.11       11%        0%
+                 1000        22772           7.9         80913     2889x      0.28      0.11       11%        1%
+                10000        10183           0.8         47350    13387x      0.22      0.22       21%       12%
+  (the repeat: 50904 / 44409 / 21643 / 9819; the code before, alongside: 52804 / 46337 /
+  24057 / 10145 and 52032 / 43664 / 22427 / 9613 — the same within run-to-run noise)
 
 What news-heldout shows, at 1,000 rules: the rules fire where planted (10% of documents,
 0.11 hits a document; 0% of the unplanted ones at 10–1,000 rules), yet the matcher is at
-0.06 of the floor. Real words are real: a document has ~377 of the 5,083 atoms (the short
+0.08 of the floor. Real words are real: a document has ~377 of the 5,083 atoms (the short
 stems and the common words of phrases), 25 rules are reached, 39 stem atoms are confirmed by
 stemming their tokens (28 really there), and 12 candidate rules are evaluated exactly for
-0.11 that fire. Per document (~400 µs): flattening 17 µs, the set scan ~62 µs (the floor's
-whole work is ~22 µs: it has fewer, longer patterns), the index lookups ~43 µs, the
-confirmations ~190 µs, exact evaluation of the candidates ~120 µs (~190 µs before an ``all``
-checked its children hold before gathering their evidence). 0.4 of the floor would leave
-~55 µs a document — less than the scan alone — so no change short of dropping stemming-time
-confirmation reaches it; the absolute 2,000 docs/s and 300x targets are met here, and the
-100 → 10,000 fall (30x) is not under 10x.
+0.11 that fire. The scan path, per document (~400 µs): flattening 17 µs, the set scan
+~62 µs (the floor's whole work is ~22 µs: it has fewer, longer patterns), the index lookups
+~43 µs, the confirmations ~190 µs (~5 µs an atom: a few ``str.find`` over the document),
+exact evaluation of the candidates ~120 µs. The word path instead takes the document's ~465
+distinct tokens and looks each up in a per-matcher cache of the atoms it makes present
+(``str.split`` 30 µs, the set of tokens ~38 µs more — hashing new strings —, the lookups and
+union ~45 µs, the index lookups over the ~268 atoms really there ~50 µs): ~160 µs for the
+candidates against ~300 µs, ~1,500 against ~320 µs at 10,000 rules. Its fixed ~100 µs loses
+to the scan wherever few atoms need confirming (10–100 rules, the adversarial corpus: 16 µs
+against 107 at 10 rules), so the matcher keeps the scan path until its recent documents
+average more than 16 confirmations, then takes the word path, scanning every 64th document
+to follow the stream. 0.4 of the floor would leave ~55 µs a document — less than splitting
+and hashing the tokens plus exact evaluation — so it stays out of reach; the 100 → 10,000
+fall (~14x) is not under 10x.
 
 What news-own-sentences shows, at 1,000 rules (~1,500 µs a document against the floor's ~65–95):
 the rules fire on every document, 6.4 times on average. That is the pool, not the weighting:
@@ -131,7 +140,7 @@ building 6.4 hits (evidence, snippet, why) ~220 µs. Confirming all stem atoms a
 token stemmed once) saved ~20% of the candidate step at 1,000 rules but doubled it at 100;
 not kept. The floor
 does none of the rule logic, so on this corpus the matcher cannot come near 0.4 of it; the
-issue's 0.4 at 1,000 rules is met by none of the three corpora (adversarial: 0.30, news-heldout: 0.06).
+issue's 0.4 at 1,000 rules is met by none of the three corpora (adversarial: ~0.30, news-heldout: 0.08).
 
 Flattening real text was 200 µs a document until ``monitor.text.flat_of`` stopped sending
 non-ASCII text through ``str.translate`` whole (any curly quote made it look up every

@@ -76,3 +76,96 @@ def test_a_document_with_no_candidate_matches_nothing():
     m = Matcher(rules, freeze=False)
     assert m.match_text("nothing here of note") == Matcher(rules, freeze=False, prefilter=False).match_text(
         "nothing here of note")
+
+
+# -- both candidate paths (set scan + confirmations; distinct tokens via the word cache) ------
+
+def _news_texts() -> list[str]:
+    """Real news text: the items of the feed fixtures (one is deliberately no feed)."""
+    from pathlib import Path
+
+    from monitor import text as textmod
+    from monitor.sources.feed import parse_feed
+
+    sentences: list[str] = []
+    for path in sorted((Path(__file__).parent / "fixtures" / "feeds").iterdir()):
+        if path.suffix not in (".rss", ".atom"):
+            continue
+        try:
+            feed = parse_feed(path.read_bytes(), source=path.stem)
+        except Exception:  # noqa: BLE001, S112 — one fixture is deliberately no feed
+            continue
+        for it in feed.items:
+            text = f"{it.title}\n{it.text}"
+            sentences += [text[s:e] for s, e in textmod.sentences(text) if e - s > 20]
+    return sentences
+
+
+def _news_rules(rng: random.Random, texts: list[str], n: int) -> list[Rule]:
+    """Rules of words of the texts, their prefixes (stems and prefix terms that begin other
+    words), phrases of consecutive words, and a few regexes."""
+    from monitor import text as textmod
+
+    runs = [textmod.words(t) for t in texts]
+    vocab = sorted({w for r in runs for w in r if len(w) >= 3 and w.isalpha()})
+
+    def term() -> Term | Pattern:
+        r = rng.random()
+        if r < 0.05:
+            w = rng.choice(vocab)[:4]
+            pat = rf"\b{w}\w*"
+            return Pattern(pattern=pat, literal=required_literal(pat))
+        if r < 0.25:
+            run = rng.choice(runs)
+            if len(run) >= 2:
+                i = rng.randrange(len(run) - 1)
+                words = tuple(run[i:i + 2])
+                return Term(text=" ".join(words), words=words)
+        w = rng.choice(vocab)
+        if r < 0.35:
+            return Term(text=w, words=(w,), exact=True)
+        if r < 0.45:
+            p = w[: max(3, len(w) - 3)]
+            return Term(text=p + "*", words=(p,), prefix=True)
+        if r < 0.6:  # a shorter word: its stem is the start of many others
+            w = w[: max(3, len(w) - rng.randint(1, 4))]
+        return Term(text=w, words=(w,))
+
+    return [Rule(id=f"n{i}", title="t", path="gen", match=Group("all", tuple(
+        Group("any", tuple(term() for _ in range(rng.randint(1, 4))))
+        for _ in range(rng.choice([1, 2, 2, 3]))))) for i in range(n)]
+
+
+def test_both_candidate_paths_equal_evaluating_every_rule_on_news_text():
+    rng = random.Random(3)
+    sentences = _news_texts()
+    assert len(sentences) > 1000
+    rules = _news_rules(rng, sentences, 300)
+    scan = Matcher(rules, freeze=False)
+    scan.candidates = scan.candidates_scan  # type: ignore[method-assign]
+    words = Matcher(rules, freeze=False)
+    words.candidates = words.candidates_words  # type: ignore[method-assign]
+    auto = Matcher(rules, freeze=False)
+    slow = Matcher(rules, freeze=False, prefilter=False)
+    fired = 0
+    for k in range(300):
+        body = " ".join(rng.sample(sentences, rng.randint(1, 12)))
+        item = Item(source="s", key=str(k), title=rng.choice(sentences)[:80], text=body)
+        expected = slow.match(item)
+        assert scan.match(item) == expected, item
+        assert words.match(item) == expected, item
+        assert auto.match(item) == expected, item
+        fired += len(expected)
+    assert fired > 100, fired
+
+
+def test_both_candidate_paths_on_the_generated_rules():
+    rng = random.Random(17)
+    rules = _rules(rng, 200)
+    words = Matcher(rules, freeze=False)
+    words.candidates = words.candidates_words  # type: ignore[method-assign]
+    slow = Matcher(rules, freeze=False, prefilter=False)
+    for k in range(600):
+        item = Item(source="s", key=str(k), title=_text(rng, rng.randint(0, 5)),
+                    text=_text(rng, rng.randint(1, 8)))
+        assert words.match(item) == slow.match(item), item
