@@ -94,6 +94,12 @@ def _table(records: list[dict[str, Any]]) -> None:
     def when(value: str | None) -> str:
         return ago(datetime.fromisoformat(value), now) if value else "—"
 
+    def due(value: str | None) -> str:
+        # a next poll in the past means the daemon is not running (or is behind): say so
+        if value and datetime.fromisoformat(value) < now:
+            return "overdue"
+        return when(value)
+
     table = Table(box=None, pad_edge=False)
     for col in ("source", "kind", "every", "last poll", "last success", "next poll", "fails", "items", "last error"):
         table.add_column(col, no_wrap=col not in ("last error",))
@@ -103,7 +109,7 @@ def _table(records: list[dict[str, Any]]) -> None:
         table.add_row(
             f"[bold red]{name}[/]" if r["failing"] else name,
             r["kind"], _duration(r["interval"]), when(r["last_poll"]), when(r["last_success"]),
-            when(r["next_poll"]), str(r["consecutive_failures"]), str(r["items_seen"]), status or "",
+            due(r["next_poll"]), str(r["consecutive_failures"]), str(r["items_seen"]), status or "",
         )
     if not records:
         click.echo("no sources configured: add some under `sources:` in the config file")
