@@ -13,15 +13,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from conftest import monitor_cmd
+from reliability.helpers import ZEBRA_RULE  # one test rule for the daemon tests
 from yaml_helpers import write_config
 
-ZEBRA_RULE = """rules:
-  - id: zebra-crossing
-    title: Zebra crossings
-    severity: high
-    match:
-      any: [zebra crossing]
-"""
 
 
 def daemon_config(folder: Path, **sections: Any) -> Path:
