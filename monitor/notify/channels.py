@@ -34,8 +34,7 @@ import ssl
 import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parsedate_to_datetime
-from datetime import datetime, timezone
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol, TextIO
 
 import apprise
@@ -46,6 +45,7 @@ from apprise.plugins.slack import NotifySlack, SlackMode
 from monitor.config import ChannelConfig
 from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.notify.render import Message, escape_slack
+from monitor.httpheaders import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -176,24 +176,6 @@ def one_line(text: str) -> str:
 
 
 # -- Slack ------------------------------------------------------------------------------
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-
 
 class SlackTransport:
     """Slack incoming webhooks and bot tokens (chat.postMessage), with status codes read."""

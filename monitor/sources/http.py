@@ -14,7 +14,6 @@ A 304 answer comes back as ``HttpResponse(not_modified=True)`` with an empty bod
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import logging
 import re
@@ -23,7 +22,6 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -32,12 +30,12 @@ import httpx
 from monitor import __version__
 from monitor.config import HttpConfig
 from monitor.errors import FetchError, PermanentFetchError
+from monitor.httpheaders import RETRY_AFTER_MAX, parse_retry_after  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"signal-monitor/{__version__}"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-RETRY_AFTER_MAX = 7 * 86400.0  # a server asking for longer is capped (the scheduler caps further)
 _SENSITIVE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 
@@ -146,25 +144,6 @@ class HttpResponse:
     @property
     def max_age(self) -> float | None:
         return parse_max_age(self.headers.get("cache-control"))
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds from now: a number of seconds or an HTTP date. Capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return min(float(value), RETRY_AFTER_MAX)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    return min(max(delta, 0.0), RETRY_AFTER_MAX)
 
 
 def parse_max_age(value: str | None) -> float | None:
