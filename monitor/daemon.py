@@ -46,6 +46,8 @@ DISPATCH_JOB = "dispatch"
 HEARTBEAT_JOB = "heartbeat"
 WATCH_JOB = "watch"
 RETENTION_JOB = "retention"
+LEARN_JOB = "learn"
+LEARN_EVERY = 300.0  # compile what the matcher learned of the stream, off the polling path
 RETENTION_EVERY = 86400.0
 RETENTION_FIRST_DELAY = 60.0  # after start-up, leave the first polls alone for a minute
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -259,6 +261,15 @@ class Daemon:
             log.info("retention: pruned %d item(s) fetched before %s", pruned, older_than.isoformat(timespec="seconds"))
         return pruned
 
+    def _learn_job(self) -> None:
+        """Compile into the matcher's scan the words it learned to skip (see
+        ``Matcher.refresh``): here, in the ops executor every few minutes, so polls rarely
+        wait for it."""
+        try:
+            self.runtime.matcher.refresh()
+        except Exception:
+            log.exception("matcher refresh failed; it keeps the scan it has")
+
     def _prune_job(self) -> None:
         try:
             self.prune()
@@ -303,6 +314,9 @@ class Daemon:
         self.scheduler.add_job(self.check_files, IntervalTrigger(seconds=cfg.daemon.watch_interval), id=WATCH_JOB,
                                name="watch", executor="ops", replace_existing=True,
                                next_run_time=now + timedelta(seconds=cfg.daemon.watch_interval))
+        self.scheduler.add_job(self._learn_job, IntervalTrigger(seconds=LEARN_EVERY), id=LEARN_JOB,
+                               name="learn", executor="ops", replace_existing=True,
+                               next_run_time=now + timedelta(seconds=LEARN_EVERY))
         if cfg.storage.retention:
             if not self.scheduler.get_job(RETENTION_JOB):
                 self.scheduler.add_job(self._prune_job, IntervalTrigger(seconds=RETENTION_EVERY), id=RETENTION_JOB,

@@ -17,9 +17,13 @@ atom points at. Offsets in the flat text are offsets in the document (same lengt
 from __future__ import annotations
 
 import bisect
+import ctypes
+import ctypes.util
 import gc
 import logging
 import re
+import threading
+import time
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Iterable
@@ -428,11 +432,6 @@ class _Op:
 
 
 _WHY_SHOWN = 3
-_WORD_CACHE_MAX = 200_000
-_WORDS_WHEN_CONFIRMING = 16  # stem atoms confirmed a document, on average
-_RESAMPLE = 64  # while on the word path, every 64th document is scanned
-_TOKEN_START = re.compile(r" [^ ]+")
-_WHOLE_TOKEN = re.compile(r" [^ ]+ ")
 _WHY_LABEL = 32
 
 
@@ -454,25 +453,135 @@ def _plain_label(node: Any) -> str:
 
 # == atoms: what the set scan looks for =====================================================
 
+# an atom is a key: a tuple of needles (one of which the flat text must contain), or a
+# phrase: (_PHRASE, ((kind, needles), ...)) — its words' needles on consecutive tokens
+_PHRASE = "\x00phrase"
+# learned exclusions (see Matcher._learn): at most this many residues a needle, and this many
+# characters in all (the set's patterns grow by about that much)
+_EXCLUDED_PER_NEEDLE = 256
+_EXCLUDED_CHARS = 200_000
+# the set is recompiled with new exclusions at most once per this many times its compile time
+_RECOMPILE_GAP = 20.0
+# the most RE2 may use for the set (its program and the automaton states it caches while
+# scanning): its states grow with the text's variety (phrases read across two tokens, most of
+# all); at this cap RE2 drops its cache and rebuilds, slower but bounded
+_MAX_MEM_CAP = 256 << 20
+# every 4th document, up to 4 stem atoms found but not needed are checked (see _check_found),
+# each at most once per 512 documents
+_CHECK_EVERY_MASK = 3
+_CHECK_ATOMS = 4
+_RECHECK = 512
+_CHECKED_MAX = 200_000
+
+
+# a space of the flat text, as the patterns take it: a space, or a character the raw scan
+# leaves that the flat text makes a space (see textmod.raw_scan_bytes)
+_SP_CHARS = " " + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" if hi > lo else f"\\x{{{lo:x}}}"
+                          for lo, hi in textmod.SCAN_SPACE_RANGES)
+_SP = f"[{_SP_CHARS}]"
+
+
+_CHAR_PATTERNS: dict[str, str] = {}
+
+
+def _char(ch: str) -> str:
+    """One character of a needle: itself, and outside ASCII the characters whose flat form
+    it is (the raw scan reads them unflattened: ü as [üÜ], е as [еЕёЁ])."""
+    got = _CHAR_PATTERNS.get(ch)
+    if got is None:
+        others = () if ch.isascii() else textmod.changed_to(ch)
+        got = re2.escape(ch)
+        if others:
+            got = "[" + got + "".join(f"\\x{{{cp:x}}}" for cp in others) + "]"
+        _CHAR_PATTERNS[ch] = got
+    return got
+
+
+def _kids(chars: Iterable[str]) -> str:
+    """Characters inside a negated class: each with the characters whose flat form it is."""
+    return "".join(re2.escape(ch) + ("" if ch.isascii() else "".join(f"\\x{{{cp:x}}}" for cp in textmod.changed_to(ch)))
+                   for ch in chars)
+
 
 def _needle_pattern(needle: str) -> str:
-    """The RE2 pattern of one needle, scanned over ``" " + flat + " "``: the needle itself.
+    """The RE2 pattern of one needle, scanned over ``" " + flat + " "``: the needle itself,
+    each space taken as :data:`_SP`.
 
     ``" stem"`` is a token start, ``" token "`` a whole token, anything else a substring.
-    Every token of the padded flat text has a space on each side, so the literal spaces
-    mark token edges exactly, for every script (RE2's ``\\b`` is ASCII-only), and a set of
-    plain literals scans faster than one with ``\\b`` assertions (measured: 12.1 against
-    13.3 µs per 4 KB document at 1,000 rules).
+    Every token of the padded flat text has a space on each side, so the spaces mark token
+    edges exactly, for every script (RE2's ``\\b`` is ASCII-only), and a set of plain
+    literals scans faster than one with ``\\b`` assertions.
     """
-    return re2.escape(needle)
+    return "".join([_SP if ch == " " else _CHAR_PATTERNS.get(ch) or _char(ch) for ch in needle])
 
 
-def _atom_pattern(atom: tuple[str, ...]) -> str:
+def _other_than(residues: Iterable[str]) -> str:
+    """The rest of a token (after a needle) that is none of ``residues``: a pattern for
+    ``" " + needle`` to be followed by, matching every other continuation.
+
+    Built on the trie of the residues: at each node, the token may end there (a space)
+    unless that node is a residue, or go on with a character that leaves the trie (then no
+    residue can follow), or with one of the node's children.
+    """
+    trie: dict[str, Any] = {}
+    for r in residues:
+        node = trie
+        for ch in r:
+            node = node.setdefault(ch, {})
+        node[""] = None
+
+    def walk(node: dict[str, Any]) -> str:
+        kids = sorted(k for k in node if k)
+        alts = [] if "" in node else [_SP]
+        alts.append(f"[^{_SP_CHARS}" + _kids(kids) + "]")
+        alts += [_char(k) + walk(node[k]) for k in kids]
+        return "(?:" + "|".join(alts) + ")"
+
+    return walk(trie)
+
+
+def _phrase_pattern(first: tuple[str, tuple[str, ...]], rests: Iterable[tuple[tuple[str, tuple[str, ...]], ...]]) -> str:
+    """Consecutive tokens: the first word's needle at a token start, the rest of that token
+    (for a stem or prefix word), one or more spaces, then the next words of any phrase that
+    begins with this word, each the same way. Phrases are grouped by their first word: the
+    scan's automaton then carries one thread per first word from one token to the next,
+    not one per phrase (dense text made ~3x more automaton states the other way)."""
+    def part(kind: str, needles: tuple[str, ...], last: bool) -> str:
+        body = "|".join(_needle_pattern(n.strip(" ")) for n in needles)
+        tail = (_SP if last else "") if kind == "t" else ("" if last else f"[^{_SP_CHARS}]*")
+        return f"(?:{body}){tail}"
+
+    alts = [f"{_SP}+".join(part(k, n, i == len(rest) - 1) for i, (k, n) in enumerate(rest))
+            for rest in sorted(rests)]
+    return _SP + part(*first, last=False) + f"{_SP}+(?:" + "|".join(alts) + ")"
+
+
+def _atom_pattern(atom: tuple[Any, ...], excluded: dict[str, frozenset[str]] | None = None,
+                  rests: Any = None) -> str:
     if atom == ("",):
         return r"\A"  # the sentinel: matches every text (and, unlike "", costs nothing)
-    if len(atom) == 1:
-        return _needle_pattern(atom[0])
-    return "(?:" + "|".join(map(_needle_pattern, atom)) + ")"
+    if atom[0] == _PHRASE:
+        return _phrase_pattern(atom[1], rests)
+    pats = [_needle_pattern(n) + (_other_than(excluded[n]) if excluded and excluded.get(n) else "")
+            for n in atom]
+    return pats[0] if len(pats) == 1 else "(?:" + "|".join(pats) + ")"
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free memory back to the system: compiling a set of thousands of
+    patterns allocates ~2x the set's size in scratch that glibc would otherwise keep (at
+    10,000 rules, RSS 145 MB after compiling against 70 MB after this)."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
 
 
 # == the matcher ============================================================================
@@ -493,10 +602,12 @@ class Matcher:
     ``Matcher(rules)`` compiles (and by default ``gc.freeze()``s the long-lived result;
     ``prefilter=False`` evaluates every rule on every item, for checking the prefilter);
     ``match(item)`` returns the rules that fire, most severe first. Safe to call from
-    several threads at once (per-item state lives in the call).
+    several threads at once (per-item state lives in the call; the learned exclusions and
+    the set they are compiled into are swapped whole, under a lock).
     """
 
-    def __init__(self, rules: Iterable[Rule], *, freeze: bool = True, prefilter: bool = True):
+    def __init__(self, rules: Iterable[Rule], *, freeze: bool = True, prefilter: bool = True,
+                 learn: bool = True):
         # compiling allocates many small objects and no cycles: the cyclic GC would only
         # rescan them again and again (half the compile time at 10,000 rules)
         enabled = gc.isenabled()
@@ -506,6 +617,7 @@ class Matcher:
         finally:
             if enabled:
                 gc.enable()
+        self.learn = learn and prefilter
         if freeze:
             gc.collect()
             gc.freeze()
@@ -517,9 +629,13 @@ class Matcher:
         self._leaf_ids: dict[Any, Any] = {}
         self._parts_cache: dict[Any, Any] = {}
         self._term_cnf: dict[Any, list[frozenset[int]]] = {}
+        # a phrase atom (its first word) → the rests of the phrases that begin with it
+        self._phrase_rests: dict[tuple[Any, ...], set[tuple[tuple[str, tuple[str, ...]], ...]]] = {}
         # an atom: needles, one of which a text must contain; 0 is the sentinel, in every text
-        self._atoms: dict[tuple[str, ...], int] = {("",): 0}
-        self._atom_list: list[tuple[str, ...]] = [("",)]
+        self._atoms: dict[tuple[Any, ...], int] = {("",): 0}
+        self._atom_list: list[tuple[Any, ...]] = [("",)]
+        # how rare an atom is (the length of its shortest needle; a phrase's, summed)
+        self._atom_rarity: list[int] = [0]
         # for a stem atom: the stems a token found by it may have (None: found is enough)
         self._atom_stems: list[set[str] | None] = [None]
         compiled: list[_Compiled] = []
@@ -546,7 +662,19 @@ class Matcher:
             for c in compiled]
         self._atom_targets: list[frozenset[str] | None] = [
             frozenset(t) if t is not None else None for t in self._atom_stems]
+        # learned: per stem atom, per needle, the rests of tokens that begin with the needle
+        # but have another stem (see _learn); compiled into the set's patterns
+        self._excluded: dict[int, dict[str, set[str]]] = {}
+        self._excluded_chars = 0
+        self._pending = 0  # exclusions learned since the set was compiled
+        self._learn_lock = threading.Lock()
+        self._compile_lock = threading.Lock()
+        self._next_compile = 0.0
+        self._seen = 0  # documents scanned (racy between threads: only learning pace uses it)
+        self._checked: dict[int, int] = {}  # stem atom → the document it was last checked at
+        t0 = time.perf_counter()
         self._set = self._compile_set()
+        self._compile_gap = _RECOMPILE_GAP * (time.perf_counter() - t0)
         # per item: the raw scan (UTF-8 bytes in, pattern indices out) and the index lookups
         self._scan = self._set._set.Match
         self._anchored_at = self._atom_rules.__getitem__
@@ -558,7 +686,6 @@ class Matcher:
         self._seconded_at = self._second_rules.__getitem__
         # the stem atoms: found by the scan, they still need a token of their stems
         self._untrusted = frozenset(a for a, t in enumerate(self._atom_targets) if t is not None)
-        self._compile_words()
         log.debug("matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
                   len(compiled), len(self._atom_list) - 1, sum(len(c.clauses) for c in compiled),
                   len(self._always))
@@ -575,13 +702,23 @@ class Matcher:
     def atom_count(self) -> int:
         return len(self._atom_list) - 1
 
+    @property
+    def excluded_count(self) -> int:
+        """How many token rests the matcher has learned to skip (see :meth:`_learn`)."""
+        return sum(len(v) for d in list(self._excluded.values()) for v in list(d.values()))
+
     # -- compile -----------------------------------------------------------------------
-    def _atom(self, s: tuple[str, ...], stems: frozenset[str] | None = None) -> int:
+    def _atom(self, s: tuple[Any, ...], stems: frozenset[str] | None = None) -> int:
         got = self._atoms.get(s)
         if got is None:
             got = self._atoms[s] = len(self._atom_list)
             self._atom_list.append(s)
             self._atom_stems.append(set() if stems is not None else None)
+            if s[0] == _PHRASE:  # a first word and at least one more
+                rarity = min(len(n.strip()) for n in s[1][1]) + 4
+            else:
+                rarity = min(len(n.strip()) for n in s)
+            self._atom_rarity.append(rarity)
         targets = self._atom_stems[got]
         if stems is None:
             self._atom_stems[got] = None  # an exact or prefix term: any token found counts
@@ -591,8 +728,8 @@ class Matcher:
 
     def _selectivity(self, clause: frozenset[int]) -> tuple[int, int]:
         """Higher is rarer: clauses of long atoms, and fewer of them, occur less often."""
-        names = self._atom_list
-        return (min(len(n.strip()) for a in clause for n in names[a]), -len(clause))
+        rarity = self._atom_rarity
+        return (min(rarity[a] for a in clause), -len(clause))
 
     def _parts(self, term: Term) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
         """Per word: ('s', stems, needles) | ('t', token, needles) | ('p', prefix, needles)."""
@@ -645,9 +782,16 @@ class Matcher:
             parts = self._parts(node)
             got = self._term_cnf.get(parts)
             if got is None:
-                got = self._term_cnf[parts] = [
-                    frozenset((self._atom(needles, value if kind == "s" else None),))
-                    for kind, value, needles in parts]
+                if len(parts) == 1:
+                    kind, value, needles = parts[0]
+                    got = [frozenset((self._atom(needles, value if kind == "s" else None),))]
+                else:  # a phrase: its words on consecutive tokens, one atom (found is enough)
+                    # shared by the phrases of the same first word
+                    key = (_PHRASE, (parts[0][0], parts[0][2]))
+                    self._phrase_rests.setdefault(key, set()).add(
+                        tuple((kind, needles) for kind, _, needles in parts[1:]))
+                    got = [frozenset((self._atom(key),))]
+                self._term_cnf[parts] = got
             return got
         if isinstance(node, Pattern):
             if not node.literal:
@@ -666,76 +810,15 @@ class Matcher:
             return [frozenset(picked)]
         return []  # none: absence needs nothing
 
-    def _compile_words(self) -> None:
-        """The word path's tables: what one token alone makes present, by its stem, itself
-        or its first k characters; the other needles (regex literals that are no token
-        start) in a small set of their own."""
-        stem_atoms: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        exact: dict[str, list[int]] = {}
-        prefix: dict[int, dict[str, list[int]]] = {}
-        always: set[int] = {0}
-        generic: list[tuple[int, str]] = []
-        for a in range(1, len(self._atom_list)):
-            needles = self._atom_list[a]
-            targets = self._atom_targets[a]
-            if targets is not None and all(_TOKEN_START.fullmatch(n) for n in needles):
-                starts = tuple(n[1:] for n in needles)
-                for t in targets:
-                    stem_atoms.setdefault(t, []).append((a, starts))
-                continue
-            for n in needles:  # found is enough: the needle, anywhere in padded
-                if _WHOLE_TOKEN.fullmatch(n):
-                    exact.setdefault(n[1:-1], []).append(a)
-                elif n == " ":
-                    always.add(a)
-                elif _TOKEN_START.fullmatch(n):
-                    prefix.setdefault(len(n) - 1, {}).setdefault(n[1:], []).append(a)
-                else:
-                    generic.append((a, n))
-        self._word_stem_atoms = {k: tuple(v) for k, v in stem_atoms.items()}
-        self._word_exact = {k: tuple(v) for k, v in exact.items()}
-        self._word_prefix = sorted((k, {p: tuple(v) for p, v in d.items()}) for k, d in prefix.items())
-        self._word_always = frozenset(always)
-        self._generic_atoms = [0] + [a for a, _ in generic]
-        self._generic_set = None
-        if generic:
-            options = re2.Options()
-            options.log_errors = False
-            gs = re2.Set.SearchSet(options)
-            gs.Add(r"\A")  # a sentinel, as in the full set: no answer means the scan failed
-            for _, n in generic:
-                gs.Add(re2.escape(n))
-            gs.Compile()
-            self._generic_set = gs._set.Match
-        # word → the atoms it makes present, shared by every document (news vocabulary
-        # repeats: after warm-up nearly every token is a hit); bounded, cleared when full
-        self._word_cache: dict[str, tuple[int, ...]] = {}
-        self._use_words = False
-        self._seen = 0
-        self._confirm_avg = 0.0
-
-    def _word_atoms(self, token: str) -> tuple[int, ...]:
-        out: list[int] = []
-        starts_of = self._word_stem_atoms.get(textmod.stem(token))
-        if starts_of:
-            for a, starts in starts_of:
-                if token.startswith(starts):
-                    out.append(a)
-        got = self._word_exact.get(token)
-        if got:
-            out += got
-        for k, by_prefix in self._word_prefix:
-            if len(token) < k:
-                break
-            got = by_prefix.get(token[:k])
-            if got:
-                out += got
-        return tuple(out) if out else ()
-
-    def _compile_set(self):
+    def _compile_set(self, excluded: dict[int, dict[str, frozenset[str]]] | None = None):
         """One pattern per atom; pattern 0 (the sentinel) matches every text."""
-        patterns = [_atom_pattern(a) for a in self._atom_list]
-        max_mem = max(64 << 20, sum(map(len, patterns)) * 512)
+        excluded = excluded or {}
+        rests = self._phrase_rests
+        patterns = [_atom_pattern(a, excluded.get(i), rests.get(a)) for i, a in enumerate(self._atom_list)]
+        # the budget as before the raw scan: by the patterns' length with a space for each _SP
+        size = sum(len(p.replace(_SP, " ").replace(_SP_CHARS, " ")) for p in patterns)
+        patterns.append(textmod.raw_scan_unsafe())  # last: an item the raw scan cannot read
+        max_mem = min(max(64 << 20, size * 512), _MAX_MEM_CAP)
         while True:
             options = re2.Options()
             options.max_mem = max_mem
@@ -745,115 +828,131 @@ class Matcher:
                 s.Add(p)
             try:
                 s.Compile()
+                _trim_heap()
                 return s
             except re2.error:
                 if max_mem >= 4 << 30:
                     raise
                 max_mem *= 2
 
+    # -- learning: the words of the stream that begin like a rule's stem -------------------
+    def _learn(self, atom: int, tokens: list[tuple[str, str]]) -> None:
+        """Remember tokens that the scan found for a stem atom but that have another stem.
+
+        A stem atom is a token start (`` som``): the scan finds it in every token beginning
+        so ("some", "something"), and each must then be stemmed and refused. Each token of
+        another stem, met once, is a fact forever (its stem never changes): the set is
+        recompiled with each needle followed by anything but those tokens' rests, so the
+        scan stops finding them. What is learned only narrows the prefilter; every answer
+        is still decided by the exact evaluation.
+        """
+        with self._learn_lock:
+            if self._excluded_chars >= _EXCLUDED_CHARS:
+                return
+            by_needle = self._excluded.setdefault(atom, {})
+            for needle, token in tokens:
+                rest = token[len(needle) - 1:]
+                known = by_needle.setdefault(needle, set())
+                if rest in known or len(known) >= _EXCLUDED_PER_NEEDLE:
+                    continue
+                known.add(rest)
+                self._excluded_chars += len(rest) + 1
+                self._pending += 1
+
+    def refresh(self) -> None:
+        """Compile what was learned into the scan now (it is otherwise done as learned,
+        at most once per ``_RECOMPILE_GAP`` times the set's compile time)."""
+        self._maybe_recompile(force=True)
+
+    def _maybe_recompile(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if (now < self._next_compile and not force) or not self._compile_lock.acquire(blocking=False):
+            return
+        try:
+            with self._learn_lock:
+                snapshot = {a: {n: frozenset(r) for n, r in d.items()} for a, d in self._excluded.items()}
+                self._pending = 0
+            t0 = time.perf_counter()
+            try:
+                new = self._compile_set(snapshot)
+            except re2.error:
+                log.warning("matcher: the set with learned exclusions did not compile; "
+                            "keeping the one before and learning no more")
+                self.learn = False
+                return
+            took = time.perf_counter() - t0
+            self._set, self._scan = new, new._set.Match
+            _trim_heap()  # the set before, and its cached states, are gone
+            self._next_compile = time.perf_counter() + max(_RECOMPILE_GAP * took, 0.01)
+            log.debug("matcher: set recompiled with %d learned exclusions in %.3f s",
+                      self.excluded_count, took)
+        finally:
+            self._compile_lock.release()
+
     # -- match -------------------------------------------------------------------------
-    def candidates(self, padded: str) -> tuple[list[_Compiled], set[int] | None]:
-        """The rules worth evaluating: every clause they need is present in ``padded``.
+    def scan(self, text: str) -> list[int] | None:
+        """The atoms of the set found in ``text`` (the sentinel, 0, among them), or None if
+        the scan failed. Read from the raw text when it can be (see
+        ``textmod.raw_scan_bytes``), else from its flat text."""
+        return self._scan_text(text)[0]
 
-        Two paths, the same rules: :meth:`candidates_scan` (one set scan, then each stem atom
-        found confirmed by a few ``str.find`` over the document, ~5 µs an atom) and
-        :meth:`candidates_words` (the document's distinct tokens looked up in a per-matcher
-        cache, ~100 µs a 4 KB document whatever the rules). The scan path is used while
-        documents need few confirmations (small rule sets, text whose words rarely begin
-        like rule stems); once the matcher's recent documents averaged more than
-        ``_WORDS_WHEN_CONFIRMING`` (real text, ~1,000 rules and more), the word path, with
-        every ``_RESAMPLE``-th document still scanned to follow the stream.
-        """
-        if self._use_words:
-            self._seen += 1
-            if self._seen % _RESAMPLE:
-                return self.candidates_words(padded)
-        return self.candidates_scan(padded)
+    def _scan_text(self, text: str) -> tuple[list[int] | None, bytes]:
+        raw = textmod.raw_scan_bytes(text)
+        scan = self._scan
+        if raw is not None:
+            ids = scan(raw)
+            unsafe = len(self._atom_list)
+            if not ids or unsafe not in ids:
+                return ids or None, raw
+        flat = textmod.scan_bytes(text)
+        ids = scan(flat)
+        if not ids:
+            return None, flat
+        unsafe = len(self._atom_list)
+        return ([i for i in ids if i != unsafe] if unsafe in ids else ids), flat
 
-    def _note_confirmations(self, n: int) -> None:
-        # a moving average over ~8 scanned documents (racy between threads: only the path
-        # taken depends on it, never an answer)
-        avg = self._confirm_avg = self._confirm_avg + (n - self._confirm_avg) / 8
-        self._use_words = avg > _WORDS_WHEN_CONFIRMING
-
-    def candidates_words(self, padded: str) -> tuple[list[_Compiled], set[int] | None]:
-        """The rules worth evaluating: every clause they need is present in ``padded``.
-
-        The word path: the atoms present are those of the document's distinct tokens (each
-        token's atoms found once per matcher and cached: its stem's, its own, its
-        prefixes'), plus the needles no token start can stand for, scanned for. Each atom
-        found this way is really there, so nothing is confirmed; the same rules as
-        :meth:`candidates_scan`. Returns those rules and the atoms present.
-        """
-        present = self._word_present(padded)
-        present |= self._word_always
-        if self._generic_set is not None:
-            ids = self._generic_set(padded.encode())
-            if not ids:
-                return list(self._compiled), None
-            present.update(map(self._generic_atoms.__getitem__, ids))
-        out = list(self._always)
-        reached = set(chain.from_iterable(map(self._anchored_at, present))).intersection(
-            chain.from_iterable(map(self._seconded_at, present)))
-        compiled = self._compiled
-        for c in map(compiled.__getitem__, reached):
-            clauses = c.clauses
-            if len(clauses) > 2 and any(map(present.isdisjoint, clauses[2:])):
-                continue
-            out.append(c)
-        return out, present
-
-    def _word_present(self, padded: str) -> set[int]:
-        """The atoms the tokens of ``padded`` make present (stem, whole-token and prefix
-        atoms; each stem atom only if a token of its stems starts with one of its needles)."""
-        cache = self._word_cache
-        tokens = set(padded.split())
-        got = list(map(cache.get, tokens))
-        if None in got:
-            word_atoms = self._word_atoms
-            if len(cache) > _WORD_CACHE_MAX:
-                cache.clear()
-            for k, tok in enumerate(tokens):
-                if got[k] is None:
-                    got[k] = cache[tok] = word_atoms(tok)
-        return set(chain.from_iterable(got))
-
-    def candidates_scan(self, padded: str) -> tuple[list[_Compiled], set[int] | None]:
-        """The rules worth evaluating: every clause they need is present in ``padded``.
+    def candidates(self, text: str) -> tuple[list[_Compiled], set[int] | None, str | None]:
+        """The rules worth evaluating: every clause they need is present in ``text``.
 
         The set scan says which atoms occur; a stem atom found is then confirmed by stemming
         the tokens it points at, so only rules whose every clause is really there remain.
-        Returns those rules, and the atoms the scan found (None if the scan failed).
+        Tokens refused that way are learned (:meth:`_learn`), so the scan stops finding
+        them. Returns those rules, the atoms the scan found (None if the scan failed), and
+        the padded flat text if it was made.
         """
-        ids = self._scan(padded.encode())
+        ids, scanned = self._scan_text(text)
         if not ids:  # the sentinel always matches: no answer means the scan failed
             if not self._scan_failed:
                 log.warning("the prefilter scan failed (RE2 out of memory?): evaluating every rule "
                             "on such items; slower, still exact")
                 self._scan_failed = True
-            return list(self._compiled), None
+            return list(self._compiled), None, None
         out = list(self._always)
         if len(ids) == 1:
-            self._note_confirmations(0)
-            return out, set()
+            return out, set(), None
+        self._seen += 1
+        if not self._seen & _CHECK_EVERY_MASK and self.learn:
+            self._check_found(ids, scanned)
         # the rules filed under an atom found (their anchor clause holds) whose second
         # clause has an atom found too: two unions and an intersection, all in C
         reached = set(chain.from_iterable(map(self._anchored_at, ids))).intersection(
             chain.from_iterable(map(self._seconded_at, ids)))
         if not reached:
-            self._note_confirmations(0)
-            return out, (set(ids) if out else None)
+            if self._pending and self.learn:
+                self._maybe_recompile()
+            return out, (set(ids) if out else None), None
         hit_atoms = set(ids)
         compiled = self._compiled
         untrusted = self._untrusted
         confirmed: dict[int, bool] = {}
+        padded = None
         for c in map(compiled.__getitem__, reached):
             clauses = c.clauses
             # … and any further clause (rules of three or more clauses)
             if len(clauses) > 2 and any(map(hit_atoms.isdisjoint, clauses[2:])):
                 continue
-            # a clause holds if an atom found needs no stemming (exact, prefix, regex
-            # literal); else one of its stem atoms must point at a token of those stems
+            # a clause holds if an atom found needs no stemming (exact, prefix, phrase,
+            # regex literal); else one of its stem atoms must point at a token of its stems
             for atoms in clauses:
                 found = atoms & hit_atoms
                 if not found <= untrusted:
@@ -861,6 +960,8 @@ class Matcher:
                 for a in found:
                     ok = confirmed.get(a)
                     if ok is None:
+                        if padded is None:
+                            padded = f" {textmod.flat_of(text)} "
                         ok = confirmed[a] = self._confirm(a, padded)
                     if ok:
                         break
@@ -868,8 +969,58 @@ class Matcher:
                     break  # no atom of this clause is really there
             else:
                 out.append(c)
-        self._note_confirmations(len(confirmed))
-        return out, hit_atoms
+        if self._pending and self.learn:
+            self._maybe_recompile()
+        return out, hit_atoms, padded
+
+    def _check_found(self, ids: list[int], scanned: bytes) -> None:
+        """Learn from stem atoms the scan found that no rule needed confirmed: most are
+        tokens of other stems ("public" for the stem "pub") that only cost an index lookup
+        each, but they are found in document after document. A few per checked document,
+        each atom at most once per ``_RECHECK`` documents (an atom really there — a rule
+        word in the news — is found again and again, and checked again only then).
+
+        Checked on the bytes the scan read: a token there is a run of bytes between spaces,
+        taken only if it is its own flat form (a token cut short by a quote the raw scan
+        left, or with a capital outside ASCII, is skipped), so each token learned is one
+        the flat text can hold, and its stem is its stem wherever it occurs."""
+        checked = self._checked
+        now = self._seen
+        budget = _CHECK_ATOMS
+        stem = textmod.stem
+        for a in self._untrusted.intersection(ids):
+            last = checked.get(a)
+            if last is not None and now - last < _RECHECK:
+                continue
+            checked[a] = now
+            stems = self._atom_targets[a]
+            refused: list[tuple[str, str]] = []
+            real = False
+            for needle in self._atom_list[a]:
+                nb = needle.encode()
+                find = scanned.find
+                i = find(nb)
+                while i >= 0:
+                    end = find(b" ", i + 1)
+                    try:
+                        token = scanned[i + 1:end].decode()
+                    except UnicodeDecodeError:
+                        token = ""
+                    if token and textmod.flat_of(token) == token:
+                        if stem(token) in stems:
+                            real = True
+                            break
+                        refused.append((needle, token))
+                    i = find(nb, end)
+                if real:
+                    break
+            if refused and not real:
+                self._learn(a, refused)
+            budget -= 1
+            if not budget:
+                break
+        if len(checked) > _CHECKED_MAX:
+            checked.clear()
 
     def _confirm(self, atom: int, padded: str) -> bool:
         stems = self._atom_targets[atom]
@@ -877,27 +1028,34 @@ class Matcher:
             return True  # found by the scan, and any token it finds counts
         find = padded.find
         stem = textmod.stem
+        refused: list[tuple[str, str]] = []
         for needle in self._atom_list[atom]:  # " " + a prefix forms of the stems start with
             i = find(needle)
             while i >= 0:
                 end = find(" ", i + 1)
-                if stem(padded[i + 1:end]) in stems:
+                token = padded[i + 1:end]
+                if stem(token) in stems:
                     return True
+                refused.append((needle, token))
                 i = find(needle, end)
+        if refused and self.learn:
+            self._learn(atom, refused)
         return False
 
     def match(self, item: Item, rule_ids: set[str] | frozenset[str] | None = None) -> list[RuleMatch]:
         """The rules that fire on ``item``, most severe first, each with its evidence."""
         text = item.document
-        padded = f" {textmod.flat_of(text)} "
+        padded = None
         if self.prefilter:
-            cands, atoms = self.candidates(padded)
+            cands, atoms, padded = self.candidates(text)
         else:
             cands, atoms = list(self._compiled), None
         if rule_ids is not None:
             cands = [c for c in cands if c.rule.id in rule_ids]
         if not cands:
             return []
+        if padded is None:
+            padded = f" {textmod.flat_of(text)} "
         doc = _Doc(text, padded, item.title_end, item.language, atoms)
         out: list[tuple[int, int, RuleMatch]] = []
         for c in cands:

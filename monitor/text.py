@@ -19,7 +19,7 @@ import html
 import re
 import sys
 import unicodedata
-from itertools import accumulate, compress, count
+from itertools import accumulate, chain, compress, count
 from operator import add
 
 import Stemmer
@@ -152,6 +152,139 @@ def flat_of(text: str) -> str:
     return "".join(out)
 
 
+# the scan's tables: bytes 0–127 as in the flat table, the encoder's "?" (any other character,
+# or a question mark) kept as a marker; and each other character's flat form, in UTF-8
+_FLAT_ASCII_MARKED = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 and b != 63 else 63 for b in range(256))
+
+
+class _FlatUTF8(dict):
+    def __missing__(self, ch: str) -> bytes:
+        got = _flat_slow(ch).encode("utf-8", "replace") if ch != "?" else b" "
+        if len(self) < _RUN_CACHE_MAX:
+            self[ch] = got
+        return got
+
+
+_FLAT_UTF8 = _FlatUTF8()
+
+
+def scan_bytes(text: str) -> bytes:
+    """``(" " + flat_of(text) + " ").encode("utf-8", "replace")``, made without the string.
+
+    The matcher's set scan reads bytes, and most items never need the flat string itself.
+    Mostly-ASCII text: the ASCII bytes through a byte table, each other character (a "?" of
+    the ASCII encoder; ~15 in a 4 KB news item) replaced by its flat form's UTF-8 — all of
+    it joined in C. A character's flat form depends on that character alone (see
+    ``flat_of``), so this is exactly the encoded padded flat text.
+    """
+    if text.isascii():
+        return b" " + text.encode("ascii").translate(_FLAT_ASCII) + b" "
+    asc = text.encode("ascii", "replace")
+    n = asc.count(b"?")
+    if n * 8 > len(text):
+        return f" {_flat_slow(text)} ".encode("utf-8", "replace")
+    pieces = asc.translate(_FLAT_ASCII_MARKED).split(b"?")
+    # the offset of the k-th marker: the lengths of the pieces before it, plus k
+    offsets = map(add, accumulate(map(len, pieces[:-1])), count())
+    flat = map(_FLAT_UTF8.__getitem__, map(text.__getitem__, offsets))
+    out = [b" "]
+    out += chain.from_iterable(zip(pieces, flat))
+    out.append(pieces[-1])
+    out.append(b" ")
+    return b"".join(out)
+
+
+# -- the raw scan: most items scanned without making their flat text -----------------------
+
+# the non-ASCII characters the flat text turns into spaces that news text is full of: the
+# Latin-1 signs (no-break space, «», ©, °, £, ·), General Punctuation up to U+203F (quotes,
+# dashes, odd spaces, ellipsis, bullets, direction marks) and €. The matcher's patterns
+# take each of them wherever they take a space: a few byte ranges in UTF-8 (C2 A0–BF,
+# E2 80 xx, E2 82 AC), as every pattern holds them (each more costs compile time and memory).
+SCAN_SPACE_RANGES = ((0xA0, 0xA9), (0xAB, 0xB1), (0xB4, 0xB4), (0xB6, 0xB8), (0xBB, 0xBB), (0xBF, 0xBF),
+                     (0x2000, 0x203F), (0x20AC, 0x20AC))
+assert all(FLAT_TABLE.get(cp) == " " for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1))
+# ASCII as in the flat table; every other byte (UTF-8 of the other characters) kept
+_SCAN_ASCII = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 else b for b in range(256))
+
+
+def raw_scan_bytes(text: str) -> bytes | None:
+    """The item as the set scan may read it without flattening it: ``" " + text + " "`` in
+    UTF-8 with its ASCII flattened (lower case, non-word characters → spaces), or None when
+    it cannot be encoded (lone surrogates).
+
+    Every other character is left as it is. The matcher's patterns take the characters of
+    :data:`SCAN_SPACE_RANGES` for spaces, and one more pattern finds the characters of
+    :func:`raw_scan_unsafe` — those whose flat form differs from them in a way a pattern
+    could see: an item with none of them reads the same to every pattern in both forms,
+    an item with one is scanned again from :func:`scan_bytes`.
+    """
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: the flat scan handles them
+        return None
+    return b" " + raw.translate(_SCAN_ASCII) + b" "
+
+
+# what raw_scan_unsafe needs, computed once: the flat-space characters outside the scan's
+# spaces, and for each other character the flat form changes, that form
+_UNSAFE_SPACES: list[int] | None = None
+_CHANGED: dict[str, list[int]] = {}
+
+
+def _unsafe_tables() -> list[int]:
+    global _UNSAFE_SPACES
+    if _UNSAFE_SPACES is None:
+        scan_spaces = {cp for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1)}
+        spaces = [cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces]
+        for cp, v in FLAT_TABLE.items():
+            if cp >= 128 and v != " " and v != chr(cp):
+                _CHANGED.setdefault(v, []).append(cp)
+        # outside the table's ranges the flat text only lowers (and spaces are in the table)
+        edge = 0x80
+        for lo, hi in [*sorted(_FLAT_RANGES), (0x110000, 0x110000)]:
+            for cp in range(edge, lo):
+                if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
+                    continue
+                low = chr(cp).lower()[:1]
+                if low != chr(cp):
+                    _CHANGED.setdefault(low, []).append(cp)
+            edge = max(edge, hi)
+        _UNSAFE_SPACES = sorted(spaces)
+    return _UNSAFE_SPACES
+
+
+def changed_to(ch: str) -> list[int]:
+    """The other characters whose flat form is ``ch`` (its capitals; ё and Ё for е)."""
+    _unsafe_tables()
+    return _CHANGED.get(ch, [])
+
+
+def raw_scan_unsafe() -> str:
+    """An RE2 character class: the characters an item read by :func:`raw_scan_bytes` may
+    hold that the matcher's patterns would read otherwise in the flat text — every non-ASCII
+    character the flat text makes a space but for :data:`SCAN_SPACE_RANGES`, and the few
+    whose flat form is an ASCII letter or digit (İ, the Kelvin sign). The patterns name
+    every other letter with the characters :func:`changed_to` it (ü as [üÜ], е as [еЕёЁ]).
+    (The tables take ~0.15 s, once.)"""
+    global _UNSAFE
+    if _UNSAFE is None:
+        cps = set(_unsafe_tables())
+        for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
+            cps.update(_CHANGED.get(ch, ()))
+        ranges: list[list[int]] = []
+        for cp in sorted(cps):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+        _UNSAFE = "[" + "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b != a else "") for a, b in ranges) + "]"
+    return _UNSAFE
+
+
+_UNSAFE: str | None = None
+
+
 def fold(text: str) -> str:
     """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
     return _lower_same_length(text).translate(_FOLD_TABLE)
@@ -209,10 +342,14 @@ def language_of_script(token: str) -> str:
 
 
 def stem(token: str) -> str:
-    """Snowball stem of one normalised token, chosen by script; cached."""
+    """Snowball stem of one normalised token, chosen by script; cached. A token with a lone
+    surrogate (a JSON feed may hold one) is its own stem: the stemmer cannot encode it."""
     s = _STEM_CACHE.get(token)
     if s is None:
-        s = (_RU if is_cyrillic(token) else _EN).stemWord(token)
+        try:
+            s = (_RU if is_cyrillic(token) else _EN).stemWord(token)
+        except UnicodeEncodeError:
+            s = token
         s = sys.intern(s)
         if len(_STEM_CACHE) >= _STEM_CACHE_MAX:
             _STEM_CACHE.clear()
