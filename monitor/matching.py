@@ -1,17 +1,23 @@
 """All rules compiled once into one Matcher; ``match(item)`` is pure (no I/O).
 
-    compile:  every term ─► literal "atoms" on the flat text: a token start followed by the
-              prefix every form of the stem shares, a whole token, or a regex's required
-              literal — all of them in one re2.Set; every rule ─► the clauses (sets of
-              atoms, at least one of which must occur) it cannot match without.
-    match:    document ─lower+translate─► flat ─re2.Set─► atoms present ─► clauses hit
-              ─► rules whose every clause is hit ─► confirm their stem atoms (stem the few
-              tokens found) ─► exact evaluation of those rules ─► RuleMatch with terms,
+    compile:  every term ─► one "atom" in one re2.Set: a token start followed by the prefix
+              every form of the stem shares, a whole token, a phrase (its words' needles on
+              consecutive tokens; phrases of one first word share an atom), or a regex's
+              required literal; every rule ─► the clauses (sets of atoms, at least one of
+              which must occur) it cannot match without.
+    match:    document ─UTF-8, ASCII flattened─► re2.Set ─► atoms present ─► rules whose
+              every clause is hit ─► confirm their stem atoms (stem the few tokens found in
+              the flat text) ─► exact evaluation of those rules ─► RuleMatch with terms,
               spans, snippet and why, most severe first.
+    learn:    a stem atom found whose tokens all have other stems ("public" for ``pub``) ─►
+              those tokens' rests, compiled into its pattern as continuations to skip.
 
 The prefilter is only a necessary condition: every hit is decided by the exact evaluation.
-Most items stop after the set scan; nothing is tokenised or stemmed beyond the tokens an
-atom points at. Offsets in the flat text are offsets in the document (same length).
+Most items stop after the set scan and are never flattened, tokenised or stemmed. The scan
+reads the raw text: its patterns take the common non-ASCII punctuation where the flat text
+has a space, and a letter's capitals where it has the letter; one more pattern finds any
+other character the flat text would change, and such an item is scanned again from its flat
+text. Offsets in the flat text are offsets in the document (same length).
 """
 
 from __future__ import annotations

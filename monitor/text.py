@@ -220,10 +220,9 @@ def raw_scan_bytes(text: str) -> bytes | None:
     an item with one is scanned again from :func:`scan_bytes`.
     """
     try:
-        raw = text.encode("utf-8")
+        return f" {text} ".encode("utf-8").translate(_SCAN_ASCII)
     except UnicodeEncodeError:  # lone surrogates: the flat scan handles them
         return None
-    return b" " + raw.translate(_SCAN_ASCII) + b" "
 
 
 # what raw_scan_unsafe needs, computed once: the flat-space characters outside the scan's
