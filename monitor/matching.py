@@ -465,7 +465,7 @@ _PHRASE = "\x00phrase"
 # learned exclusions (see Matcher._learn): at most this many residues a needle, and this many
 # characters in all (the set's patterns grow by about that much)
 _EXCLUDED_PER_NEEDLE = 256
-_EXCLUDED_CHARS = 200_000
+_EXCLUDED_CHARS = 60_000  # ~4 regexp nodes a character: well inside RE2's 1M-node walk of a set
 # the set is recompiled with new exclusions at most once per this many times its compile time
 _RECOMPILE_GAP = 20.0
 # the most RE2 may use for the set (its program and the automaton states it caches while
