@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import re
@@ -460,7 +461,8 @@ def _plain_label(node: Any) -> str:
 # == atoms: what the set scan looks for =====================================================
 
 # an atom is a key: a tuple of needles (one of which the flat text must contain), or a
-# phrase: (_PHRASE, ((kind, needles), ...)) — its words' needles on consecutive tokens
+# phrase: (_PHRASE, (kind, needles)) — the first word of the phrases that begin with it (their
+# further words in Matcher._phrase_rests), all read on consecutive tokens
 _PHRASE = "\x00phrase"
 # learned exclusions (see Matcher._learn): at most this many residues a needle, and this many
 # characters in all (the set's patterns grow by about that much)
@@ -482,31 +484,27 @@ _CHECKED_MAX = 200_000
 
 # a space of the flat text, as the patterns take it: a space, or a character the raw scan
 # leaves that the flat text makes a space (see textmod.raw_scan_bytes)
-_SP_CHARS = " " + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" if hi > lo else f"\\x{{{lo:x}}}"
-                          for lo, hi in textmod.SCAN_SPACE_RANGES)
+_SP_CHARS = " " + textmod.re2_ranges(textmod.SCAN_SPACE_RANGES)
 _SP = f"[{_SP_CHARS}]"
 
 
-_CHAR_PATTERNS: dict[str, str] = {}
+_CHAR_MEMBERS: dict[str, str] = {}
 
 
-def _char(ch: str) -> str:
-    """One character of a needle: itself, and outside ASCII the characters whose flat form
-    it is (the raw scan reads them unflattened: ü as [üÜ], е as [еЕёЁ])."""
-    got = _CHAR_PATTERNS.get(ch)
+def _members(ch: str) -> str:
+    """One character of a needle as members of an RE2 class: itself, and outside ASCII the
+    characters whose flat form it is (the raw scan reads them unflattened: ü and Ü)."""
+    got = _CHAR_MEMBERS.get(ch)
     if got is None:
         others = () if ch.isascii() else textmod.changed_to(ch)
-        got = re2.escape(ch)
-        if others:
-            got = "[" + got + "".join(f"\\x{{{cp:x}}}" for cp in others) + "]"
-        _CHAR_PATTERNS[ch] = got
+        got = _CHAR_MEMBERS[ch] = re2.escape(ch) + textmod.re2_ranges((cp, cp) for cp in others)
     return got
 
 
-def _kids(chars: Iterable[str]) -> str:
-    """Characters inside a negated class: each with the characters whose flat form it is."""
-    return "".join(re2.escape(ch) + ("" if ch.isascii() else "".join(f"\\x{{{cp:x}}}" for cp in textmod.changed_to(ch)))
-                   for ch in chars)
+def _char(ch: str) -> str:
+    """One character of a needle as a pattern: ``ü`` as ``[üÜ]``, ``е`` as ``[еЕёЁ]``."""
+    m = _members(ch)
+    return m if ch.isascii() or m == re2.escape(ch) else f"[{m}]"
 
 
 def _needle_pattern(needle: str) -> str:
@@ -518,7 +516,7 @@ def _needle_pattern(needle: str) -> str:
     edges exactly, for every script (RE2's ``\\b`` is ASCII-only), and a set of plain
     literals scans faster than one with ``\\b`` assertions.
     """
-    return "".join([_SP if ch == " " else _CHAR_PATTERNS.get(ch) or _char(ch) for ch in needle])
+    return "".join([_SP if ch == " " else _char(ch) for ch in needle])
 
 
 def _other_than(residues: Iterable[str]) -> str:
@@ -539,7 +537,7 @@ def _other_than(residues: Iterable[str]) -> str:
     def walk(node: dict[str, Any]) -> str:
         kids = sorted(k for k in node if k)
         alts = [] if "" in node else [_SP]
-        alts.append(f"[^{_SP_CHARS}" + _kids(kids) + "]")
+        alts.append(f"[^{_SP_CHARS}" + "".join(map(_members, kids)) + "]")
         alts += [_char(k) + walk(node[k]) for k in kids]
         return "(?:" + "|".join(alts) + ")"
 
@@ -573,21 +571,21 @@ def _atom_pattern(atom: tuple[Any, ...], excluded: dict[str, frozenset[str]] | N
     return pats[0] if len(pats) == 1 else "(?:" + "|".join(pats) + ")"
 
 
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
 def _trim_heap() -> None:
     """Give the C heap's free memory back to the system: compiling a set of thousands of
     patterns allocates ~2x the set's size in scratch that glibc would otherwise keep (at
     10,000 rules, RSS 145 MB after compiling against 70 MB after this)."""
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc: nothing to do
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM: Any = None
+    trim = _malloc_trim()
+    if trim:
+        trim(0)
 
 
 # == the matcher ============================================================================
@@ -640,7 +638,7 @@ class Matcher:
         # an atom: needles, one of which a text must contain; 0 is the sentinel, in every text
         self._atoms: dict[tuple[Any, ...], int] = {("",): 0}
         self._atom_list: list[tuple[Any, ...]] = [("",)]
-        # how rare an atom is (the length of its shortest needle; a phrase's, summed)
+        # how rare an atom is: its shortest needle's length (a phrase's first word's, + 4)
         self._atom_rarity: list[int] = [0]
         # for a stem atom: the stems a token found by it may have (None: found is enough)
         self._atom_stems: list[set[str] | None] = [None]
@@ -678,9 +676,7 @@ class Matcher:
         self._next_compile = 0.0
         self._seen = 0  # documents scanned (racy between threads: only learning pace uses it)
         self._checked: dict[int, int] = {}  # stem atom → the document it was last checked at
-        t0 = time.perf_counter()
         self._set = self._compile_set()
-        self._compile_gap = _RECOMPILE_GAP * (time.perf_counter() - t0)
         # per item: the raw scan (UTF-8 bytes in, pattern indices out) and the index lookups
         self._scan = self._set._set.Match
         self._anchored_at = self._atom_rules.__getitem__
@@ -905,16 +901,15 @@ class Matcher:
     def _scan_text(self, text: str) -> tuple[list[int] | None, bytes]:
         raw = textmod.raw_scan_bytes(text)
         scan = self._scan
+        unsafe = len(self._atom_list)  # the pattern after the atoms (see _compile_set)
         if raw is not None:
             ids = scan(raw)
-            unsafe = len(self._atom_list)
             if not ids or unsafe not in ids:
                 return ids or None, raw
         flat = textmod.scan_bytes(text)
         ids = scan(flat)
         if not ids:
             return None, flat
-        unsafe = len(self._atom_list)
         return ([i for i in ids if i != unsafe] if unsafe in ids else ids), flat
 
     def candidates(self, text: str) -> tuple[list[_Compiled], set[int] | None, str | None]:
@@ -993,35 +988,15 @@ class Matcher:
         checked = self._checked
         now = self._seen
         budget = _CHECK_ATOMS
-        stem = textmod.stem
+        text = None
         for a in self._untrusted.intersection(ids):
             last = checked.get(a)
             if last is not None and now - last < _RECHECK:
                 continue
             checked[a] = now
-            stems = self._atom_targets[a]
-            refused: list[tuple[str, str]] = []
-            real = False
-            for needle in self._atom_list[a]:
-                nb = needle.encode()
-                find = scanned.find
-                i = find(nb)
-                while i >= 0:
-                    end = find(b" ", i + 1)
-                    try:
-                        token = scanned[i + 1:end].decode()
-                    except UnicodeDecodeError:
-                        token = ""
-                    if token and textmod.flat_of(token) == token:
-                        if stem(token) in stems:
-                            real = True
-                            break
-                        refused.append((needle, token))
-                    i = find(nb, end)
-                if real:
-                    break
-            if refused and not real:
-                self._learn(a, refused)
+            if text is None:
+                text = scanned.decode()  # valid UTF-8: encoded, then only ASCII bytes changed
+            self._verify(a, text, flat_only=True)
             budget -= 1
             if not budget:
                 break
@@ -1029,20 +1004,29 @@ class Matcher:
             checked.clear()
 
     def _confirm(self, atom: int, padded: str) -> bool:
-        stems = self._atom_targets[atom]
-        if stems is None:
+        """Whether a token of ``padded`` (the padded flat text) found by the stem atom has
+        one of its stems (tokens found that have none are learned)."""
+        if self._atom_targets[atom] is None:
             return True  # found by the scan, and any token it finds counts
-        find = padded.find
+        return self._verify(atom, padded)
+
+    def _verify(self, atom: int, text: str, flat_only: bool = False) -> bool:
+        """Whether a token of ``text`` that begins with one of the stem atom's needles has
+        one of its stems; if none has, those tokens are learned. ``flat_only``: ``text`` is
+        what the raw scan read, and a token there counts only if it is its own flat form."""
+        stems = self._atom_targets[atom]
+        find = text.find
         stem = textmod.stem
         refused: list[tuple[str, str]] = []
         for needle in self._atom_list[atom]:  # " " + a prefix forms of the stems start with
             i = find(needle)
             while i >= 0:
                 end = find(" ", i + 1)
-                token = padded[i + 1:end]
-                if stem(token) in stems:
-                    return True
-                refused.append((needle, token))
+                token = text[i + 1:end]
+                if not flat_only or textmod.flat_of(token) == token:
+                    if stem(token) in stems:
+                        return True
+                    refused.append((needle, token))
                 i = find(needle, end)
         if refused and self.learn:
             self._learn(atom, refused)

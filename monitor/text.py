@@ -15,11 +15,13 @@ separate tokens, on both sides (rules and text alike), so "Azerbaijan’s" is th
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 import sys
 import unicodedata
-from itertools import accumulate, chain, compress, count
+from collections.abc import Iterable
+from itertools import accumulate, compress, count
 from operator import add
 
 import Stemmer
@@ -152,46 +154,10 @@ def flat_of(text: str) -> str:
     return "".join(out)
 
 
-# the scan's tables: bytes 0–127 as in the flat table, the encoder's "?" (any other character,
-# or a question mark) kept as a marker; and each other character's flat form, in UTF-8
-_FLAT_ASCII_MARKED = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 and b != 63 else 63 for b in range(256))
-
-
-class _FlatUTF8(dict):
-    def __missing__(self, ch: str) -> bytes:
-        got = _flat_slow(ch).encode("utf-8", "replace") if ch != "?" else b" "
-        if len(self) < _RUN_CACHE_MAX:
-            self[ch] = got
-        return got
-
-
-_FLAT_UTF8 = _FlatUTF8()
-
-
 def scan_bytes(text: str) -> bytes:
-    """``(" " + flat_of(text) + " ").encode("utf-8", "replace")``, made without the string.
-
-    The matcher's set scan reads bytes, and most items never need the flat string itself.
-    Mostly-ASCII text: the ASCII bytes through a byte table, each other character (a "?" of
-    the ASCII encoder; ~15 in a 4 KB news item) replaced by its flat form's UTF-8 — all of
-    it joined in C. A character's flat form depends on that character alone (see
-    ``flat_of``), so this is exactly the encoded padded flat text.
-    """
-    if text.isascii():
-        return b" " + text.encode("ascii").translate(_FLAT_ASCII) + b" "
-    asc = text.encode("ascii", "replace")
-    n = asc.count(b"?")
-    if n * 8 > len(text):
-        return f" {_flat_slow(text)} ".encode("utf-8", "replace")
-    pieces = asc.translate(_FLAT_ASCII_MARKED).split(b"?")
-    # the offset of the k-th marker: the lengths of the pieces before it, plus k
-    offsets = map(add, accumulate(map(len, pieces[:-1])), count())
-    flat = map(_FLAT_UTF8.__getitem__, map(text.__getitem__, offsets))
-    out = [b" "]
-    out += chain.from_iterable(zip(pieces, flat))
-    out.append(pieces[-1])
-    out.append(b" ")
-    return b"".join(out)
+    """``" " + flat_of(text) + " "`` in UTF-8: what the matcher's set scan reads when
+    :func:`raw_scan_bytes` cannot stand for the flat text (a lone surrogate is a "?")."""
+    return f" {flat_of(text)} ".encode("utf-8", "replace")
 
 
 # -- the raw scan: most items scanned without making their flat text -----------------------
@@ -225,63 +191,58 @@ def raw_scan_bytes(text: str) -> bytes | None:
         return None
 
 
-# what raw_scan_unsafe needs, computed once: the flat-space characters outside the scan's
-# spaces, and for each other character the flat form changes, that form
-_UNSAFE_SPACES: list[int] | None = None
-_CHANGED: dict[str, list[int]] = {}
+def re2_ranges(ranges: Iterable[tuple[int, int]]) -> str:
+    """Code point ranges as the inside of an RE2 character class (``\\x{a0}-\\x{a9}``)."""
+    return "".join(f"\\x{{{lo:x}}}" + (f"-\\x{{{hi:x}}}" if hi != lo else "") for lo, hi in ranges)
 
 
-def _unsafe_tables() -> list[int]:
-    global _UNSAFE_SPACES
-    if _UNSAFE_SPACES is None:
-        scan_spaces = {cp for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1)}
-        spaces = [cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces]
-        for cp, v in FLAT_TABLE.items():
-            if cp >= 128 and v != " " and v != chr(cp):
-                _CHANGED.setdefault(v, []).append(cp)
-        # outside the table's ranges the flat text only lowers (and spaces are in the table)
-        edge = 0x80
-        for lo, hi in [*sorted(_FLAT_RANGES), (0x110000, 0x110000)]:
-            for cp in range(edge, lo):
-                if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
-                    continue
-                low = chr(cp).lower()[:1]
-                if low != chr(cp):
-                    _CHANGED.setdefault(low, []).append(cp)
-            edge = max(edge, hi)
-        _UNSAFE_SPACES = sorted(spaces)
-    return _UNSAFE_SPACES
+@functools.cache
+def _changed_tables() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+    """Computed once (~0.15 s): the non-ASCII characters the flat text makes spaces, but for
+    the scan's spaces; and for each flat character, the other characters whose flat form it
+    is."""
+    scan_spaces = {cp for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1)}
+    spaces = sorted(cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces)
+    changed: dict[str, list[int]] = {}
+    for cp, v in FLAT_TABLE.items():
+        if cp >= 128 and v != " " and v != chr(cp):
+            changed.setdefault(v, []).append(cp)
+    # outside the table's ranges the flat text only lowers (and spaces are in the table)
+    edge = 0x80
+    for lo, hi in [*sorted(_FLAT_RANGES), (0x110000, 0x110000)]:
+        for cp in range(edge, lo):
+            if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
+                continue
+            low = chr(cp).lower()[:1]
+            if low != chr(cp):
+                changed.setdefault(low, []).append(cp)
+        edge = max(edge, hi)
+    return tuple(spaces), {k: tuple(v) for k, v in changed.items()}
 
 
-def changed_to(ch: str) -> list[int]:
+def changed_to(ch: str) -> tuple[int, ...]:
     """The other characters whose flat form is ``ch`` (its capitals; ё and Ё for е)."""
-    _unsafe_tables()
-    return _CHANGED.get(ch, [])
+    return _changed_tables()[1].get(ch, ())
 
 
+@functools.cache
 def raw_scan_unsafe() -> str:
     """An RE2 character class: the characters an item read by :func:`raw_scan_bytes` may
     hold that the matcher's patterns would read otherwise in the flat text — every non-ASCII
     character the flat text makes a space but for :data:`SCAN_SPACE_RANGES`, and the few
     whose flat form is an ASCII letter or digit (İ, the Kelvin sign). The patterns name
-    every other letter with the characters :func:`changed_to` it (ü as [üÜ], е as [еЕёЁ]).
-    (The tables take ~0.15 s, once.)"""
-    global _UNSAFE
-    if _UNSAFE is None:
-        cps = set(_unsafe_tables())
-        for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
-            cps.update(_CHANGED.get(ch, ()))
-        ranges: list[list[int]] = []
-        for cp in sorted(cps):
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1][1] = cp
-            else:
-                ranges.append([cp, cp])
-        _UNSAFE = "[" + "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b != a else "") for a, b in ranges) + "]"
-    return _UNSAFE
-
-
-_UNSAFE: str | None = None
+    every other letter with the characters :func:`changed_to` it (ü as [üÜ], е as [еЕёЁ])."""
+    spaces, changed = _changed_tables()
+    cps = set(spaces)
+    for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
+        cps.update(changed.get(ch, ()))
+    ranges: list[list[int]] = []
+    for cp in sorted(cps):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return f"[{re2_ranges(ranges)}]"
 
 
 def fold(text: str) -> str:
