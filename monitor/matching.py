@@ -37,6 +37,7 @@ from typing import Any, Iterable
 
 import re2
 
+from monitor import morph
 from monitor import text as textmod
 from monitor.langdetect import detect_language, normalise_language
 from monitor.models import SEVERITY_RANK, Item, RuleMatch
@@ -115,8 +116,9 @@ class _Doc:
 
 
 class _Words:
-    """A word or phrase. ``parts``: per word (kind, value, needles) with kind 's' (stem),
-    't' (whole token) or 'p' (token prefix); ``needles`` are the word's atom in ``padded``."""
+    """A word or phrase. ``parts``: per word (kind, value, needles) with kind 's' (stems),
+    'l' (a Russian lemma key), 't' (whole token) or 'p' (token prefix); ``needles`` are the
+    word's atom in ``padded``."""
 
     __slots__ = ("id", "parts", "case_words", "atoms")
 
@@ -133,6 +135,7 @@ class _Words:
         out: list[Span] = []
         find = padded.find
         stem = textmod.stem
+        lemmas = morph.lemma_keys
         for needle in needles:
             i = find(needle)
             if kind == "t":
@@ -143,7 +146,12 @@ class _Words:
                 continue
             while i >= 0:
                 end = find(" ", i + 1)
-                if kind == "p" or stem(padded[i + 1:end]) in value:
+                if kind == "p":
+                    out.append((i + 1, end))
+                elif kind == "s":
+                    if stem(padded[i + 1:end]) in value:
+                        out.append((i + 1, end))
+                elif not value.isdisjoint(lemmas(padded[i + 1:end])):
                     out.append((i + 1, end))
                 i = find(needle, end)
         if len(needles) > 1:
@@ -154,6 +162,8 @@ class _Words:
     def _is(token: str, kind: str, value: str) -> bool:
         if kind == "s":
             return textmod.stem(token) in value
+        if kind == "l":
+            return not value.isdisjoint(morph.lemma_keys(token))
         if kind == "t":
             return token == value
         return token.startswith(value)
@@ -260,18 +270,20 @@ class _Leaf:
             return any(sp[1] <= te for sp in spans)
         return any(sp[0] >= te for sp in spans)
 
-    def describe(self, doc: _Doc) -> str:
+    def found(self, doc: _Doc) -> str:
+        """The words this leaf matched first, as the text has them, quoted."""
         ev = _evaluated(self, doc)
-        label = self.label if len(self.label) <= _WHY_LABEL else self.label[: _WHY_LABEL - 1] + "…"  # a long regex
-        name = f"${self.vocabulary}:{label}" if self.vocabulary else label
         if not ev:
-            return name
+            return f"“{_short(self.label)}”"
         s, e = ev[0][1]
-        found = doc.text[s:e]
-        if self.label.startswith("/"):  # a regex: what it found says more than the pattern
-            return (f"${self.vocabulary}:" if self.vocabulary else "") + f'/…/≈"{" ".join(found.split())}"'
-        same = textmod.words(found) == self.label_words
-        return name if same else f'{name}≈"{" ".join(found.split())}"'
+        return f"“{_short(' '.join(doc.text[s:e].split()))}”"
+
+    def describe(self, doc: _Doc, clause: bool = True) -> str:
+        """A term of a vocabulary, as a whole clause of its rule, is named by its vocabulary;
+        any other term by the words it found."""
+        if clause and self.vocabulary:
+            return _vocabulary_name(self.vocabulary)
+        return self.found(doc)
 
     @property
     def label_words(self) -> list[str]:
@@ -405,40 +417,59 @@ class _Op:
                 out += by_sentence[s]
         return out
 
-    def describe(self, doc: _Doc) -> str:
-        """Why this clause held, short enough to read in an alert: the satisfied branches
-        (at most three of an ``any``), the form each term was found in, and only the number
-        of exclusions that were checked and absent."""
-        if self.op == "none":
-            n = len(self.children)
-            return f"none of {n} exclusion{'s' if n != 1 else ''}"
-        parts = []
-        seen_spans: set[tuple[int, int]] = set()
-        for c in self.children:
-            ev = _evaluated(c, doc)
-            if ev is None:
-                continue
-            if self.op == "any" and isinstance(c, _Leaf) and ev:
-                # several spellings of one word found at one place: name it once
-                if ev[0][1] in seen_spans:
-                    continue
-                seen_spans.add(ev[0][1])
-            parts.append(c.describe(doc))
-        if self.op == "any":
-            if len(parts) == 1:
-                return parts[0]
-            more = len(parts) - _WHY_SHOWN
-            return "any(" + ", ".join(parts[:_WHY_SHOWN]) + (f", +{more} more" if more > 0 else "") + ")"
-        if self.op == "all":
-            return "all(" + "; ".join(parts) + ")"
-        if self.op == "at_least":
-            return f"at_least {self.n}(" + "; ".join(parts) + ")"
-        if self.op == "near":
-            return "near(" + "; ".join(parts) + f"; within {self.within})"
-        return "sentence(" + "; ".join(parts) + ")"
+    def describe(self, doc: _Doc, clause: bool = True) -> str:
+        """Why this node held, as an analyst reads it: the clauses of an ``all`` joined by
+        " · ", a vocabulary that is a whole clause by its name, the words found in quotes,
+        ``“A” near “B” (3 words)``, ``“A” and “B” in one sentence``; exclusions (they held
+        by being absent) are left out.
+
+            azerbaijan · detention · “freed” near “Russian citizens” (4 words)
+        """
+        op = self.op
+        if clause and self.vocabulary:
+            return _vocabulary_name(self.vocabulary)
+        held = [c for c in self.children if _evaluated(c, doc) is not None]
+        if op == "none":
+            return ""
+        if op == "any":
+            return held[0].describe(doc, clause) if held else ""
+        if op in ("all", "at_least"):
+            parts = [p for p in (c.describe(doc, True) for c in held) if p]
+            parts = list(dict.fromkeys(parts))  # one clause named once
+            text = " · ".join(parts)
+            return f"{len(held)} of {len(self.children)}: {text}" if op == "at_least" else text
+        ev = _evaluated(self, doc) or []
+        used = {sp for _, sp in ev}
+        words = [_quoted(c, doc, used) for c in self.children]
+        if op == "near":
+            spans = sorted(used)
+            gap = doc.words_between(min(e for _, e in spans), max(s for s, _ in spans)) if spans else 0
+            if gap == 0:
+                return " next to ".join(words)
+            return f"{' near '.join(words)} ({gap} word{'s' if gap != 1 else ''} apart)"
+        return f"{_and(words)} in one sentence"
 
 
-_WHY_SHOWN = 3
+def _quoted(node: Any, doc: _Doc, used: set[Span]) -> str:
+    """What a near/sentence argument found where the group held: its words in quotes."""
+    for _, (s, e) in _evaluated(node, doc) or ():
+        if (s, e) in used:
+            return f"“{_short(' '.join(doc.text[s:e].split()))}”"
+    return node.found(doc) if isinstance(node, _Leaf) else node.describe(doc, False)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _vocabulary_name(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _WHY_LABEL else text[: _WHY_LABEL - 1] + "…"
+
+
 _WHY_LABEL = 32
 
 
@@ -688,6 +719,10 @@ class Matcher:
         self._seconded_at = self._second_rules.__getitem__
         # the stem atoms: found by the scan, they still need a token of their stems
         self._untrusted = frozenset(a for a, t in enumerate(self._atom_targets) if t is not None)
+        # the stem atoms whose targets include lemma keys (Russian words by lemma)
+        self._lemma_atoms = frozenset(
+            a for a, t in enumerate(self._atom_targets)
+            if t is not None and any(k.startswith(morph.LEMMA_MARK) for k in t))
         log.debug("matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
                   len(compiled), len(self._atom_list) - 1, sum(len(c.clauses) for c in compiled),
                   len(self._always))
@@ -750,6 +785,8 @@ class Matcher:
                 parts.append(("p", w, (" " + w,)))
             elif term.exact:
                 parts.append(("t", w, (" " + w + " ",)))
+            elif textmod.is_cyrillic(w) and (lemma := morph.rule_lemma(w)) is not None:
+                parts.append(("l", frozenset((lemma,)), morph.lexeme_needles(w)))
             else:
                 stems = textmod.term_stems(w)
                 needles = dict.fromkeys(" " + n for s in stems for n in textmod.stem_needles(s))
@@ -786,7 +823,7 @@ class Matcher:
             if got is None:
                 if len(parts) == 1:
                     kind, value, needles = parts[0]
-                    got = [frozenset((self._atom(needles, value if kind == "s" else None),))]
+                    got = [frozenset((self._atom(needles, value if kind in ("s", "l") else None),))]
                 else:  # a phrase: its words on consecutive tokens, one atom (found is enough)
                     # shared by the phrases of the same first word
                     key = (_PHRASE, (parts[0][0], parts[0][2]))
@@ -1015,8 +1052,11 @@ class Matcher:
         one of its stems; if none has, those tokens are learned. ``flat_only``: ``text`` is
         what the raw scan read, and a token there counts only if it is its own flat form."""
         stems = self._atom_targets[atom]
+        assert stems is not None
+        by_lemma = atom in self._lemma_atoms
         find = text.find
         stem = textmod.stem
+        lemmas = morph.lemma_keys
         refused: list[tuple[str, str]] = []
         for needle in self._atom_list[atom]:  # " " + a prefix forms of the stems start with
             i = find(needle)
@@ -1024,7 +1064,7 @@ class Matcher:
                 end = find(" ", i + 1)
                 token = text[i + 1:end]
                 if not flat_only or textmod.flat_of(token) == token:
-                    if stem(token) in stems:
+                    if stem(token) in stems or (by_lemma and not stems.isdisjoint(lemmas(token))):
                         return True
                     refused.append((needle, token))
                 i = find(needle, end)

@@ -111,14 +111,15 @@ def test_hits_carry_their_evidence(tmp_path):
     # as written, first seen first; both vocabulary terms that matched are named
     assert h.terms == ("Baku", "Azerbaijan", "free", "eleven Russians", "Russians")
     assert "**free**" in h.snippet and "**eleven Russians**" in h.snippet
-    assert h.why.startswith("all(") and "$release_words:free" in h.why and "none of 2 exclusions" in h.why
+    # each clause as an analyst reads it: a vocabulary by its name; exclusions left out
+    assert h.why == "russians · azerbaijan · release words"
     assert h.severity == "high" and h.tags == ("detainees", "russia") and h.rule_title.startswith("Russians")
 
 
 def test_why_shows_the_form_found(tmp_path):
     m = one_rule(tmp_path, "any: [release]")
     (h,) = m.match_text("They were released.")
-    assert h.why == 'release≈"released"'
+    assert h.why == "“released”"  # the words found, not the rule's spelling
     assert h.terms == ("release",)
 
 
@@ -199,3 +200,20 @@ def test_compiling_many_rules_is_quick(tmp_path):
     target = rules[7]
     words = [c.text for g in target.match.children for c in g.children[:1]]
     assert "r7" in {h.rule_id for h in m.match_text(" and ".join(words))}
+
+
+def test_why_reads_as_a_sentence(tmp_path):
+    m = one_rule(tmp_path, """
+      all:
+        - any: [Baku, Azerbaijan]
+        - near: [[release, free], [Russian citizens]]
+          within: 6
+        - sentence: [[Lavrov], [Bayramov]]
+      none: [stock exchange]""")
+    (h,) = m.match_text("Baku: Lavrov met Bayramov. The released Russian citizens flew home; release of "
+                        "the other Russian citizens follows.")
+    assert h.why == ("“Baku” · “released” next to “Russian citizens” · “Lavrov” and “Bayramov” "
+                     "in one sentence")
+    (h,) = m.match_text("Baku: Lavrov met Bayramov. Moscow wants to free, as soon as possible, the "
+                        "Russian citizens.")
+    assert "“free” near “Russian citizens” (5 words apart)" in h.why

@@ -1,0 +1,102 @@
+"""Russian words by lemma: every form of a lexeme is one word to a rule.
+
+A Russian word has dozens of forms (освободить: освободят, освободили, освобождены,
+освобождённых, освободив …). A rule word that the analyser knows stands for its lemma —
+the normal form of its most likely reading — and matches every token one of whose readings
+has that lemma: participles, short forms and gerunds included, since they belong to the
+verb's lexeme. A word the analyser does not know (most surnames and place names are known;
+a rare transliteration may not be) keeps Snowball stems (:mod:`monitor.text`).
+
+Measured against Snowball and simplemma on hand-labelled rule word / news form pairs
+(``benchmarks/lemmas.py``): the lemma path joins every form listed and very few false
+friends (охрана/охра, груз/Грузии, стать/статьи are apart, as Snowball's stems are not).
+
+Lemmas are looked up once per distinct token (cached); the analyser (pymorphy3 with its
+Russian dictionaries) loads on first use, so a CLI command that matches nothing pays nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+__all__ = ["rule_lemma", "lemma_keys", "lexeme_needles", "LEMMA_MARK"]
+
+# a lemma key is the lemma behind this mark, so lemmas and Snowball stems (word characters
+# only) can share one set of targets without meeting
+LEMMA_MARK = "="
+
+_CACHE: dict[str, frozenset[str]] = {}
+_CACHE_MAX = 400_000
+_FOLD = str.maketrans({"ё": "е", "Ё": "Е"})
+
+
+@functools.cache
+def _analyzer() -> Any:
+    import logging
+
+    import pymorphy3  # ~0.5 s and ~15 MB: only once Russian words are matched
+
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)  # "Loading dictionaries …"
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def _fold(word: str) -> str:
+    return word.lower().translate(_FOLD)
+
+
+def lemma_keys(token: str) -> frozenset[str]:
+    """The lemma keys of every reading of a (flat, lower-case) Cyrillic token; cached."""
+    got = _CACHE.get(token)
+    if got is None:
+        try:
+            parses = _analyzer().parse(token)
+        except (UnicodeError, ValueError):  # a lone surrogate
+            parses = []
+        got = frozenset(sys.intern(LEMMA_MARK + _fold(p.normal_form)) for p in parses)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[token] = got
+    return got
+
+
+def _known_readings(word: str) -> list[Any]:
+    parses = _analyzer().parse(word)
+    if not parses or not parses[0].is_known:
+        return []
+    lemma = parses[0].normal_form
+    return [p for p in parses if p.normal_form == lemma and p.is_known]
+
+
+def rule_lemma(word: str) -> str | None:
+    """The lemma key a rule word stands for (its most likely reading), or None when the
+    analyser does not know the word (it then matches by stems)."""
+    readings = _known_readings(word)
+    return LEMMA_MARK + _fold(readings[0].normal_form) if readings else None
+
+
+def lexeme_needles(word: str) -> tuple[str, ...]:
+    """Prefixes, each after a space, such that every form of the rule word's lexeme (as the
+    flat text holds it: lower case, ё as е) begins with one of them — the word's atoms for
+    the scan. One prefix when the forms share three letters or more; else one per group of
+    forms with the same first three (suppletive forms: человек / люди)."""
+    forms = {_fold(f.word) for p in _known_readings(word) for f in p.lexeme}
+    forms.add(_fold(word))
+    common = _common_prefix(forms)
+    if len(common) >= 3 or common in forms:
+        return (" " + common,)
+    groups: dict[str, set[str]] = {}
+    for f in forms:
+        groups.setdefault(f[:3], set()).add(f)
+    return tuple(sorted(" " + _common_prefix(g) for g in groups.values()))
+
+
+def _common_prefix(words: set[str]) -> str:
+    lo, hi = min(words), max(words)
+    n = 0
+    for a, b in zip(lo, hi):
+        if a != b:
+            break
+        n += 1
+    return lo[:n]
