@@ -116,6 +116,46 @@ def test_detect_language(text, lang):
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize("text,lang", [
+    # Russian text with a Ukrainian name and a Ukrainian word in it stays Russian (one
+    # Ukrainian letter used to make it Ukrainian, and a rule with language: [en, ru] missed it)
+    ("Глава МИД Украины Андрій Сибіга заявил в Киеве, что Київ не признает итогов встречи "
+     "в Баку, передает ТАСС.", "ru"),
+    ("Посол Украины Олександр Щерба назвал решение Баку ошибкой; в Москве заявление не "
+     "комментируют.", "ru"),
+    # six-word headlines
+    ("Baku frees eleven jailed Russian citizens", "en"),
+    ("Lavrov and Bayramov hold Moscow talks", "en"),
+    ("Баку освободил одиннадцать осуждённых россиян сегодня", "ru"),
+    ("Армения отказалась выдать Татуляна России", "ru"),
+    ("Зеленський провів переговори у Києві вчора", "uk"),
+    # mixed: an English text quoting Russian, a Russian text quoting English
+    ("Zakharova said the «гибридная война» against Armenia was being waged by Western NGOs, "
+     "TASS reported.", "en"),
+    ("Захарова заявила, что так называемый «hybrid warfare» против Армении ведут западные "
+     "НКО.", "ru"),
+])
+def test_detect_language_on_headlines_names_and_mixed_text(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_a_rule_limited_to_russian_still_sees_russian_text_with_a_ukrainian_name(tmp_path):
+    from monitor.matching import Matcher
+    from monitor.rules import load_rules
+
+    (tmp_path / "r.yaml").write_text(
+        "- id: r\n  title: t\n  language: [en, ru]\n  match: {all: [Баку, освободить]}\n",
+        encoding="utf-8")
+    m = Matcher(load_rules([tmp_path]).rules, freeze=False)
+    hits = m.match_text("Министр иностранных дел Украины Андрій Сибіга в Київе прокомментировал "
+                        "решение Баку освободить осуждённых россиян.")
+    assert [h.rule_id for h in hits] == ["r"]
+
+
+def test_the_detector_says_nothing_rather_than_guess():
+    assert detect_language("Baku!") is None  # too short: a rule limited to languages still runs
+
+
 def test_normalise_language():
     assert normalise_language("en-US") == "en"
     assert normalise_language("RU_ru") == "ru"
