@@ -43,3 +43,15 @@ def smtp_sink():
 
 def monitor_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "monitor", *args]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A real throwaway PostgreSQL cluster (tests/pgcluster.py), one per test session."""
+    from pgcluster import MISSING, server_bindir, start_cluster
+
+    if server_bindir() is None:
+        pytest.skip(MISSING)
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
