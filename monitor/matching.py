@@ -151,8 +151,10 @@ class _Words:
                 elif kind == "s":
                     if stem(padded[i + 1:end]) in value:
                         out.append((i + 1, end))
-                elif not value.isdisjoint(lemmas(padded[i + 1:end])):
-                    out.append((i + 1, end))
+                else:
+                    token = padded[i + 1:end]
+                    if stem(token) in value or not value.isdisjoint(lemmas(token)):
+                        out.append((i + 1, end))
                 i = find(needle, end)
         if len(needles) > 1:
             out = sorted(set(out))
@@ -163,7 +165,7 @@ class _Words:
         if kind == "s":
             return textmod.stem(token) in value
         if kind == "l":
-            return not value.isdisjoint(morph.lemma_keys(token))
+            return textmod.stem(token) in value or not value.isdisjoint(morph.lemma_keys(token))
         if kind == "t":
             return token == value
         return token.startswith(value)
@@ -787,6 +789,12 @@ class Matcher:
                 parts.append(("t", w, (" " + w + " ",)))
             elif textmod.is_cyrillic(w) and (lemma := morph.rule_lemma(w)) is not None:
                 parts.append(("l", frozenset((lemma,)), morph.lexeme_needles(w)))
+            elif textmod.is_cyrillic(w) and (guess := morph.guessed_lemma(w)) is not None:
+                # unknown to the dictionary: its stems, or the lemma the analyser guesses
+                stems = textmod.term_stems(w)
+                needles = dict.fromkeys([*(" " + n for s in stems for n in textmod.stem_needles(s)),
+                                         *morph.lexeme_needles(w)])
+                parts.append(("l", frozenset((guess, *stems)), tuple(needles)))
             else:
                 stems = textmod.term_stems(w)
                 needles = dict.fromkeys(" " + n for s in stems for n in textmod.stem_needles(s))

@@ -5,7 +5,8 @@ A Russian word has dozens of forms (освободить: освободят, о
 the normal form of its most likely reading — and matches every token one of whose readings
 has that lemma: participles, short forms and gerunds included, since they belong to the
 verb's lexeme. A word the analyser does not know (most surnames and place names are known;
-a rare transliteration may not be) keeps Snowball stems (:mod:`monitor.text`).
+a rare transliteration or a loan verb may not be) matches by its Snowball stems
+(:mod:`monitor.text`) and by the lemma the analyser guesses from its ending.
 
 Measured against Snowball and simplemma on hand-labelled rule word / news form pairs
 (``benchmarks/lemmas.py``): the lemma path joins every form listed and very few false
@@ -21,7 +22,7 @@ import functools
 import sys
 from typing import Any
 
-__all__ = ["rule_lemma", "lemma_keys", "lexeme_needles", "LEMMA_MARK"]
+__all__ = ["rule_lemma", "guessed_lemma", "lemma_keys", "lexeme_needles", "LEMMA_MARK"]
 
 # a lemma key is the lemma behind this mark, so lemmas and Snowball stems (word characters
 # only) can share one set of targets without meeting
@@ -61,18 +62,34 @@ def lemma_keys(token: str) -> frozenset[str]:
     return got
 
 
-def _known_readings(word: str) -> list[Any]:
+def _readings(word: str) -> list[Any]:
+    """The readings of a rule word that its lemma stands for: where the word as written is
+    the normal form of one of its readings (the author wrote a dictionary form: Байрамов the
+    surname, not the genitive plural of Байрам), that lemma; else the likeliest reading's."""
     parses = _analyzer().parse(word)
-    if not parses or not parses[0].is_known:
+    if not parses:
         return []
-    lemma = parses[0].normal_form
-    return [p for p in parses if p.normal_form == lemma and p.is_known]
+    folded = _fold(word)
+    lemma = next((p.normal_form for p in parses if _fold(p.normal_form) == folded), parses[0].normal_form)
+    return [p for p in parses if p.normal_form == lemma]
+
+
+def _known_readings(word: str) -> list[Any]:
+    return [p for p in _readings(word) if p.is_known]
 
 
 def rule_lemma(word: str) -> str | None:
-    """The lemma key a rule word stands for (its most likely reading), or None when the
-    analyser does not know the word (it then matches by stems)."""
+    """The lemma key a rule word stands for, or None when the analyser does not know the
+    word (it then matches by its stems and by the lemma the analyser guesses)."""
     readings = _known_readings(word)
+    return LEMMA_MARK + _fold(readings[0].normal_form) if readings else None
+
+
+def guessed_lemma(word: str) -> str | None:
+    """For a word the analyser does not know (a rare name, a loan verb like
+    экстрадировать): the lemma key it guesses from the word's ending, which the forms it
+    guesses for the text share (экстрадирует → экстрадировать)."""
+    readings = _readings(word)
     return LEMMA_MARK + _fold(readings[0].normal_form) if readings else None
 
 
@@ -81,7 +98,7 @@ def lexeme_needles(word: str) -> tuple[str, ...]:
     flat text holds it: lower case, ё as е) begins with one of them — the word's atoms for
     the scan. One prefix when the forms share three letters or more; else one per group of
     forms with the same first three (suppletive forms: человек / люди)."""
-    forms = {_fold(f.word) for p in _known_readings(word) for f in p.lexeme}
+    forms = {_fold(f.word) for p in (_known_readings(word) or _readings(word)) for f in p.lexeme}
     forms.add(_fold(word))
     common = _common_prefix(forms)
     if len(common) >= 3 or common in forms:
