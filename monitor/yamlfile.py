@@ -3,6 +3,12 @@
 Rules and config are data, never code: this uses ruamel's safe round-trip loader, which
 builds no Python objects from tags, and hands back plain dicts and lists plus a way to find
 the line and column of any node by its path (the ``loc`` of a pydantic error).
+
+Before a document is built, its shape is checked on the parser's events, in one pass and
+constant memory per open collection, and refused at the ``file:line:col`` that crosses a
+limit: a file over ``MAX_BYTES``, collections nested deeper than ``MAX_DEPTH``, more than
+``MAX_ALIASES`` aliases, or aliases that expand the document past ``MAX_NODES`` nodes (an
+alias bomb: 729 bytes can stand for billions of nodes), or an alias inside its own anchor.
 """
 
 from __future__ import annotations
@@ -14,8 +20,16 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent,
+)
 
 from monitor.errors import ConfigError, ConfigErrors
+
+MAX_BYTES = 8 * 1024 * 1024  # a config or rule file larger than this is refused unread
+MAX_DEPTH = 64               # nested mappings and lists (a rule's match nests two per level)
+MAX_ALIASES = 1000           # ``*name`` references in one file
+MAX_NODES = 1_000_000        # nodes of the document with every alias expanded
 
 
 class YamlDoc:
@@ -97,8 +111,54 @@ def _yaml() -> YAML:
     return y
 
 
+def _at(cls, message: str, path: str, mark) -> ConfigError:
+    line = mark.line + 1 if mark is not None else None
+    col = mark.column + 1 if mark is not None else None
+    return cls(message, path=path, line=line, column=col)
+
+
+def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
+    """Refuse a document too deep, with too many aliases, or whose aliases expand past
+    ``MAX_NODES`` nodes, at the position where it crosses the limit. Reads only events."""
+    open_: list[tuple[str | None, int]] = []  # (anchor, expanded nodes when it opened)
+    anchors: dict[str, int] = {}              # anchor → expanded size of its node
+    total = aliases = 0
+    for ev in _yaml().parse(text):
+        if isinstance(ev, ScalarEvent):
+            total += 1
+            if ev.anchor:
+                anchors[ev.anchor] = 1
+        elif isinstance(ev, CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                raise _at(cls, f"nested more than {MAX_DEPTH} levels deep; refused (flatten it, "
+                          "or split it into named parts)", path, ev.start_mark)
+            total += 1
+            open_.append((ev.anchor, total - 1))
+        elif isinstance(ev, CollectionEndEvent):
+            anchor, before = open_.pop()
+            if anchor:
+                anchors[anchor] = total - before
+        elif isinstance(ev, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _at(cls, f"more than {MAX_ALIASES} aliases (*name) in one file; refused",
+                          path, ev.start_mark)
+            if any(a == ev.anchor for a, _ in open_):
+                raise _at(cls, f"alias *{ev.anchor} refers to the collection it is inside; refused",
+                          path, ev.start_mark)
+            total += anchors.get(ev.anchor, 1)  # an unknown anchor: the loader reports it
+        else:
+            continue
+        if total > MAX_NODES:
+            raise _at(cls, f"aliases expand this document past {MAX_NODES:,} nodes (a YAML alias bomb?); "
+                      "refused", path, ev.start_mark)
+
+
 def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDoc:
+    if len(text) > MAX_BYTES:
+        raise cls(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refused", path=path)
     try:
+        check_shape(text, path, cls)
         root = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -106,6 +166,10 @@ def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDo
         col = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise cls(f"YAML syntax: {problem}", path=path, line=line, column=col) from None
+    except ConfigError:
+        raise
+    except RecursionError:
+        raise cls("YAML: nested too deeply to read; refused", path=path) from None
     except Exception as exc:  # ruamel raises a few non-marked errors (duplicate keys, etc.)
         raise cls(f"YAML: {exc}", path=path) from None
     return YamlDoc(path, root)
@@ -114,14 +178,21 @@ def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDo
 def load_yaml_file(path: str | Path, cls=ConfigError) -> YamlDoc:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise cls(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refused", path=str(p))
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise cls("file not found", path=str(p)) from None
     except UnicodeDecodeError as exc:
         raise cls(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=str(p)) from None
+    except IsADirectoryError:
+        raise cls("is a folder, not a file", path=str(p)) from None
     except OSError as exc:
         raise cls(f"cannot read: {exc.strerror}", path=str(p)) from None
     return load_yaml_text(text, str(p), cls=cls)
 
 
-__all__ = ["YamlDoc", "load_yaml_text", "load_yaml_file", "ConfigErrors"]
+__all__ = ["YamlDoc", "load_yaml_text", "load_yaml_file", "check_shape", "ConfigErrors",
+           "MAX_BYTES", "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES"]
