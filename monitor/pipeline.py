@@ -94,6 +94,26 @@ def run_source(
         log.error("source %s: poll not recorded, it will be polled again in %.0fs: %s", source.name, delay, reason)
         return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at,
                           seconds=time.monotonic() - started, warnings=[f"{failures} failure(s) in a row"] if failures else [])
+    except Exception as exc:  # a fault in recording what a source brought: count it on the source
+        return _unexpected_failure(runtime, store, source, clock, started, exc)
+
+
+def _unexpected_failure(runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime],
+                        started: float, exc: Exception) -> PollReport:
+    """Record an unforeseen error like any failed poll, so a source that keeps failing shows
+    as failing (rather than as never polled) and backs off; the traceback goes to the log."""
+    cfg = runtime.config
+    now = clock()
+    reason = f"{type(exc).__name__}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
+    row = store.source_row(source.name) or {}
+    failures = int(row.get("consecutive_failures") or 0)
+    delay = next_delay(source.interval, source.jitter, failures + 1, backoff_max=cfg.scheduler.backoff_max)
+    next_at = now + timedelta(seconds=delay)
+    count = store.record_poll_failure(source.name, reason, now, next_at)
+    log.error("source %s failed (%d in a row), next try in %.0fs: %s", source.name, count, delay, reason, exc_info=exc)
+    if count == cfg.scheduler.failure_threshold:
+        store.set_source_failing(source.name, True)
+    return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at, seconds=time.monotonic() - started)
 
 
 def _run_source(

@@ -6,12 +6,21 @@ The state maps each file's path (relative to the folder) to its content hash; a 
 or a file whose content changed, becomes an item keyed ``relpath@hash`` (so an edited file
 is a new item). ``.txt``/``.md``: the first non-empty line is the title, the rest the text;
 ``.html``/``.htm``: the ``<title>`` and the page text; ``.eml``: the subject and the body.
-Hidden files and folders are skipped; symbolic links to folders are not followed.
+Hidden files and folders are skipped.
+
+Anyone who can write to a drop folder must not be able to make the daemon read a file
+outside it: symbolic links (to files or folders) are skipped and said so once in the log;
+the walk holds each folder open (``os.fwalk``) and opens files relative to it with
+``O_NOFOLLOW``, so a name swapped for a link mid-poll is refused too; only regular files
+are read (never a FIFO or a device). A file name that is not UTF-8 is keyed by its bytes
+written out (``caf\\xe9.txt``), so the store can hold it; one unreadable file never stops
+the others.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 
 import email
 import email.policy
@@ -31,6 +40,25 @@ from monitor.sources.base import FetchResult, SourceState
 from monitor.sources.htmltext import clean_text, decode_html, decode_unknown, html_to_text, one_line, page_text
 
 log = logging.getLogger(__name__)
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_said_once: set[tuple[str, str]] = set()  # (source, relative path) already logged as a link
+
+
+def safe_name(name: str) -> str:
+    """A file name as text the store can hold: a name that is not UTF-8 (decoded by the OS
+    with surrogate escapes) has its undecodable bytes written out as ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _say_once(source: str, rel: str, message: str) -> None:
+    if (source, rel) not in _said_once:
+        _said_once.add((source, rel))
+        log.warning("source %s: %s", source, message)
 
 
 def decode_text(raw: bytes) -> str:
@@ -119,18 +147,54 @@ class FolderSource:
         self.name = cfg.name
         self.max_bytes = cfg.max_bytes or (http or HttpConfig()).max_bytes
 
+    def _wanted(self, name: str) -> bool:
+        return not name.startswith(".") and any(fnmatch.fnmatch(name.lower(), p.lower()) for p in self.cfg.patterns)
+
     def files(self) -> list[tuple[str, Path]]:
-        """``(relative path, path)`` of every matching file, sorted."""
-        found: list[tuple[str, Path]] = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if self.cfg.recursive else []
-            for fn in filenames:
-                if fn.startswith(".") or not any(fnmatch.fnmatch(fn.lower(), p.lower()) for p in self.cfg.patterns):
+        """``(relative path, path)`` of every matching regular file, sorted (links skipped)."""
+        return sorted((rel, self.root / rel) for rel, _read in self._walk())
+
+    def _walk(self):
+        """``(safe relative path, read)`` for each matching regular file; ``read(limit)``
+        opens it relative to its folder without following a link, and returns
+        ``(bytes, mtime)`` or raises OSError."""
+        for dirpath, dirnames, filenames, dirfd in os.fwalk(self.root, follow_symlinks=False):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            keep = []
+            for d in sorted(dirnames):
+                if d.startswith(".") or not self.cfg.recursive:
                     continue
-                path = Path(dirpath) / fn
-                if path.is_file():
-                    found.append((path.relative_to(self.root).as_posix(), path))
-        return sorted(found)
+                if stat.S_ISLNK(os.lstat(d, dir_fd=dirfd).st_mode):
+                    rel = safe_name(os.path.normpath(os.path.join(rel_dir, d)))
+                    _say_once(self.name, rel, f"{rel} is a symbolic link to a folder: not followed")
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for fn in sorted(filenames):
+                if not self._wanted(fn):
+                    continue
+                rel = safe_name(Path(os.path.normpath(os.path.join(rel_dir, fn))).as_posix())
+                try:
+                    st = os.lstat(fn, dir_fd=dirfd)
+                except OSError:
+                    continue  # gone since the folder was listed
+                if stat.S_ISLNK(st.st_mode):
+                    _say_once(self.name, rel, f"{rel} is a symbolic link: skipped (a folder source reads "
+                              "only the files inside its folder)")
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                yield rel, self._reader(fn, dirfd)
+
+    def _reader(self, name: str, dirfd: int):
+        def read(limit: int) -> tuple[bytes, float]:
+            fd = os.open(name, _OPEN_FLAGS, dir_fd=dirfd)  # ELOOP if it became a link
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    raise OSError(f"not a regular file: {safe_name(name)}")
+                return fh.read(limit), st.st_mtime
+        return read
 
     def fetch(self, state: SourceState) -> FetchResult:
         if not self.root.is_dir():
@@ -139,13 +203,16 @@ class FolderSource:
         current: dict[str, str] = {}
         items: list[Item] = []
         warnings: list[str] = []
-        for rel, path in self.files():
+        for rel, read in self._walk():
+            if rel in current:
+                continue  # two undecodable names written out alike: the first one wins
             try:
-                with path.open("rb") as fh:
-                    raw = fh.read(self.max_bytes + 1)
-                mtime = path.stat().st_mtime
+                raw, mtime = read(self.max_bytes + 1)
             except OSError as exc:
-                warnings.append(f"cannot read {rel}: {exc.strerror or exc}")
+                if exc.errno == getattr(os, "ELOOP", None) or exc.errno == getattr(os, "EMLINK", None):
+                    _say_once(self.name, rel, f"{rel} is a symbolic link: skipped")
+                else:
+                    warnings.append(f"cannot read {rel}: {exc.strerror or exc}")
                 continue
             if len(raw) > self.max_bytes:
                 warnings.append(f"{rel} is larger than {self.max_bytes} bytes: only the start is read")
@@ -161,6 +228,7 @@ class FolderSource:
                 continue
             if item is not None:
                 items.append(item)
+        items.sort(key=lambda i: i.key)
         return FetchResult(items=items, state=SourceState(data={"files": current}), warnings=warnings)
 
     def _item(self, rel: str, raw: bytes, digest: str, mtime: float) -> Item | None:
