@@ -46,17 +46,49 @@ class RefusedAddress(PermanentFetchError):
 # -- address guard ---------------------------------------------------------------------
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")           # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")    # RFC 8215 local use: never public
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")          # deprecated ::a.b.c.d
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT ::ffff:0:a.b.c.d
+
+
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address carries: IPv4-mapped and -translated, IPv4-compatible,
+    NAT64, 6to4, and both Teredo addresses (server and client)."""
+    low = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    found: list[ipaddress.IPv4Address] = []
+    if addr.ipv4_mapped is not None:
+        found.append(addr.ipv4_mapped)
+    if addr in _IPV4_TRANSLATED or addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
+        found.append(low)
+    if addr.sixtofour is not None:
+        found.append(addr.sixtofour)
+    if addr.teredo is not None:
+        found.extend(addr.teredo)
+    return found
+
+
+def _public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return addr.is_global and not addr.is_multicast
+
+
 def address_allowed(ip: str) -> bool:
-    """True when ``ip`` is a public unicast address (not private, loopback, link-local …)."""
+    """True when ``ip`` is a public unicast address (not private, loopback, link-local …),
+    and, for IPv6, every IPv4 address it embeds is public too (``[::127.0.0.1]``,
+    ``[64:ff9b::7f00:1]`` and the like reach loopback)."""
     try:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(addr, ipaddress.IPv6Address):
-        mapped = addr.ipv4_mapped or addr.sixtofour
-        if mapped is not None:
-            addr = mapped
-    return addr.is_global and not addr.is_multicast
+        if addr in _NAT64_LOCAL:
+            return False
+        inner = embedded_ipv4(addr)
+        if inner:
+            # the embedded address decides (a mapped public address is as public as itself)
+            return all(_public(a) for a in inner) and (addr.ipv4_mapped is not None or addr in _NAT64
+                                                       or addr.sixtofour is not None or _public(addr))
+    return _public(addr)
 
 
 def resolve(host: str, port: int) -> list[str]:
