@@ -12,6 +12,10 @@
                           Every write is one SQLite transaction, so a poll cut short leaves
                           nothing half-written: it is simply polled again next time.
     SIGHUP             ── reload config and rules; a broken file keeps the previous ones
+    instance lock      ── an flock on ``<database>.lock`` for the process's life: a second
+                          daemon on the same database is refused (its start-up recovery
+                          would resend the first one's in-flight alerts); ``run --once``
+                          beside a daemon leaves the daemon's in-flight rows alone
 
 Polls run on the "default" executor (8 threads); the daemon's own jobs on "ops" (2 threads).
 """
@@ -22,6 +26,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -34,6 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics, sdnotify
 from monitor.config import Config, SourceConfig
+from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.logs import config_secrets, hide_secrets, private_url
 from monitor.models import utcnow
@@ -51,6 +57,7 @@ LEARN_EVERY = 300.0  # compile what the matcher learned of the stream, off the p
 RETENTION_EVERY = 86400.0
 RETENTION_FIRST_DELAY = 60.0  # after start-up, leave the first polls alone for a minute
 RULE_SUFFIXES = (".yaml", ".yml")
+ONCE_WAIT = 300.0  # a daemon starting while `run --once` holds the lock waits this long for it
 
 
 def _job_id(source: SourceConfig) -> str:
@@ -113,6 +120,7 @@ class Daemon:
         self._metrics_server: metrics.MetricsServer | None = None
         self._hits_since_start = 0
         self._failing: set[str] = set()
+        self.lock = InstanceLock(runtime.config.db_path)
         hide_secrets(config_secrets(runtime.config))
 
     # -- bookkeeping of running jobs (for a bounded stop) ---------------------------
@@ -326,8 +334,23 @@ class Daemon:
             self.scheduler.remove_job(RETENTION_JOB)
 
     # -- lifecycle ------------------------------------------------------------------
+    def take_lock(self) -> None:
+        """The single-instance lock, or AlreadyRunning. A ``run --once`` holding it is
+        waited for (it ends by itself); another daemon is refused at once."""
+        deadline = time.monotonic() + ONCE_WAIT
+        said = False
+        while not self.lock.acquire("daemon"):
+            holder = self.lock.holder()
+            if holder.get("role") != "once" or time.monotonic() > deadline:
+                raise self.lock.refusal()
+            if not said:
+                log.info("waiting for `monitor run --once` (pid %s) to finish on this database", holder.get("pid"))
+                said = True
+            time.sleep(0.2)
+
     def start(self) -> None:
         cfg = self.runtime.config
+        self.take_lock()
         self._snapshot = watched_files(cfg)
         recovered = recover(self.runtime, self.store)
         if recovered:
@@ -428,12 +451,14 @@ class Daemon:
                     pass
                 finally:
                     self.store.lock.release()
+            self.lock.release()
             return False
         try:
             self.store.mark_stopped(self.clock(), pid=self.pid)
         except Exception as exc:
             log.warning("could not record the stop: %s", exc)
         self.store.close()
+        self.lock.release()
         log.info("stopped")
         return True
 
@@ -467,8 +492,14 @@ def run_once(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> list[P
     cfg = runtime.config
     hide_secrets(config_secrets(cfg))
     store = open_store(cfg)
+    lock = InstanceLock(cfg.db_path)
     try:
-        recover(runtime, store)
+        if lock.acquire("once"):
+            recover(runtime, store)
+        else:  # a daemon runs on this database: rows in flight are its sends, not a crash's
+            log.info("a daemon (pid %s) is running on this database; its in-flight alerts are left to it",
+                     lock.holder().get("pid", "?"))
+            store.sync_sources(cfg.sources)
         sources = [s for s in cfg.sources if s.enabled]
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(sources)))) as pool:
             reports = list(pool.map(lambda s: run_source(runtime, store, s, clock=clock), sources))
@@ -479,3 +510,4 @@ def run_once(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> list[P
         return reports
     finally:
         store.close()
+        lock.release()

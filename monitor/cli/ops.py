@@ -152,12 +152,18 @@ def backup(obj, file: Path, force: bool) -> None:
     """Write a consistent copy of the database to FILE, safely while the daemon runs.
 
     Uses SQLite's online backup API over one read snapshot, checks the copy, then moves
-    it into place, so FILE is never a half-written database.
+    it into place, so FILE is never a half-written database. FILE may not be the database
+    or one of its -wal, -shm, -journal or .lock files (links followed), even with --force.
 
     \b
     Example:
       monitor db backup /var/backups/monitor/monitor-$(date +%F).db
     """
+    from monitor.dbfiles import is_database_file
+
+    if is_database_file(file, obj.config.db_path):
+        raise click.UsageError(f"{file} is the database or one of its own files (-wal, -shm, -journal, .lock); "
+                               "replacing it would destroy the database: choose another file")
     if file.exists() and not force:
         raise click.UsageError(f"{file} exists; pass --force to replace it")
     store = _open_store(obj, migrate=False)
