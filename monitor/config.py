@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+                      model_validator)
 
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.models import SEVERITIES
@@ -134,6 +135,16 @@ class ChannelConfig(_Model):
     subject_template: str | None = None
     rate_limit: int | None = Field(default=None, gt=0, description="messages per rate_window; the overflow is folded into one summary")
     rate_window: Duration = 3600.0
+    # the URLs as the config file spells them, before ${VAR} expansion (set by load_config)
+    _templates: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    @property
+    def templates(self) -> list[str]:
+        """Each URL as written in the file, ``${VAR}`` unexpanded: what its label (for storing,
+        showing and logging, ``monitor.urls.redact_url``) is made from."""
+        if self._templates and len(self._templates) == len(self.urls):
+            return list(self._templates)
+        return list(self.urls)
 
     @model_validator(mode="after")
     def _urls(self) -> "ChannelConfig":
@@ -257,7 +268,7 @@ class Config(_Model):
         raise KeyError(name)
 
 
-def _expand_channel_urls(data: dict[str, Any], doc) -> list[ConfigError]:
+def _expand_channel_urls(data: dict[str, Any], doc, templates: dict[str, tuple[str, ...]]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     channels = data.get("channels")
     if not isinstance(channels, dict):
@@ -266,6 +277,7 @@ def _expand_channel_urls(data: dict[str, Any], doc) -> list[ConfigError]:
         if not isinstance(ch, dict) or not isinstance(ch.get("urls"), list):
             continue
         expanded = []
+        templates[name] = tuple(str(u) for u in ch["urls"])
         for i, url in enumerate(ch["urls"]):
             if not isinstance(url, str):
                 expanded.append(url)
@@ -286,7 +298,8 @@ def load_config(path: str | Path) -> Config:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise doc.error("the config file must be a mapping of sections (storage, sources, channels, routes …)")
-    errors = _expand_channel_urls(data, doc)
+    templates: dict[str, tuple[str, ...]] = {}
+    errors = _expand_channel_urls(data, doc, templates)
     for reserved in ("path", "base_dir"):
         if reserved in data:
             errors.append(doc.error(f"unknown key {reserved!r}", (reserved,)))
@@ -299,6 +312,8 @@ def load_config(path: str | Path) -> Config:
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
     assert cfg is not None
+    for name, channel in cfg.channels.items():
+        channel._templates = templates.get(name)
     return cfg
 
 

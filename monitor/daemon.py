@@ -41,7 +41,7 @@ from monitor import metrics, sdnotify
 from monitor.config import Config, SourceConfig
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, ConfigErrors
-from monitor.logs import config_secrets, hide_secrets, private_url
+from monitor.logs import config_secrets, hide_secrets
 from monitor.models import utcnow
 from monitor.pipeline import PollReport, Runtime, dispatch, open_store, recover, run_source
 from monitor.store import Store
@@ -371,8 +371,11 @@ class Daemon:
         for name, channel in cfg.channels.items():
             if channel.type == "console":
                 log.info("channel %s: prints alerts to the terminal", name)
-            for url in channel.urls:
-                log.info("channel %s: %s", name, private_url(url))
+            if channel.type != "console":
+                from monitor.notify.channels import transports_for
+
+                for transport in transports_for(name, channel):
+                    log.info("channel %s: %s", name, transport.label)
 
     def reload(self) -> bool:
         """Re-read config and rules; on any error keep running on the previous ones."""

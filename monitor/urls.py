@@ -7,7 +7,9 @@ whitespace, control characters or markup are dropped.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote, urljoin, urlsplit
 
 MAX_URL = 4096
 
@@ -31,3 +33,67 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
+
+
+# -- labels for channel URLs ---------------------------------------------------------------
+
+_ENV_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
+_SECRET_KEY = re.compile(r"(pass|pwd|secret|token|key|auth|sig|cred)", re.IGNORECASE)
+MASK = "****"
+
+
+def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
+    """The label under which a channel URL is stored, shown and logged: written from the URL
+    as the config file spells it, before ``${VAR}`` expansion. Scheme, host and port stay
+    readable; every part that came from ``${…}`` (user, password, host, path segment, query
+    key or value, ``+Header`` value) becomes ``****``, and so do a password, the value of a
+    query key that names a secret (``token=``, ``-apikey=``, ``+X-Api-Key=``), and any part
+    holding one of ``secrets`` (what the URL's own plugin calls secret), even when written
+    out. The fragment is dropped. The one function for this, so no place shows more."""
+    known = [x for x in secrets if x and len(x) >= 3]
+    marks: list[str] = []
+
+    def mark(m: re.Match[str]) -> str:
+        marks.append(m.group(0))
+        return f"envref{len(marks) - 1}x"
+
+    text = _ENV_REF.sub(mark, template)
+
+    def hide(part: str) -> str:
+        if re.search(r"envref\d+x", part) or any(x in unquote(part) for x in known):
+            return MASK
+        return part
+
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return f"{hide(text.split(':', 1)[0]) or '(no scheme)'}:{MASK}"
+    rest = rest.split("#", 1)[0]
+    netloc, slash, tail = rest.partition("/")
+    if not slash and "?" in netloc:
+        netloc, _, query = netloc.partition("?")
+        path = ""
+    else:
+        path, _, query = tail.partition("?")
+    userinfo, at, hostport = netloc.rpartition("@")
+    label = hide(scheme) + "://"
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        label += hide(user) + (":" + MASK if colon else "") + "@"
+    if hostport.startswith("[") and "]" in hostport:  # an IPv6 literal
+        host, _, after = hostport.partition("]")
+        host += "]"
+        colon, port = (":", after[1:]) if after.startswith(":") else ("", "")
+    else:
+        host, colon, port = hostport.partition(":")
+    label += hide(host) + (":" + hide(port) if colon else "")
+    if slash:
+        label += "/" + "/".join(hide(seg) for seg in path.split("/"))
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            key, eq, value = pair.partition("=")
+            if eq and (_SECRET_KEY.search(key) or hide(value) == MASK):
+                value = MASK
+            pairs.append(hide(key) + (eq + value if eq else ""))
+        label += "?" + "&".join(pairs)
+    return label

@@ -29,12 +29,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import smtplib
 import ssl
 import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from urllib.parse import unquote
 from typing import Protocol, TextIO
 
 import apprise
@@ -46,6 +48,7 @@ from monitor.config import ChannelConfig
 from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.notify.render import Message, escape_slack
 from monitor.httpheaders import parse_retry_after
+from monitor.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ HTTP_TIMEOUT = 15.0
 
 class Transport(Protocol):
     key: str     # stable id of the URL (a hash: the URL itself may hold a secret)
-    label: str   # the URL with secrets masked, for logs and reports
+    label: str   # monitor.urls.redact_url of the URL as written: what is stored, shown, logged
     dialect: str  # how messages for it are rendered: text | markdown | slack | html
 
     def send(self, message: Message) -> None: ...
@@ -63,6 +66,24 @@ class Transport(Protocol):
 
 def url_key(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+def plugin_secrets(plugin) -> set[str]:
+    """What apprise's plugin for a URL masks in privacy mode (tokens, passwords, keys): the
+    pieces of its plain URL that its private URL does not show."""
+    def pieces(url: str) -> set[str]:
+        return {unquote(p) for p in re.split(r"[/?&=:@#,]+", url) if p}
+
+    try:
+        return pieces(plugin.url(privacy=False)) - pieces(plugin.url(privacy=True))
+    except Exception:  # noqa: BLE001 - a plugin that cannot print itself: nothing extra to mask
+        return set()
+
+
+def label_for(plugin, url: str, template: str | None = None) -> str:
+    """The URL's label: ``redact_url`` of the URL as written (``${…}`` parts masked), also
+    masking whatever the plugin itself calls secret."""
+    return redact_url(template or url, plugin_secrets(plugin) if plugin is not None else ())
 
 
 # -- console ----------------------------------------------------------------------------
@@ -89,10 +110,10 @@ class ConsoleTransport:
 class SmtpTransport:
     """SMTP with apprise's URL parsing and smtplib's reply codes."""
 
-    def __init__(self, plugin: NotifyEmail, url: str, fmt: str) -> None:
+    def __init__(self, plugin: NotifyEmail, url: str, fmt: str, template: str | None = None) -> None:
         self.plugin = plugin
         self.key = url_key(url)
-        self.label = plugin.url(privacy=True)
+        self.label = label_for(plugin, url, template)
         self.dialect = "html" if fmt == "html" else "text"
 
     def build(self, message: Message) -> tuple[EmailMessage, str, list[str]]:
@@ -182,10 +203,10 @@ class SlackTransport:
 
     dialect = "slack"
 
-    def __init__(self, plugin: NotifySlack, url: str, fmt: str) -> None:
+    def __init__(self, plugin: NotifySlack, url: str, fmt: str, template: str | None = None) -> None:
         self.plugin = plugin
         self.key = url_key(url)
-        self.label = plugin.url(privacy=True)
+        self.label = label_for(plugin, url, template)
 
     def payloads(self, message: Message) -> list[tuple[str, dict]]:
         p = self.plugin
@@ -251,9 +272,9 @@ _FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.
 class AppriseTransport:
     """One ``apprise.Apprise`` holding one URL: its result is this URL's outcome."""
 
-    def __init__(self, plugin, url: str, fmt: str) -> None:
+    def __init__(self, plugin, url: str, fmt: str, template: str | None = None) -> None:
         self.key = url_key(url)
-        self.label = plugin.url(privacy=True)
+        self.label = label_for(plugin, url, template)
         self.dialect = fmt
         self.format = fmt
         self.apprise = apprise.Apprise()
@@ -282,19 +303,22 @@ class BadUrl:
         raise PermanentNotifyError(f"{self.label} is not a URL apprise understands")
 
 
-def open_transport(url: str, fmt: str, index: int = 0, channel: str = "") -> Transport:
+def open_transport(url: str, fmt: str, index: int = 0, channel: str = "", template: str | None = None) -> Transport:
+    """The transport for one URL; ``template`` is the URL as written in the config file
+    (``ChannelConfig.templates``), which its label is made from."""
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:  # never echo the URL: it may carry a secret
         return BadUrl(url_key(url), f"channels.{channel}.urls[{index}]")
     if type(plugin) is NotifyEmail:  # plain mailto/mailtos (subclasses speak other protocols)
-        return SmtpTransport(plugin, url, fmt)
+        return SmtpTransport(plugin, url, fmt, template)
     if isinstance(plugin, NotifySlack) and plugin.mode in (SlackMode.WEBHOOK, SlackMode.WEBHOOK_GOV, SlackMode.BOT):
-        return SlackTransport(plugin, url, fmt)
-    return AppriseTransport(plugin, url, fmt)
+        return SlackTransport(plugin, url, fmt, template)
+    return AppriseTransport(plugin, url, fmt, template)
 
 
 def transports_for(name: str, channel: ChannelConfig, console: TextIO | None = None) -> list[Transport]:
     """One transport per URL of the channel (the console channel has one, printing)."""
     if channel.type == "console":
         return [ConsoleTransport(console)]
-    return [open_transport(url, channel.format, i, name) for i, url in enumerate(channel.urls)]
+    templates = channel.templates
+    return [open_transport(url, channel.format, i, name, templates[i]) for i, url in enumerate(channel.urls)]
