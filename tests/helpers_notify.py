@@ -82,6 +82,7 @@ class ScriptedSmtp:
         self.data_replies = list(data_replies or [])
         self.rcpt_reply = rcpt_reply
         self.messages: list = []
+        self.attempted: list = []  # every message offered at DATA, refused or not
         self.data_attempts = 0
         self.controller = None
 
@@ -93,6 +94,7 @@ class ScriptedSmtp:
 
     async def handle_DATA(self, server, session, envelope):
         self.data_attempts += 1
+        self.attempted.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
         if self.data_replies:
             return self.data_replies.pop(0)
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))

@@ -36,7 +36,7 @@ import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 from typing import Protocol, TextIO
 
 import apprise
@@ -130,7 +130,9 @@ class SmtpTransport:
         if p.reply_to:
             em["Reply-To"] = ", ".join(sorted(p.reply_to))
         em["Date"] = formatdate(localtime=False)
-        em["Message-ID"] = make_msgid(domain=addr.rpartition("@")[2] or None)
+        domain = addr.rpartition("@")[2] or "signal-monitor.invalid"
+        # the delivery's key: every retry of one alert carries the same id (mail systems fold them)
+        em["Message-ID"] = f"<{message.key}@{domain}>" if message.key else make_msgid(domain=domain)
         em["X-Mailer"] = "signal-monitor"
         em.set_content(message.body)
         if message.html:
@@ -227,6 +229,8 @@ class SlackTransport:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "signal-monitor"}
         if p.mode == SlackMode.BOT:
             headers["Authorization"] = f"Bearer {p.access_token}"
+        if message.key:
+            headers["Idempotency-Key"] = message.key
         posts = self.payloads(message)
         if not posts:
             raise PermanentNotifyError(f"{self.label}: no Slack channel to post to")
@@ -269,22 +273,45 @@ _FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.
             "html": apprise.NotifyFormat.HTML}
 
 
+_HEADER_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")  # apprise's +Header=value URLs
+
+
+def with_header(url: str, name: str, value: str) -> str:
+    """``url`` with apprise's ``+Name=value`` header parameter added (before any fragment)."""
+    base, hash_, frag = url.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}+{name}={quote(value, safe='')}{hash_}{frag}"
+
+
 class AppriseTransport:
-    """One ``apprise.Apprise`` holding one URL: its result is this URL's outcome."""
+    """One ``apprise.Apprise`` holding one URL: its result is this URL's outcome. For the
+    generic webhooks (json://, form://, xml://) each message is sent with an
+    ``Idempotency-Key`` header carrying its delivery key."""
 
     def __init__(self, plugin, url: str, fmt: str, template: str | None = None) -> None:
         self.key = url_key(url)
         self.label = label_for(plugin, url, template)
         self.dialect = fmt
         self.format = fmt
+        self.url = url
+        self.takes_headers = url.split(":", 1)[0].lower() in _HEADER_SCHEMES
         self.apprise = apprise.Apprise()
         self.apprise.add(plugin)
+
+    def _sender(self, message: Message) -> apprise.Apprise:
+        if not (message.key and self.takes_headers):
+            return self.apprise
+        plugin = apprise.Apprise.instantiate(with_header(self.url, "Idempotency-Key", message.key))
+        if plugin is None:
+            return self.apprise
+        sender = apprise.Apprise()
+        sender.add(plugin)
+        return sender
 
     def send(self, message: Message) -> None:
         body = message.html if (self.format == "html" and message.html) else message.body
         fmt = _FORMATS["html" if (self.format == "html" and message.html) else
                        ("markdown" if message.dialect == "markdown" else "text")]
-        ok = self.apprise.notify(body=body, title=message.subject, body_format=fmt)
+        ok = self._sender(message).notify(body=body, title=message.subject, body_format=fmt)
         if not ok:
             raise NotifyError(f"{self.label}: apprise reported a failed delivery")
 

@@ -19,6 +19,8 @@ row is then still in flight, and ``recover()`` at start-up makes it pending agai
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import random
 from collections import Counter
@@ -56,6 +58,14 @@ def announce(store: Store, config: Config, text: str, *, title: str, now: dateti
         log.warning("%s: %s", title, text)
         return None
     return store.enqueue(channel, "ops", {"title": title, "text": text}, now)
+
+
+def delivery_key(row: dict[str, Any]) -> str:
+    """A stable key for one delivery, from its outbox row (for a digest, its first member):
+    the same on every retry and after a restart, different for every other row, and for a
+    row of another database (the creation time is in it)."""
+    basis = f"{row['id']}|{row['created_at']}|{row['channel']}|{row['kind']}|{row.get('hit_id')}"
+    return "sm-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
 class Dispatcher:
@@ -177,6 +187,7 @@ class Dispatcher:
         first = rows[0]
         renderer = self.renderer(first["channel"])
         kind = first["kind"]
+        key = delivery_key(min(rows, key=lambda r: r["id"]))
         cache: dict[str, Message] = {}
         if kind == "hit":
             hit = self._hit(first["hit_id"])
@@ -205,7 +216,7 @@ class Dispatcher:
 
         def message_for(dialect: str) -> Message:
             if dialect not in cache:
-                cache[dialect] = make(dialect)
+                cache[dialect] = dataclasses.replace(make(dialect), key=key)
             return cache[dialect]
 
         return message_for
@@ -287,4 +298,4 @@ def _payload(row: dict[str, Any]) -> dict[str, Any]:
     return p if isinstance(p, dict) else {}
 
 
-__all__ = ["Dispatcher", "DispatchReport", "announce"]
+__all__ = ["Dispatcher", "DispatchReport", "announce", "delivery_key"]

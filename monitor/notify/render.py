@@ -49,12 +49,15 @@ _ZWSP = "\u200b"
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered message: ``body`` in its dialect, ``html`` an optional HTML alternative."""
+    """A rendered message: ``body`` in its dialect, ``html`` an optional HTML alternative;
+    ``key`` the delivery's stable key (the same on every retry), sent as the email
+    Message-ID and a webhook's Idempotency-Key so a receiver can drop a second copy."""
 
     subject: str
     body: str
     dialect: str
     html: str | None = None
+    key: str | None = None
 
 
 # -- untrusted text → safe text ----------------------------------------------------------
