@@ -20,9 +20,12 @@ Everything is local (127.0.0.1) and seeded:
                     in which a duplicate is allowed (sent, but not yet recorded).
 
 At the end the chaos stops, the daemon drains the outbox, and the script prints alerts
-expected, delivered (distinct), lost, duplicated (extra copies) and how many duplicates the
-in-flight window explains; the last line is ``expected=N delivered=N lost=0 duplicated=0``.
-Exit status 1 if an alert was lost or duplicated outside the window.
+expected, delivered (distinct), lost, duplicated (extra copies), how many duplicates the
+in-flight window explains, and how many extra copies do not share the first copy's
+``Idempotency-Key`` (a receiver could not drop them); the last line is
+``expected=N delivered=N lost=0 duplicated=N duplicated_unkeyed=0``.
+Exit status 1 if an alert was lost, a duplicate falls outside the window, or a duplicate
+does not carry the first copy's key.
 """
 
 from __future__ import annotations
@@ -263,6 +266,7 @@ def main() -> int:
     lost = len(expected - set(counts))
     unexpected = len(set(counts) - expected)
     duplicated = sum(n - 1 for n in counts.values() if n > 1)
+    unkeyed = hook.unkeyed_copies()
     explained = sum(n - 1 for t, n in counts.items() if n > 1 and t in window)
     elapsed = time.monotonic() - started
     print(f"ran {elapsed:.0f} s: {daemon.starts} daemon start(s), {kills} SIGKILL, {terms} SIGTERM; "
@@ -279,8 +283,9 @@ def main() -> int:
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"expected={len(expected)} delivered={delivered} lost={lost} duplicated={duplicated}")
-    return 0 if lost == 0 and unexpected == 0 and duplicated == explained else 1
+    print(f"expected={len(expected)} delivered={delivered} lost={lost} duplicated={duplicated} "
+          f"duplicated_unkeyed={unkeyed}")
+    return 0 if lost == 0 and unexpected == 0 and duplicated == explained and unkeyed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -230,6 +230,7 @@ class WebhookSink(_Base):
 
     def __init__(self, port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
+        self.keys: list[str | None] = []  # the Idempotency-Key of each received post, in order
         self.answered: list[tuple[str, int]] = []  # (tags, status) in order
         self.gate: Callable[[dict[str, Any]], int] | None = None
         owner = self
@@ -252,6 +253,7 @@ class WebhookSink(_Base):
                 if status == 200:
                     with owner.cond:
                         owner.received.append(payload)
+                        owner.keys.append(self.headers.get("Idempotency-Key"))
                         owner.cond.notify_all()
                 with owner.cond:
                     owner.answered.append(((tags_in(payload.get("title", "")) or [""])[0], status))
@@ -269,6 +271,20 @@ class WebhookSink(_Base):
     def tag_counts(self) -> Counter[str]:
         with self.cond:
             return Counter(t for p in self.received for t in tags_in(p.get("title", "")))
+
+    def unkeyed_copies(self) -> int:
+        """Extra copies of an alert a receiver could not drop: ones whose Idempotency-Key is
+        missing or differs from the first copy's."""
+        first: dict[str, str | None] = {}
+        extra = 0
+        with self.cond:
+            for payload, key in zip(self.received, self.keys):
+                for tag in tags_in(payload.get("title", "")):
+                    if tag not in first:
+                        first[tag] = key
+                    elif key is None or key != first[tag]:
+                        extra += 1
+        return extra
 
 
 # -- the database, from outside the daemon ---------------------------------------------------
