@@ -91,6 +91,39 @@ def test_a_webhook_secret_never_reaches_the_store_the_cli_or_the_log(tmp_path: P
     assert "/hooks/****" in test.stdout + test.stderr
     _no_secret(test.stdout + test.stderr, "notify test")
 
+    page = _hit_page(cfg, 1)
+    assert "/hooks/****" in page
+    _no_secret(page, "the hit page")
+
+
+def _hit_page(cfg: Path, hit_id: int) -> str:
+    """The review page's hit page, served by `monitor web` (a real process) on a free port."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(monitor_cmd("--config", str(cfg), "web", "--port", str(port)), cwd=cfg.parent,
+                            env={**os.environ, **SECRETS}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/hits/{hit_id}", timeout=5)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert r.status_code == 200, r.text[:500]
+        return r.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
 
 def test_transports_carry_the_redacted_label_from_the_config(tmp_path: Path, monkeypatch, httpserver):
     for k, v in SECRETS.items():
