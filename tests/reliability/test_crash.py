@@ -209,3 +209,7 @@ def test_kill_after_a_send_before_it_is_recorded(tmp_path: Path, feeds: FeedServ
     _check(received, expected, window=inflight)
     (dup,) = inflight
     assert received == {t: 2 if t == dup else 1 for t in expected}  # the documented window, exactly
+    # ...and the receiver can drop the copy: both carry the first one's Idempotency-Key
+    assert webhook.unkeyed_copies() == 0
+    keys = [k for p, k in zip(webhook.received, webhook.keys) if dup in tags_in(p.get("title", ""))]
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith("sm-")
