@@ -161,3 +161,11 @@ def test_a_source_that_keeps_failing_unexpectedly_shows_as_failing(tmp_path: Pat
         assert store.source_row("drop")["failing"]
         health = evaluate(store, runtime.config, utcnow(), expect_daemon=False)
         assert [s["health"] for s in health.sources] == ["failing"]
+
+
+def test_the_configured_folder_may_itself_be_a_link(tmp_path: Path, drop: Path):
+    """Only links inside the folder are untrusted; the folder named in the config is the operator's."""
+    real = tmp_path / "real-drop"
+    drop.rename(real)
+    drop.symlink_to(real, target_is_directory=True)
+    assert [i.title for i in folder_source(tmp_path).fetch(SourceState()).items] == ["Good news"]

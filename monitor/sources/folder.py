@@ -158,13 +158,18 @@ class FolderSource:
         """``(safe relative path, read)`` for each matching regular file; ``read(limit)``
         opens it relative to its folder without following a link, and returns
         ``(bytes, mtime)`` or raises OSError."""
-        for dirpath, dirnames, filenames, dirfd in os.fwalk(self.root, follow_symlinks=False):
-            rel_dir = os.path.relpath(dirpath, self.root)
+        top = os.path.realpath(self.root)  # the configured folder itself may be a link: it is trusted
+        for dirpath, dirnames, filenames, dirfd in os.fwalk(top, follow_symlinks=False):
+            rel_dir = os.path.relpath(dirpath, top)
             keep = []
             for d in sorted(dirnames):
                 if d.startswith(".") or not self.cfg.recursive:
                     continue
-                if stat.S_ISLNK(os.lstat(d, dir_fd=dirfd).st_mode):
+                try:
+                    mode = os.lstat(d, dir_fd=dirfd).st_mode
+                except OSError:
+                    continue  # gone since the folder was listed
+                if stat.S_ISLNK(mode):
                     rel = safe_name(os.path.normpath(os.path.join(rel_dir, d)))
                     _say_once(self.name, rel, f"{rel} is a symbolic link to a folder: not followed")
                     continue
