@@ -14,7 +14,6 @@ time per call and the memory the detector added.
 
 from __future__ import annotations
 
-import re
 import resource
 import sys
 import time
