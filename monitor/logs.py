@@ -105,16 +105,19 @@ def config_secrets(config) -> set[str]:
 
 
 def private_url(url: str) -> str:
-    """An apprise URL as apprise prints it in privacy mode (passwords and tokens masked)."""
+    """A channel URL's label, as stored and shown everywhere (``monitor.urls.redact_url``,
+    through the notifier's ``label_for``: passwords, tokens and keys masked)."""
     import apprise
+
+    from monitor.notify.channels import label_for
 
     try:
         plugin = apprise.Apprise.instantiate(url)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an unreadable URL is still labelled, never echoed
         plugin = None
     if plugin is None:
         return url.split(":", 1)[0] + "://(unparsable URL hidden)"
-    return plugin.url(privacy=True)
+    return label_for(plugin, url)
 
 
 def setup_logging(level: str = "INFO", fmt: str = "plain") -> None:
