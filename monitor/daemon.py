@@ -37,7 +37,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import metrics, sdnotify
+from monitor import metrics, process, sdnotify
 from monitor.config import Config, SourceConfig
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, ConfigErrors
@@ -271,10 +271,11 @@ class Daemon:
 
     def _learn_job(self) -> None:
         """Compile into the matcher's scan the words it learned to skip (see
-        ``Matcher.refresh``): here, in the ops executor every few minutes, so polls rarely
-        wait for it."""
+        ``Matcher.refresh``): here, in the ops executor every few minutes, and nowhere
+        else, so polls never wait for it."""
         try:
             self.runtime.matcher.refresh()
+            process.trim_heap()  # the set before, and its cached states, are gone
         except Exception:
             log.exception("matcher refresh failed; it keeps the scan it has")
 
@@ -349,6 +350,7 @@ class Daemon:
             time.sleep(0.2)
 
     def start(self) -> None:
+        process.settle()  # the rules and matcher loaded before the daemon was made
         cfg = self.runtime.config
         self.take_lock()
         self._snapshot = watched_files(cfg)
@@ -383,7 +385,8 @@ class Daemon:
             sdnotify.reloading()
             snapshot = watched_files(self.runtime.config)
             try:
-                runtime = Runtime.load(self.config_path)
+                with process.compiling():
+                    runtime = Runtime.load(self.config_path)
             except ConfigError as exc:
                 self._snapshot = snapshot  # do not retry the same broken files every round
                 errors = _error_lines(exc)
@@ -408,6 +411,7 @@ class Daemon:
             self._schedule_ops()
             if (runtime.config.metrics != old.metrics) or (runtime.config.storage.path != old.storage.path):
                 log.warning("changes to the metrics and storage sections take effect at the next restart")
+            process.settle()
             self._record_reload(True, [])
             metrics.set_rules(runtime.matcher.rule_count)
             log.info("reloaded: %d source(s), %d active rule(s)",

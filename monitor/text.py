@@ -14,15 +14,10 @@ separate tokens, on both sides (rules and text alike), so "Azerbaijan’s" is th
 
 from __future__ import annotations
 
-import bisect
-import functools
 import html
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
-from itertools import accumulate, compress, count
-from operator import add
 
 import Stemmer
 
@@ -47,7 +42,7 @@ FOLD_CHARS[ord("Ё")] = "Е"
 
 # the code points the flat table covers: Latin, Greek, Cyrillic, Armenian, Georgian,
 # general punctuation and symbols, CJK punctuation, full-width forms, emoji
-_FLAT_RANGES = ((0x0000, 0x0800), (0x10A0, 0x1100), (0x1E00, 0x3040), (0xFE00, 0xFFF0), (0x1F000, 0x1FB00))
+FLAT_RANGES = ((0x0000, 0x0800), (0x10A0, 0x1100), (0x1E00, 0x3040), (0xFE00, 0xFFF0), (0x1F000, 0x1FB00))
 
 
 def _is_word_char(ch: str) -> bool:
@@ -56,7 +51,7 @@ def _is_word_char(ch: str) -> bool:
 
 def _flat_table(lower: bool) -> dict[int, str]:
     table: dict[int, str] = {}
-    for lo, hi in _FLAT_RANGES:
+    for lo, hi in FLAT_RANGES:
         for cp in range(lo, hi):
             ch = chr(cp)
             folded = FOLD_CHARS.get(cp, ch)
@@ -97,7 +92,7 @@ def _lower_same_length(text: str) -> str:
 _FLAT_ASCII = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 else 32 for b in range(256))
 # the same table with every other code point of its ranges mapped to itself: translate()
 # then never looks up a missing key (a KeyError raised and cleared per character)
-_FLAT_TOTAL: dict[int, str] = {cp: chr(cp) for lo, hi in _FLAT_RANGES for cp in range(lo, hi)}
+_FLAT_TOTAL: dict[int, str] = {cp: chr(cp) for lo, hi in FLAT_RANGES for cp in range(lo, hi)}
 _FLAT_TOTAL.update(FLAT_TABLE)  # (it also maps spaces outside those ranges)
 _RUN_CACHE: dict[str, str] = {}
 _RUN_CACHE_MAX = 100_000
@@ -113,7 +108,7 @@ def flat_of(text: str) -> str:
     scripts it covers (never needed for ASCII text).
 
     ``str.translate`` is fast only on an all-ASCII string; on any other it looks every
-    character up in the table (~50 ns each: 200 µs for 4 KB of news with one curly quote).
+    character up in the table, one at a time.
     Most news text is ASCII with a few other characters, so: the text encoded to ASCII with
     a ``?`` for each other character (same length), through a byte table, and each run of
     other characters translated on its own (cached) and put in its place. A character's flat
@@ -154,97 +149,6 @@ def flat_of(text: str) -> str:
     return "".join(out)
 
 
-def scan_bytes(text: str) -> bytes:
-    """``" " + flat_of(text) + " "`` in UTF-8: what the matcher's set scan reads when
-    :func:`raw_scan_bytes` cannot stand for the flat text (a lone surrogate is a "?")."""
-    return f" {flat_of(text)} ".encode("utf-8", "replace")
-
-
-# -- the raw scan: most items scanned without making their flat text -----------------------
-
-# the non-ASCII characters the flat text turns into spaces that news text is full of: the
-# Latin-1 signs (no-break space, «», ©, °, £, ·), General Punctuation up to U+203F (quotes,
-# dashes, odd spaces, ellipsis, bullets, direction marks) and €. The matcher's patterns
-# take each of them wherever they take a space: a few byte ranges in UTF-8 (C2 A0–BF,
-# E2 80 xx, E2 82 AC), as every pattern holds them (each more costs compile time and memory).
-SCAN_SPACE_RANGES = ((0xA0, 0xA9), (0xAB, 0xB1), (0xB4, 0xB4), (0xB6, 0xB8), (0xBB, 0xBB), (0xBF, 0xBF),
-                     (0x2000, 0x203F), (0x20AC, 0x20AC))
-assert all(FLAT_TABLE.get(cp) == " " for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1))
-# ASCII as in the flat table; every other byte (UTF-8 of the other characters) kept
-_SCAN_ASCII = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 else b for b in range(256))
-
-
-def raw_scan_bytes(text: str) -> bytes | None:
-    """The item as the set scan may read it without flattening it: ``" " + text + " "`` in
-    UTF-8 with its ASCII flattened (lower case, non-word characters → spaces), or None when
-    it cannot be encoded (lone surrogates).
-
-    Every other character is left as it is. The matcher's patterns take the characters of
-    :data:`SCAN_SPACE_RANGES` for spaces, and one more pattern finds the characters of
-    :func:`raw_scan_unsafe` — those whose flat form differs from them in a way a pattern
-    could see: an item with none of them reads the same to every pattern in both forms,
-    an item with one is scanned again from :func:`scan_bytes`.
-    """
-    try:
-        return f" {text} ".encode("utf-8").translate(_SCAN_ASCII)
-    except UnicodeEncodeError:  # lone surrogates: the flat scan handles them
-        return None
-
-
-def re2_ranges(ranges: Iterable[tuple[int, int]]) -> str:
-    """Code point ranges as the inside of an RE2 character class (``\\x{a0}-\\x{a9}``)."""
-    return "".join(f"\\x{{{lo:x}}}" + (f"-\\x{{{hi:x}}}" if hi != lo else "") for lo, hi in ranges)
-
-
-@functools.cache
-def _changed_tables() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
-    """Computed once (~0.15 s): the non-ASCII characters the flat text makes spaces, but for
-    the scan's spaces; and for each flat character, the other characters whose flat form it
-    is."""
-    scan_spaces = {cp for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1)}
-    spaces = sorted(cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces)
-    changed: dict[str, list[int]] = {}
-    for cp, v in FLAT_TABLE.items():
-        if cp >= 128 and v != " " and v != chr(cp):
-            changed.setdefault(v, []).append(cp)
-    # outside the table's ranges the flat text only lowers (and spaces are in the table)
-    edge = 0x80
-    for lo, hi in [*sorted(_FLAT_RANGES), (0x110000, 0x110000)]:
-        for cp in range(edge, lo):
-            if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
-                continue
-            low = chr(cp).lower()[:1]
-            if low != chr(cp):
-                changed.setdefault(low, []).append(cp)
-        edge = max(edge, hi)
-    return tuple(spaces), {k: tuple(v) for k, v in changed.items()}
-
-
-def changed_to(ch: str) -> tuple[int, ...]:
-    """The other characters whose flat form is ``ch`` (its capitals; ё and Ё for е)."""
-    return _changed_tables()[1].get(ch, ())
-
-
-@functools.cache
-def raw_scan_unsafe() -> str:
-    """An RE2 character class: the characters an item read by :func:`raw_scan_bytes` may
-    hold that the matcher's patterns would read otherwise in the flat text — every non-ASCII
-    character the flat text makes a space but for :data:`SCAN_SPACE_RANGES`, and the few
-    whose flat form is an ASCII letter or digit (İ, the Kelvin sign). The patterns name
-    every other letter with the characters :func:`changed_to` it (ü as [üÜ], е as [еЕёЁ])."""
-    spaces, changed = _changed_tables()
-    cps = set(spaces)
-    for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
-        cps.update(changed.get(ch, ()))
-    ranges: list[list[int]] = []
-    for cp in sorted(cps):
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return f"[{re2_ranges(ranges)}]"
-
-
 def fold(text: str) -> str:
     """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
     return _lower_same_length(text).translate(_FOLD_TABLE)
@@ -255,33 +159,22 @@ def fold_case_kept(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
-def flatten(text: str) -> str:
-    """Folded text with every non-word character turned into a space (same length)."""
-    return flat_of(text)
-
-
-def flatten_folded(folded: str) -> str:
-    """:func:`flatten` for text already folded."""
-    return folded.translate(FLAT_TABLE)
+# -- tokens: runs of characters between the spaces of the flat text -------------------------
 
 
 def words(text: str) -> list[str]:
     """The normalised tokens of a text (no offsets)."""
-    return flatten(text).split()
+    return flat_of(text).split()
+
+
+def cased_words(text: str) -> list[str]:
+    """The tokens of a text with their capitals kept (case-sensitive terms)."""
+    return text.translate(FLAT_CASED_TABLE).split()
 
 
 def tokenize(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, token)`` for every token; offsets index into ``text``."""
-    flat = flatten(text)
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(flat)]
-
-
-def token_starts(flat: str) -> list[int]:
-    """Start offset of every token of an already flattened text."""
-    pieces = flat.split(" ")
-    # piece k starts after the pieces before it and one space for each (all in C)
-    starts = map(add, accumulate(map(len, pieces), initial=0), count())
-    return list(compress(starts, pieces))
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(flat_of(text))]
 
 
 # -- stemming ---------------------------------------------------------------------------
@@ -315,11 +208,6 @@ def stem(token: str) -> str:
             _STEM_CACHE.clear()
         _STEM_CACHE[token] = s
     return s
-
-
-def stems(tokens: list[str]) -> list[str]:
-    """Stems of many tokens (cached, like :func:`stem`)."""
-    return list(map(stem, tokens))
 
 
 _RU_HARD_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "ами", "ах")
@@ -424,16 +312,6 @@ def sentences(text: str) -> list[tuple[int, int]]:
         lead = len(seg) - len(seg.lstrip())
         out.append((start + lead, start + len(seg.rstrip())))
     return out
-
-
-def sentence_index(text: str) -> tuple[list[int], list[tuple[int, int]]]:
-    """Sentence starts (for bisect) and spans."""
-    spans = sentences(text)
-    return [s for s, _ in spans], spans
-
-
-def sentence_of(starts: list[int], offset: int) -> int:
-    return max(bisect.bisect_right(starts, offset) - 1, 0)
 
 
 # -- highlighting and snippets ------------------------------------------------------------

@@ -63,7 +63,7 @@ def fire_all(entries: list[dict], matcher=None) -> list[set[str]]:
     from monitor.rules import load_rules
 
     if matcher is None:
-        matcher = Matcher(load_rules([ROOT / "rules"]).active(), freeze=False)
+        matcher = Matcher(load_rules([ROOT / "rules"]).active())
     return [
         {m.rule_id for m in matcher.match(Item(source="eval", key=e["id"], title=e["title"] or "",
                                                 text=e["text"] or ""))}

@@ -57,8 +57,8 @@ def _text(rng: random.Random, n: int) -> str:
 def test_candidates_equal_evaluating_every_rule():
     rng = random.Random(11)
     rules = _rules(rng, 200)
-    fast = Matcher(rules, freeze=False)
-    slow = Matcher(rules, freeze=False, prefilter=False)
+    fast = Matcher(rules)
+    slow = Matcher(rules, prefilter=False)
     fired = docs_hit = 0
     for k in range(600):
         item = Item(source="s", key=str(k), title=_text(rng, rng.randint(0, 5)),
@@ -73,8 +73,8 @@ def test_candidates_equal_evaluating_every_rule():
 def test_a_document_with_no_candidate_matches_nothing():
     rng = random.Random(5)
     rules = _rules(rng, 50)
-    m = Matcher(rules, freeze=False)
-    assert m.match_text("nothing here of note") == Matcher(rules, freeze=False, prefilter=False).match_text(
+    m = Matcher(rules)
+    assert m.match_text("nothing here of note") == Matcher(rules, prefilter=False).match_text(
         "nothing here of note")
 
 
@@ -142,9 +142,9 @@ def test_learning_the_stream_never_changes_an_answer_on_news_text():
     sentences = _news_texts()
     assert len(sentences) > 1000
     rules = _news_rules(rng, sentences, 300)
-    learning = Matcher(rules, freeze=False)
-    fixed = Matcher(rules, freeze=False, learn=False)
-    slow = Matcher(rules, freeze=False, prefilter=False)
+    learning = Matcher(rules)
+    fixed = Matcher(rules, learn=False)
+    slow = Matcher(rules, prefilter=False)
     items = []
     for k in range(300):
         body = " ".join(rng.sample(sentences, rng.randint(1, 12)))
@@ -169,8 +169,8 @@ def test_learning_the_stream_never_changes_an_answer_on_news_text():
 def test_learning_on_the_generated_rules():
     rng = random.Random(17)
     rules = _rules(rng, 200)
-    m = Matcher(rules, freeze=False)
-    slow = Matcher(rules, freeze=False, prefilter=False)
+    m = Matcher(rules)
+    slow = Matcher(rules, prefilter=False)
     for k in range(900):
         if k % 100 == 99:
             m.refresh()
@@ -186,11 +186,11 @@ def test_a_learned_word_is_skipped_and_its_neighbours_still_found():
     rule = Rule(id="tel", title="t", path="gen", match=Group("all", (
         Group("any", (Term(text="Tel", words=("tel",)),)),
         Group("any", (Term(text="river", words=("river",)),)))))
-    m = Matcher([rule], freeze=False)
+    m = Matcher([rule])
     assert m.match_text("tell the river, televisions, a telltale river") == []
     m.refresh()
     assert m.excluded_count == 3
-    assert len(m._scan(b" tell the river  televisions  a telltale river ")) == 2  # noqa: SLF001 — sentinel, river
+    assert len(m.prefilter.scan_set.match(b" tell the river  televisions  a telltale river ")) == 2  # sentinel, river
     for text, fires in (("Tel river", True), ("the river at Tel's", True), ("TELS by the river", True),
                         ("rivers of Tel", True), ("telos river", False), ("tell a river", False)):
         assert [r.rule_id for r in m.match_text(text)] == (["tel"] if fires else []), text
@@ -231,31 +231,32 @@ def _tricky_rules(rng: random.Random) -> list[Rule]:
 
 def test_scan_bytes_is_the_padded_flat_text():
     from monitor import text as textmod
+    from monitor.matching import scantext
 
     rng = random.Random(23)
     for _ in range(3000):
         t = "".join(rng.choice(TRICKY + [" ", ", ", ". ", "?", "'s "]) for _ in range(rng.randint(0, 12)))
-        assert textmod.scan_bytes(t) == f" {textmod.flat_of(t)} ".encode("utf-8", "replace"), t
+        assert scantext.scan_bytes(t) == f" {textmod.flat_of(t)} ".encode("utf-8", "replace"), t
 
 
 def test_the_raw_scan_finds_every_atom_the_flat_scan_finds():
     """Capitals outside ASCII, ё, curly quotes, other spaces and signs, scripts without case,
     lone surrogates: the raw scan (or the flat one it falls back to) never misses an atom."""
-    from monitor import text as textmod
+    from monitor.matching import scantext
 
     rng = random.Random(29)
     rules = _tricky_rules(rng)
-    m = Matcher(rules, freeze=False)
-    slow = Matcher(rules, freeze=False, prefilter=False)
+    m = Matcher(rules)
+    slow = Matcher(rules, prefilter=False)
     unsafe = m.atom_count + 1
     fired = fallbacks = 0
     for k in range(1500):
         t = "".join(rng.choice(TRICKY) + rng.choice([" ", ", ", ". ", " — ", "’s ", "\u00a0", "\n"])
                     for _ in range(rng.randint(1, 10)))
-        flat_ids = set(m._scan(textmod.scan_bytes(t))) - {unsafe}  # noqa: SLF001
+        flat_ids = set(m.prefilter.scan_set.match(scantext.scan_bytes(t))) - {unsafe}
         assert flat_ids <= set(m.scan(t)), t
-        raw = textmod.raw_scan_bytes(t)
-        fallbacks += raw is None or unsafe in m._scan(raw)  # noqa: SLF001
+        raw = scantext.raw_scan_bytes(t)
+        fallbacks += raw is None or unsafe in m.prefilter.scan_set.match(raw)
         item = Item(source="s", key=str(k), title="", text=t)
         expected = slow.match(item)
         assert m.match(item) == expected, t

@@ -21,13 +21,13 @@ FIXTURES = Path(__file__).parent / "rules_fixtures"
 
 def matcher_for(tmp_path: Path, body: str, **kw) -> Matcher:
     (tmp_path / "r.yaml").write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
-    return Matcher(load_rules([tmp_path]).rules, freeze=False, **kw)
+    return Matcher(load_rules([tmp_path]).rules, **kw)
 
 
 def one_rule(tmp_path: Path, match_yaml: str, extra: str = "") -> Matcher:
     body = "- id: r\n  title: t\n" + extra + "  match:\n" + textwrap.indent(textwrap.dedent(match_yaml).strip("\n"), "    ") + "\n"
     (tmp_path / "r.yaml").write_text(body, encoding="utf-8")
-    return Matcher(load_rules([tmp_path]).rules, freeze=False)
+    return Matcher(load_rules([tmp_path]).rules)
 
 
 def fires(m: Matcher, text: str, title: str = "", language: str | None = None) -> bool:
@@ -100,7 +100,7 @@ def test_rule_language_against_item_language(tmp_path):
 
 
 def test_hits_carry_their_evidence(tmp_path):
-    m = Matcher(load_rules([FIXTURES]).rules, freeze=False)
+    m = Matcher(load_rules([FIXTURES]).rules)
     item = Item(source="s", key="k", title="Baku agrees",
                 text="Azerbaijan will free the eleven Russians held since summer.")
     hits = m.match(item)
@@ -169,7 +169,7 @@ def test_the_prefilter_never_changes_the_answer(tmp_path):
         - {id: p10, title: t, match: [Азербайджан, граждан России, eleven Russians]}
         """
     with_filter = matcher_for(tmp_path, rules)
-    without = Matcher(with_filter.rules, freeze=False, prefilter=False)
+    without = Matcher(with_filter.rules, prefilter=False)
     rng = random.Random(3)
     fired = 0
     for _ in range(400):
@@ -194,7 +194,7 @@ def test_compiling_many_rules_is_quick(tmp_path):
 
     rules = [Rule(id=f"r{i}", title="t", match=Group("all", (group(), group())), path="x") for i in range(1000)]
     t0 = time.perf_counter()
-    m = Matcher(rules, freeze=False)
+    m = Matcher(rules)
     assert time.perf_counter() - t0 < 5
     assert m.rule_count == 1000
     target = rules[7]

@@ -38,7 +38,7 @@ def make_db(tmp_path: Path) -> Path:
     (rules / "r.yaml").write_text(OLD, encoding="utf-8")
     db = tmp_path / "data" / "monitor.db"
     store = Store(db)
-    matcher = Matcher(load_rules([rules]).rules, freeze=False)
+    matcher = Matcher(load_rules([rules]).rules)
     now = utcnow() - timedelta(days=2)
     store.record([Entry(i, matcher.match(i)) for i in ITEMS], plan=lambda hit: [], now=now)
     (tmp_path / "config.yaml").write_text(
@@ -54,7 +54,7 @@ def test_backtest_finds_what_would_start_and_stop_firing(tmp_path):
     recorded = recorded_hits(store, [r["id"] for r in rows])
     entries = [(store.item_from_row(r), recorded.get(r["id"], {})) for r in rows]
     rules = load_rules([tmp_path / "rules"]).rules
-    result = backtest(entries, Matcher(rules, freeze=False))
+    result = backtest(entries, Matcher(rules))
     assert result.items == 3
     changes = {(c.rule_id, c.kind, c.item.key) for c in result.changes}
     assert changes == {("baku", "gone", "2"), ("yerevan", "new", "3")}

@@ -72,7 +72,7 @@ def test_vocabularies_expand_the_drafts(tmp_path):
     out = tmp_path / "drafts.yaml"
     out.write_text(derive_yaml(seed("000"), vocabs), encoding="utf-8")
     rule_set = load_rules([FIXTURES, out])  # $names resolve with the rules folder
-    matcher = Matcher(rule_set.rules, freeze=False)
+    matcher = Matcher(rule_set.rules)
     fired = {m.rule_id for m in matcher.match_text("МИД России: Азербайджан согласился на освобождение")}
     assert rules[0]["id"] in fired  # the Russian side of a draft, from the vocabularies
 

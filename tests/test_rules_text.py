@@ -18,7 +18,7 @@ from monitor.langdetect import detect_language, normalise_language
 ])
 def test_fold_and_flatten_keep_offsets(s):
     assert len(T.fold(s)) == len(s)
-    assert len(T.flatten(s)) == len(s)
+    assert len(T.flat_of(s)) == len(s)
 
 
 def test_folding_unifies_quotes_dashes_yo_and_spaces():
@@ -34,8 +34,8 @@ def test_tokenize_offsets_point_at_the_tokens():
     assert [t for _, _, t in toks] == ["освобождение", "of", "11", "russians", "now"]
     for start, end, tok in toks:
         assert T.fold(s[start:end]) == tok
-    flat = T.flatten(s)
-    assert T.token_starts(flat) == [m.start() for m in re.finditer(r"[^ ]+", flat)]
+    flat = T.flat_of(s)
+    assert [start for start, _, _ in toks] == [m.start() for m in re.finditer(r"[^ ]+", flat)]
 
 
 @pytest.mark.parametrize("forms", [
@@ -146,7 +146,7 @@ def test_a_rule_limited_to_russian_still_sees_russian_text_with_a_ukrainian_name
     (tmp_path / "r.yaml").write_text(
         "- id: r\n  title: t\n  language: [en, ru]\n  match: {all: [Баку, освободить]}\n",
         encoding="utf-8")
-    m = Matcher(load_rules([tmp_path]).rules, freeze=False)
+    m = Matcher(load_rules([tmp_path]).rules)
     hits = m.match_text("Министр иностранных дел Украины Андрій Сибіга в Київе прокомментировал "
                         "решение Баку освободить осуждённых россиян.")
     assert [h.rule_id for h in hits] == ["r"]

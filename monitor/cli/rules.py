@@ -150,7 +150,7 @@ def test_cmd(ctx: click.Context, inputs: tuple[str, ...], rules_dirs: tuple[str,
     else:
         rules = [r for r in rule_set.rules if r.status != "disabled"]
     status = {r.id: r.status for r in rules}
-    matcher = Matcher(rules, freeze=False)
+    matcher = Matcher(rules)
     for name in inputs:
         raw = _read_input(name)
         title, body = "", raw
@@ -291,7 +291,7 @@ def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, .
         since_dt = parse_when(since, utcnow()) if since else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-    matcher = Matcher(rules, freeze=False)
+    matcher = Matcher(rules)
     store = Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
     try:
         result = backtest(_entries(store, since_dt, recorded_hits), matcher, only)

@@ -1,0 +1,59 @@
+"""Process-wide settings for a long-lived process that holds a large compiled matcher.
+
+    with compiling(): …   the cyclic garbage collector paused while rules are compiled:
+                          compiling allocates many small objects and no cycles, and the
+                          collector would only rescan them again and again
+    settle()              after (re)loading: collect once, freeze what survives (the rules
+                          and the matcher live as long as the process, or until a reload),
+                          and give the C heap's free memory back to the system (RE2 keeps
+                          scratch memory while it compiles a large set)
+
+The daemon calls these once at start and around each reload; the benchmarks call them
+where they measure memory. Nothing in the matcher touches process-wide state.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+__all__ = ["compiling", "settle", "trim_heap"]
+
+
+@contextmanager
+def compiling() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a compile (restored after, as it was)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def settle() -> None:
+    """After loading rules: collect, freeze the survivors, trim the C heap."""
+    gc.collect()
+    gc.freeze()
+    trim_heap()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+    return trim
+
+
+def trim_heap() -> None:
+    """Give the C heap's free memory back to the system (glibc's ``malloc_trim``)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
