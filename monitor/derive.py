@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 import re
+from importlib import resources
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,95 +25,31 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor import text as textmod
-from monitor.rules import Group, Pattern, Term, Vocabulary
+from monitor.rules import Group, MatchNode, Pattern, Term, Vocabulary
 
 __all__ = ["Signal", "find_signals", "draft_rules", "derive_yaml"]
 
-# known actors: English name → Russian equivalents (the vocabularies add more)
-ACTORS: dict[str, tuple[str, ...]] = {
-    "Russia": ("Россия", "России", "Россией", "РФ"),
-    "Moscow": ("Москва", "Москвы", "Москве", "Москву"),
-    "Kremlin": ("Кремль", "Кремля"),
-    "Azerbaijan": ("Азербайджан",),
-    "Baku": ("Баку",),
-    "Armenia": ("Армения", "Армении", "Армению"),
-    "Yerevan": ("Ереван",),
-    "United States": ("США", "Соединенные Штаты"),
-    "US": ("США",),
-    "U.S.": ("США",),
-    "Washington": ("Вашингтон",),
-    "Iran": ("Иран",),
-    "Tehran": ("Тегеран",),
-    "Turkey": ("Турция", "Турции"),
-    "Georgia": ("Грузия", "Грузии"),
-    "Ukraine": ("Украина", "Украины", "Украине"),
-    "Kazakhstan": ("Казахстан",),
-    "Nakhchivan": ("Нахичевань",),
-    "Europe": ("Европа", "Европы"),
-    "EU": ("ЕС", "Евросоюз"),
-    "MFA": ("МИД",),
-    "foreign ministry": ("МИД", "министерство иностранных дел"),
-    "CSTO": ("ОДКБ",),
-    "EAEU": ("ЕАЭС",),
-    "TRIPP": ("TRIPP", "маршрут Трампа"),
-    "Trump Route": ("маршрут Трампа", "маршрута Трампа"),
-    "Pashinyan": ("Пашинян",),
-    "Aliyev": ("Алиев",),
-    "Bayramov": ("Байрамов",),
-    "Galuzin": ("Галузин",),
-    "Zakharova": ("Захарова", "Захаровой"),
-    "Overchuk": ("Оверчук",),
-    "Lavrov": ("Лавров",),
-    "Putin": ("Путин",),
-}
+_EQUIVALENTS = "derive_terms.yaml"  # package data: actors and actions with Russian equivalents
 
-# action words worth watching, with Russian equivalents
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "release": ("освобождение", "освободить", "освобождены"),
-    "return": ("возвращение", "вернуть", "передать"),
-    "exchange": ("обмен",),
-    "amnesty": ("амнистия",),
-    "pardon": ("помилование", "помиловать"),
-    "sentence review": ("пересмотр приговора",),
-    "repatriation": ("репатриация",),
-    "approval": ("одобрение", "согласование"),
-    "approvals": ("одобрение", "согласование"),
-    "monitoring": ("мониторинг",),
-    "demands": ("требования", "требует"),
-    "escalation": ("эскалация",),
-    "extradite": ("экстрадиция", "выдать", "выдача"),
-    "lease": ("аренда", "аренду"),
-    "transit": ("транзит",),
-    "railway": ("железная дорога", "железной дороге"),
-    "grain": ("зерно",),
-    "wheat": ("пшеница",),
-    "sanctions": ("санкции",),
-    "talks": ("переговоры",),
-    "negotiations": ("переговоры",),
-    "agreement": ("соглашение",),
-    "agreed": ("договорились", "согласовали"),
-    "cooperate": ("сотрудничать", "сотрудничество"),
-    "cooperation": ("сотрудничество",),
-    "participate": ("участвовать", "участие"),
-    "participating": ("участвовать", "участие"),
-    "corridor": ("коридор",),
-    "border": ("граница", "границы"),
-    "troops": ("войска",),
-    "peace": ("мир", "мирный"),
-    "import": ("импорт", "ввоз"),
-    "importing": ("импорт", "ввоз"),
-    "trade": ("торговля",),
-    "sovereignty": ("суверенитет",),
-    "hybrid war": ("гибридная война", "гибридной войны"),
-    "hybrid warfare": ("гибридная война",),
-    "pressure": ("давление",),
-    "leverage": ("рычаги",),
-    "security": ("безопасность",),
-    "detainees": ("задержанные", "заключенные"),
-    "detention": ("задержание",),
-    "statements": ("заявления", "заявил"),
-    "refusal": ("отказ",),
-}
+
+def _load_equivalents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The known actors and action words, each with its Russian equivalents (read once)."""
+    text = resources.files("monitor").joinpath(_EQUIVALENTS).read_text(encoding="utf-8")
+    data = YAML(typ="safe").load(text)
+    tables = []
+    for key in ("actors", "actions"):
+        table = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(table, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for k, v in table.items()):
+            raise ValueError(f"{_EQUIVALENTS}: '{key}' must map each word to a list of words")
+        tables.append({k: tuple(v) for k, v in table.items()})
+    return tables[0], tables[1]
+
+
+# known actors: English name → Russian equivalents (the vocabularies add more); action words
+# worth watching, with Russian equivalents
+ACTORS, ACTIONS = _load_equivalents()
 
 _STOPWORDS = frozenset("""
 a an the and or but nor of to in on at by for from with without about into over under
@@ -180,7 +118,7 @@ def find_signals(text: str, max_watch: int = 5) -> list[Signal]:
                 return out
     out = _summary(lines)
     seen = {s.text for s in out}
-    watch = []
+    watch: list[Signal] = []
     for s in _sentences_with_lines(lines):
         if s.text in seen or len(watch) >= max_watch:
             continue
@@ -216,7 +154,7 @@ def _summary(lines: list[str]) -> list[Signal]:
     return []
 
 
-def _sentences_with_lines(lines: list[str]):
+def _sentences_with_lines(lines: list[str]) -> Iterator[Signal]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         if len(stripped) < 40 or stripped.startswith("[") or "http" in stripped:
@@ -255,9 +193,9 @@ def _actors(sentence: str, known: "_VocabIndex | None" = None) -> list[str]:
                 found.append(part)
     # lower-case known actors ("foreign ministry", "border troops" are actions below)
     low = sentence.lower()
-    for known in ACTORS:
-        if known.islower() and known in low and known not in found:
-            found.append(known)
+    for actor in ACTORS:
+        if actor.islower() and actor in low and actor not in found:
+            found.append(actor)
     return found
 
 
@@ -326,8 +264,8 @@ class _VocabIndex:
         return self.by_key.get(self.key(text))
 
 
-def _leaves(nodes) -> list[Any]:
-    out = []
+def _leaves(nodes: Iterable[MatchNode]) -> list[Term | Pattern]:
+    out: list[Term | Pattern] = []
     for n in nodes:
         if isinstance(n, Group):
             out.extend(_leaves(n.children))

@@ -18,6 +18,7 @@ import html
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 
 import Stemmer
 
@@ -325,7 +326,7 @@ _MARKS = {
 }
 
 
-def merge_spans(spans) -> list[tuple[int, int]]:
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, non-overlapping spans (touching spans stay apart so each term is marked)."""
     out: list[list[int]] = []
     for s, e in sorted((int(a), int(b)) for a, b in spans if b > a):
@@ -336,7 +337,7 @@ def merge_spans(spans) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def highlight(text: str, spans, style: str = "markdown") -> str:
+def highlight(text: str, spans: Iterable[tuple[int, int]], style: str = "markdown") -> str:
     """Mark ``spans`` of ``text``: markdown ``**x**``, html ``<mark>x</mark>`` (text escaped),
     ansi bold yellow, brackets ``[x]``, or plain (no marks)."""
     if style not in _MARKS:
@@ -358,7 +359,7 @@ def highlight(text: str, spans, style: str = "markdown") -> str:
 
 
 
-def snippet(text: str, spans, width: int = 240, style: str = "markdown") -> str:
+def snippet(text: str, spans: Iterable[tuple[int, int]], width: int = 240, style: str = "markdown") -> str:
     """A short excerpt around the densest cluster of ``spans``, terms marked, one line.
 
     The window is about ``width`` characters, cut at word boundaries, with ``…`` where text

@@ -94,3 +94,14 @@ def test_the_cli_writes_drafts_next_to_the_rules(tmp_path):
     # deriving again over an existing draft file works
     again = runner.invoke(cli, ["rules", "derive", str(seed("002")), "-o", str(out), "--rules", str(rules_dir)])
     assert again.exit_code == 0 and "warning" not in again.stderr
+
+
+def test_the_actor_and_action_tables_are_package_data():
+    from importlib import resources
+
+    from monitor import derive
+
+    assert resources.files("monitor").joinpath("derive_terms.yaml").is_file()
+    assert derive.ACTORS["Baku"] == ("Баку",)
+    assert derive.ACTIONS["release"] == ("освобождение", "освободить", "освобождены")
+    assert len(derive.ACTORS) == 34 and len(derive.ACTIONS) == 44

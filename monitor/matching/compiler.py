@@ -179,7 +179,8 @@ class RuleCompiler:
                 clauses = self._clauses(c)
                 if not clauses:
                     return []
-                picked |= max(clauses, key=self.selectivity)
+                rarest: Clause = max(clauses, key=self.selectivity)
+                picked |= rarest
             return [frozenset(picked)]
         return []
 

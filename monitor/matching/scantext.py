@@ -108,4 +108,4 @@ def raw_scan_unsafe() -> str:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp])
-    return f"[{re2_ranges(ranges)}]"
+    return f"[{re2_ranges((lo, hi) for lo, hi in ranges)}]"

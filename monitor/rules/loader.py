@@ -230,7 +230,7 @@ def load_rules(paths: list[Path] | list[str]) -> RuleSet:
     """Load every rule under ``paths``; raise RuleError / ConfigErrors naming file:line:col."""
     rule_set, errors = load_rule_set(paths)
     if errors:
-        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+        raise errors[0] if len(errors) == 1 else ConfigErrors(list[ConfigError](errors))
     return rule_set
 
 

@@ -9,7 +9,7 @@ form (:mod:`monitor.rules.model`) and names every problem at its ``file:line:col
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -81,7 +81,8 @@ def _node_kind(value: Any) -> str | None:
         if "term" in value:
             return "term_object"
         return "group"
-    return {TermSpec: "term_object", RegexSpec: "regex", GroupSpec: "group"}.get(type(value))
+    kinds: dict[type, str] = {TermSpec: "term_object", RegexSpec: "regex", GroupSpec: "group"}
+    return kinds.get(type(value))
 
 
 def _leaf_kind(value: Any) -> str | None:
@@ -95,32 +96,37 @@ NODE_ERROR = (
 )
 LEAF_ERROR = "expected a term, a $vocabulary, {term: ...}, {regex: ...} or a list of them"
 
-Leaf = TypeAliasType(
-    "Leaf",
-    Annotated[
-        Union[
-            Annotated[TermText, Tag("term")],
-            Annotated[TermSpec, Tag("term_object")],
-            Annotated[RegexSpec, Tag("regex")],
-            Annotated[list["Leaf"], Tag("list")],
+if TYPE_CHECKING:  # recursive discriminated unions, read by pydantic; Any to the type checker
+    Leaf = Any
+    Node = Any
+else:
+    Leaf = TypeAliasType(
+        "Leaf",
+        Annotated[
+            Union[
+                Annotated[TermText, Tag("term")],
+                Annotated[TermSpec, Tag("term_object")],
+                Annotated[RegexSpec, Tag("regex")],
+                Annotated[list["Leaf"], Tag("list")],
+            ],
+            Discriminator(_leaf_kind, custom_error_type="invalid_term", custom_error_message=LEAF_ERROR),
         ],
-        Discriminator(_leaf_kind, custom_error_type="invalid_term", custom_error_message=LEAF_ERROR),
-    ],
-)
+    )
 
-Node = TypeAliasType(
-    "Node",
-    Annotated[
-        Union[
-            Annotated[TermText, Tag("term")],
-            Annotated[TermSpec, Tag("term_object")],
-            Annotated[RegexSpec, Tag("regex")],
-            Annotated["GroupSpec", Tag("group")],
-            Annotated[list["Node"], Tag("list")],
+    Node = TypeAliasType(
+        "Node",
+        Annotated[
+            Union[
+                Annotated[TermText, Tag("term")],
+                Annotated[TermSpec, Tag("term_object")],
+                Annotated[RegexSpec, Tag("regex")],
+                Annotated["GroupSpec", Tag("group")],
+                Annotated[list["Node"], Tag("list")],
+            ],
+            Discriminator(_node_kind, custom_error_type="invalid_node", custom_error_message=NODE_ERROR),
         ],
-        Discriminator(_node_kind, custom_error_type="invalid_node", custom_error_message=NODE_ERROR),
-    ],
-)
+    )
+
 
 GROUP_OPERATORS = ("all", "any", "none", "at_least", "near", "sentence")
 
@@ -217,14 +223,17 @@ class VocabularySpec(_Spec):
     terms: list[Leaf] = Field(min_length=1)
 
 
-VocabularyEntry = Annotated[
-    Union[Annotated[list[Leaf], Tag("list")], Annotated[VocabularySpec, Tag("mapping")]],
-    Discriminator(
-        lambda v: "list" if isinstance(v, list) else ("mapping" if isinstance(v, (dict, VocabularySpec)) else None),
-        custom_error_type="invalid_vocabulary",
-        custom_error_message="a vocabulary is a list of terms, or {description: ..., terms: [...]}",
-    ),
-]
+if TYPE_CHECKING:
+    VocabularyEntry = Any
+else:
+    VocabularyEntry = Annotated[
+        Union[Annotated[list[Leaf], Tag("list")], Annotated[VocabularySpec, Tag("mapping")]],
+        Discriminator(
+            lambda v: "list" if isinstance(v, list) else ("mapping" if isinstance(v, (dict, VocabularySpec)) else None),
+            custom_error_type="invalid_vocabulary",
+            custom_error_message="a vocabulary is a list of terms, or {description: ..., terms: [...]}",
+        ),
+    ]
 VocabularyName = Annotated[str, Field(pattern=VOCAB_PATTERN)]
 
 

@@ -54,8 +54,9 @@ class TreeBuilder(Problems):
         if isinstance(spec, RegexSpec):
             return self.regex(doc, spec, loc, spec.scope or scope)
         if isinstance(spec, list):
-            children = [self.node(doc, c, loc + (i,), scope, stack, leaf_only) for i, c in enumerate(spec)]
-            if any(c is None for c in children):
+            got = [self.node(doc, c, loc + (i,), scope, stack, leaf_only) for i, c in enumerate(spec)]
+            children = [c for c in got if c is not None]
+            if len(children) < len(got):
                 return None
             return Group("any", tuple(children), scope=scope or "both", line=line, column=col)
         if isinstance(spec, GroupSpec) and not leaf_only:
@@ -118,8 +119,9 @@ class TreeBuilder(Problems):
         ok = True
 
         def children(key: str, items: list[Any], leaf_only: bool = False) -> tuple[MatchNode, ...] | None:
-            out = [self.node(doc, c, loc + (key, i), scope, stack, leaf_only) for i, c in enumerate(items)]
-            return None if any(c is None for c in out) else tuple(out)
+            got = [self.node(doc, c, loc + (key, i), scope, stack, leaf_only) for i, c in enumerate(items)]
+            out = [c for c in got if c is not None]
+            return None if len(out) < len(got) else tuple(out)
 
         for op in ("all", "any", "none"):
             items = getattr(spec, op)
