@@ -290,3 +290,45 @@ def test_the_json_schema_accepts_good_files_and_rejects_bad_ones(tmp_path):
     assert list(validator.iter_errors(bad))
     bad_key = [{"id": "r1", "title": "t", "match": ["a"], "colour": "red"}]
     assert list(validator.iter_errors(bad_key))
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    ("release", "release"),
+    (r"\bfree(d|ing)?\b", "free"),
+    (r"x(abc)y", "abc"),                    # a group's inside is a run of its own
+    (r"(?i)Baku\s+\d+", "baku"),
+    (r"foo|foobar", "foo"),                 # a prefix common to every alternative
+    (r"a|b", None),
+    (r"[.]com\b", ".com"),                  # a class of one character is that character
+    (r"(?:ab)+cde", "cde"),
+    (r"colou?r", "colo"),
+    (r"ё\.Ёлка", "е.елка"),                 # folded as the text is
+    (r"\p{L}+ release", None),              # syntax the reader does not know: no literal
+    (r"[[:alpha:]]+ baku", None),
+])
+def test_the_literal_a_regex_requires(pattern, literal):
+    from monitor.rules import required_literal
+
+    assert required_literal(pattern) == literal
+
+
+def test_the_rules_package_does_not_import_the_matcher():
+    import subprocess
+    import sys
+
+    code = ("import sys, monitor.rules; assert 'monitor.matching' not in sys.modules; "
+            "from monitor.rules import check_examples, check_rules; "
+            "assert check_rules.__module__ == 'monitor.rules.examples'; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_rule_regex_is_compiled_once_and_carried_to_the_matcher(tmp_path):
+    from monitor.matching import Matcher
+
+    (tmp_path / "r.yaml").write_text(
+        "- id: r\n  title: t\n  match: {regex: 'free(d|ing)? +\\d+'}\n", encoding="utf-8")
+    rule = load_rules([tmp_path]).rules[0]
+    assert rule.match.compiled is not None
+    leaf = Matcher([rule]).prefilter.rules[0].root.leaf
+    assert leaf.regex is rule.match.compiled

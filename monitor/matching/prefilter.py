@@ -60,7 +60,7 @@ class Prefilter:
         seconds = [(c.clauses[1] if len(c.clauses) > 1 else c.clauses[0]) if c.clauses else frozenset()
                    for c in rules]
         self._rules_by_anchor_atom = _index(anchors, len(atoms)).__getitem__
-        self._rules_by_second_atom = _index(seconds, len(atoms)).__getitem__
+        self._rules_by_second_clause_atom = _index(seconds, len(atoms)).__getitem__
         # the stem atoms: found by the scan, they still need a token of their stems
         self.stem_atoms = frozenset(a for a, t in enumerate(atom_stems) if t is not None)
         # the stem atoms whose stems include lemma keys (Russian words by lemma)
@@ -109,7 +109,7 @@ class Prefilter:
                 for a in checks:
                     self._verify(a, read, flat_only=True)
         reached = set(chain.from_iterable(map(self._rules_by_anchor_atom, ids))).intersection(
-            chain.from_iterable(map(self._rules_by_second_atom, ids)))
+            chain.from_iterable(map(self._rules_by_second_clause_atom, ids)))
         if not reached:
             return out, (set(ids) if out else None), None
         found = set(ids)
