@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_rule(tmp_path: Path, terms: list[str]) -> Matcher:
     body = f"- id: r\n  title: t\n  match:\n    any: [{', '.join(terms)}]\n"
     (tmp_path / "r.yaml").write_text(body, encoding="utf-8")
-    return Matcher(load_rules([tmp_path]).rules, freeze=False)
+    return Matcher(load_rules([tmp_path]).rules)
 
 
 @pytest.mark.parametrize("word,forms", [
@@ -73,8 +73,8 @@ def test_the_scan_loses_no_lemma_match_on_russian_news(tmp_path):
     """The shipped rules with and without the prefilter fire the same rules, with the same
     evidence, on every Russian text of the dev half of the blind corpus."""
     rules = load_rules([ROOT / "rules"]).active()
-    fast = Matcher(rules, freeze=False)
-    slow = Matcher(rules, freeze=False, prefilter=False)
+    fast = Matcher(rules)
+    slow = Matcher(rules, prefilter=False)
     entries = [e for e in load_half("dev") if e["lang"] == "ru"]
     assert len(entries) > 50
     fired = 0
@@ -93,6 +93,6 @@ def test_a_phrase_of_lemmas(tmp_path):
           match:
             any: [граждане России]
         """), encoding="utf-8")
-    m = Matcher(load_rules([tmp_path]).rules, freeze=False)
+    m = Matcher(load_rules([tmp_path]).rules)
     assert m.match_text("Гражданам России предоставлен консульский доступ.")
     assert not m.match_text("Граждане Армении.")
