@@ -127,7 +127,8 @@ class Regex:
 
     def __init__(self, leaf_id: int, pattern: Pattern):
         self.id = leaf_id
-        self.regex = pattern.compiled or compile_regex(pattern.pattern, pattern.case)
+        compiled = pattern.compiled
+        self.regex = compiled if compiled is not None else compile_regex(pattern.pattern, pattern.case)
         self.case = pattern.case
 
     def occurrences(self, doc: Document) -> list[Span]:
