@@ -350,9 +350,9 @@ class Daemon:
             time.sleep(0.2)
 
     def start(self) -> None:
-        process.settle()  # the rules and matcher loaded before the daemon was made
         cfg = self.runtime.config
         self.take_lock()
+        process.settle()  # the rules and matcher loaded before the daemon was made
         self._snapshot = watched_files(cfg)
         recovered = recover(self.runtime, self.store)
         if recovered:
