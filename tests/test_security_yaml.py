@@ -119,7 +119,7 @@ def test_a_rule_nested_just_inside_the_limit_loads_and_matches(tmp_path: Path):
     rs = load_rules([rules])
     from monitor.matching import Matcher
 
-    m = Matcher(rs.active(), freeze=False)
+    m = Matcher(rs.active())
     assert [h.rule_id for h in m.match(Item(source="s", key="k", title="t", text="a zebra"))] == ["deep"]
 
 
