@@ -6,6 +6,9 @@
     python3 dev.py test     create .venv, install with test extras, run the whole test suite
 
 Extra arguments go to the command: `python3 dev.py test -k rules -x`.
+
+After setting up, this process becomes the command (exec): `kill -TERM` of the launcher's
+pid stops the daemon itself, and the daemon's exit status is the launcher's.
 """
 
 from __future__ import annotations
@@ -22,16 +25,22 @@ VENV = Path(os.environ.get("MONITOR_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
+def _stamp(extras: str) -> Path:
+    return VENV / f".installed-{extras or 'base'}"
+
+
 def _setup(extras: str) -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"signal monitor needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print(f"creating {VENV} …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / f".installed-{extras or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
-        return
+    # an install with the test extras holds everything the base install would
+    for stamp in {_stamp(extras), _stamp("test")}:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+    stamp = _stamp(extras)
     print("installing signal monitor and its dependencies …", flush=True)
     target = f".[{extras}]" if extras else "."
     subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
@@ -52,6 +61,16 @@ def main(argv: list[str]) -> int:
     else:
         print(__doc__)
         return 2
+    return _hand_over(cmd)
+
+
+def _hand_over(cmd: list[str]) -> int:
+    """Become ``cmd`` (same pid), so signals sent to the launcher reach it. Windows has no
+    exec that keeps the pid: there the command runs as a child and its status is returned."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name != "nt":
+        os.execv(cmd[0], cmd)
     try:
         return subprocess.call(cmd)
     except KeyboardInterrupt:
