@@ -7,6 +7,8 @@ Unknown keys are errors; every error names ``file:line:col``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -260,6 +262,17 @@ class Config(_Model):
     @property
     def rule_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.rules.paths]
+
+    def source_fingerprints(self) -> dict[str, str]:
+        """Per source, a digest of every setting its fetch depends on (its own, and the http
+        section): when it changes, a source disabled under the old settings gets another try."""
+        http = self.http.model_dump(mode="json")
+        out = {}
+        for s in self.sources:
+            own = s.model_dump(mode="json", exclude={"name", "interval", "jitter", "enabled", "tags", "language"})
+            blob = json.dumps({"source": own, "http": http}, sort_keys=True, default=str)
+            out[s.name] = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+        return out
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:

@@ -362,6 +362,7 @@ class Daemon:
             metrics.watch_outbox(self.store.outbox_counts)
         metrics.set_rules(self.runtime.matcher.rule_count)
         self._log_channels(cfg)
+        self._log_disabled(cfg)
         self._schedule_sources()
         self._schedule_ops()
         self.scheduler.start()
@@ -378,6 +379,14 @@ class Daemon:
 
                 for transport in transports_for(name, channel):
                     log.info("channel %s: %s", name, transport.label)
+
+    def _log_disabled(self, cfg: Config) -> None:
+        """Say at start which sources are not polled, and why, and how to bring them back."""
+        configured = {s.name for s in cfg.sources if s.enabled}
+        for d in self.store.disabled_sources():
+            if d.name in configured:
+                log.warning("source %s is disabled: %s (fix the cause in the config, which enables it again, "
+                            "or run `monitor sources enable %s`)", d.name, d.reason, d.name)
 
     def reload(self) -> bool:
         """Re-read config and rules; on any error keep running on the previous ones."""
@@ -406,7 +415,7 @@ class Daemon:
             hide_secrets(config_secrets(runtime.config))
             self.runtime = runtime
             self._snapshot = watched_files(runtime.config) if runtime.config.rule_paths != old.rule_paths else snapshot
-            self.store.sync_sources(runtime.config.sources)
+            self.store.sync_sources(runtime.config.sources, fingerprints=runtime.config.source_fingerprints())
             self._schedule_sources()
             self._schedule_ops()
             if (runtime.config.metrics != old.metrics) or (runtime.config.storage.path != old.storage.path):

@@ -196,7 +196,7 @@ def dispatch(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utc
 
 def recover(runtime: Runtime, store: Store) -> int:
     """At start-up: rows a crash left in flight go back to pending; sources get their rows."""
-    store.sync_sources(runtime.config.sources)
+    store.sync_sources(runtime.config.sources, fingerprints=runtime.config.source_fingerprints())
     return Dispatcher(runtime.config, store).recover()
 
 

@@ -27,20 +27,37 @@ def run(obj, once: bool) -> None:
         from monitor.daemon import run_once
 
         reports = run_once(runtime)
-        new = sum(r.new_items for r in reports)
-        hits = sum(r.hits for r in reports)
-        failed = [r for r in reports if not r.ok]
-        for r in failed:
-            click.echo(f"source {r.source}: {r.error}", err=True)
-        click.echo(
-            f"polled {len(reports)} source(s): {new} new item(s), {hits} hit(s)"
-            + (f", {len(failed)} source(s) failed (will be retried)" if failed else ""),
-            err=True,
-        )
+        _summary(reports, _disabled(config))
         return
     from monitor.daemon import Daemon
 
     Daemon(config.path, runtime).serve_forever()
+
+
+def _disabled(config) -> dict[str, str]:
+    from monitor.pipeline import open_store
+
+    with open_store(config) as store:
+        return {d.name: d.reason for d in store.disabled_sources()}
+
+
+def _summary(reports, disabled: dict[str, str]) -> None:
+    """One line per failed or disabled source, then the totals; a disabled source is not
+    "retried": it says how to bring it back."""
+    new = sum(r.new_items for r in reports)
+    hits = sum(r.hits for r in reports)
+    failed = [r for r in reports if not r.ok and r.source not in disabled]
+    off = [r for r in reports if r.source in disabled]
+    for r in failed:
+        click.echo(f"source {r.source}: {r.error}", err=True)
+    for r in off:
+        click.echo(f"source {r.source} is disabled: {disabled[r.source]}", err=True)
+    parts = [f"polled {len(reports)} source(s): {new} new item(s), {hits} hit(s)"]
+    if failed:
+        parts.append(f"{len(failed)} source(s) failed (will be retried)")
+    if off:
+        parts.append(f"{len(off)} disabled (fix the cause in the config, or `monitor sources enable NAME`)")
+    click.echo(", ".join(parts), err=True)
 
 
 COMMANDS: list[click.Command] = [run]

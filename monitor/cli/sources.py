@@ -210,4 +210,36 @@ def test_source(ctx: click.Context, target: str, kind: str | None, selector: str
     click.echo(f"{len(items)} item(s) from {target} ({kind}), {len(warnings)} warning(s)", err=True)
 
 
+@sources.command("enable")
+@click.argument("names", nargs=-1, required=True, metavar="NAME…")
+@click.pass_context
+def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Enable a disabled source again (a source is disabled when retrying cannot help:
+    an address refused as private, 410 Gone). Its failure count is reset and it is polled
+    at the daemon's next round. A config change to the source or the http section does
+    the same by itself.
+
+    \b
+    Example:
+      monitor sources enable tass-en
+      monitor sources enable intranet-news wiki-feed
+    """
+    from monitor.store import Store
+    from monitor.suggest import did_you_mean
+
+    cfg = ctx.obj.config
+    configured = [s.name for s in cfg.sources]
+    unknown = [n for n in names if n not in configured]
+    if unknown:
+        raise click.ClickException("; ".join(f"no source named {n!r}{did_you_mean(n, configured)}" for n in unknown))
+    with Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout) as store:
+        store.sync_sources(cfg.sources, fingerprints=cfg.source_fingerprints())
+        for name in names:
+            was = store.enable_source(name, utcnow())
+            if was is None:
+                click.echo(f"{name}: not disabled")
+            else:
+                click.echo(f"{name}: enabled (it was disabled: {was.reason})")
+
+
 COMMANDS: list[click.Command] = [sources]

@@ -181,6 +181,15 @@ def m003_ops_status_at(db: Database) -> None:
     db.execute("CREATE INDEX hits_item ON hits (item_id)")
 
 
+@_step
+def m007_firsthour(db: Database) -> None:
+    """A disabled source remembers the settings it was disabled under, so a config change
+    gives it another try; a dismissal keeps a free-text comment beside its category."""
+    db.execute("ALTER TABLE sources ADD COLUMN config_fingerprint TEXT")  # the settings now configured
+    db.execute("ALTER TABLE sources ADD COLUMN disabled_config TEXT")     # ... and when it was disabled
+    db.execute("ALTER TABLE hits ADD COLUMN status_comment TEXT")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

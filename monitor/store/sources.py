@@ -2,27 +2,89 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from monitor.sources.base import SourceState
 from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DisabledSource:
+    """A source that is not polled until its cause is fixed: why, and since when."""
+
+    name: str
+    reason: str
+    since: datetime | None
+
 
 class SourceQueries(StoreBase):
-    def sync_sources(self, sources: list[Any]) -> None:
-        """Make sure every configured source has a row (kind, target, interval up to date)."""
+    def sync_sources(self, sources: list[Any], fingerprints: dict[str, str] | None = None) -> list[DisabledSource]:
+        """Make sure every configured source has a row (kind, target, interval up to date).
+
+        ``fingerprints`` (source name → a digest of the settings it is fetched with, see
+        ``Config.source_fingerprints``): a disabled source whose settings changed since it
+        was disabled — a new URL, ``http.allow_private_networks`` turned on — is enabled
+        again, so the next poll tries the new settings. Returns the sources so enabled.
+        """
+        fingerprints = fingerprints or {}
+        enabled_again: list[DisabledSource] = []
         with self.transaction() as c:
             for s in sources:
                 target = s.url or (str(s.path) if s.path else None)
+                fp = fingerprints.get(s.name)
+                before = c.execute(
+                    "SELECT target, disabled_reason, disabled_config, updated_at FROM sources WHERE name = ?", (s.name,)
+                ).fetchone()
                 c.execute(
-                    """INSERT INTO sources(name, kind, target, interval, updated_at)
-                       VALUES (?, ?, ?, ?, ?)
+                    """INSERT INTO sources(name, kind, target, interval, config_fingerprint, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?)
                        ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, target = excluded.target,
                            interval = excluded.interval,
-                           disabled_reason = CASE WHEN sources.target IS excluded.target THEN sources.disabled_reason END""",
-                    (s.name, s.kind, target, s.interval, ts(datetime.now().astimezone())),
+                           config_fingerprint = COALESCE(excluded.config_fingerprint, sources.config_fingerprint)""",
+                    (s.name, s.kind, target, s.interval, fp, ts(datetime.now().astimezone())),
                 )
+                if before is None or before[1] is None:
+                    continue
+                changed = before[0] != target or (fp is not None and before[2] != fp)
+                if changed:
+                    c.execute(
+                        """UPDATE sources SET disabled_reason = NULL, disabled_config = NULL,
+                               consecutive_failures = 0, failing = 0, next_poll_at = NULL WHERE name = ?""",
+                        (s.name,),
+                    )
+                    enabled_again.append(DisabledSource(s.name, before[1], parse_ts(before[3])))
+        for d in enabled_again:
+            log.info("source %s enabled again: its settings changed since it was disabled (%s)", d.name, d.reason)
+        return enabled_again
+
+    def disabled_sources(self) -> list[DisabledSource]:
+        """Every source that is disabled, with its reason, by name."""
+        rows = self.query(
+            """SELECT name, disabled_reason, COALESCE(last_error_at, updated_at) AS since FROM sources
+               WHERE disabled_reason IS NOT NULL ORDER BY name"""
+        )
+        return [DisabledSource(r["name"], r["disabled_reason"], parse_ts(r["since"])) for r in rows]
+
+    def enable_source(self, name: str, when: datetime) -> DisabledSource | None:
+        """Enable a disabled source by hand (its failure count reset, due now); returns what
+        it was disabled for, or None when it was not disabled."""
+        with self.transaction() as c:
+            row = c.execute(
+                "SELECT disabled_reason, COALESCE(last_error_at, updated_at) FROM sources WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return None
+            c.execute(
+                """UPDATE sources SET disabled_reason = NULL, disabled_config = NULL, consecutive_failures = 0,
+                       failing = 0, next_poll_at = NULL, updated_at = ? WHERE name = ?""",
+                (ts(when), name),
+            )
+        return DisabledSource(name, row[0], parse_ts(row[1]))
 
     def source_row(self, name: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM sources WHERE name = ?", (name,))
@@ -79,6 +141,7 @@ class SourceQueries(StoreBase):
     def disable_source(self, name: str, reason: str, when: datetime) -> None:
         with self.transaction() as c:
             c.execute(
-                "UPDATE sources SET disabled_reason = ?, last_error = ?, last_error_at = ?, updated_at = ? WHERE name = ?",
+                """UPDATE sources SET disabled_reason = ?, disabled_config = config_fingerprint, last_error = ?,
+                       last_error_at = ?, updated_at = ? WHERE name = ?""",
                 (reason, reason, ts(when), ts(when), name),
             )
