@@ -36,6 +36,7 @@ from pathlib import Path
 from monitor.config import HttpConfig, SourceConfig
 from monitor.errors import FetchError
 from monitor.models import Item, content_hash
+from monitor.sources import docdate
 from monitor.sources.base import FetchResult, SourceState
 from monitor.sources.htmltext import clean_text, decode_html, decode_unknown, html_to_text, one_line, page_text
 
@@ -242,11 +243,13 @@ class FolderSource:
         published: datetime | None = datetime.fromtimestamp(mtime, tz=timezone.utc)
         if suffix in (".html", ".htm", ".xhtml"):
             title, text = read_html_file(raw)
+            published = docdate.prefer(docdate.html_date(decode_html(raw)), published)
         elif suffix == ".eml":
             title, text, author, dated = read_email_file(raw)
             published = dated or published
         else:
             title, text = read_text_file(raw, markdown=suffix in (".md", ".markdown"))
+            published = docdate.prefer(docdate.text_date(decode_text(raw)), published)
         if not title and not text:
             return None
         return Item(
@@ -254,7 +257,7 @@ class FolderSource:
             key=f"{rel}@{digest}",
             title=title or Path(rel).stem,
             text=text,
-            url=None,
+            url=Path(os.path.abspath(self.root / rel)).as_uri(),  # the file itself, for hits show, alerts, exports
             published=published,
             language=self.cfg.language,
             author=author,
