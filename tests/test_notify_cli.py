@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from click.testing import CliRunner
 
+from conftest import ROOT
 from helpers_notify import ScriptedSmtp, free_port
 from monitor.cli import cli
 
@@ -44,6 +46,7 @@ def test_notify_test_unknown_channel(tmp_path):
 
 
 def test_silence_add_list_remove(tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")  # a silence must name a loaded rule
     config = _config(tmp_path, ["json://localhost"])
     run = CliRunner().invoke
     added = run(cli, ["--config", config, "silence", "add", "--rule", "detainees-release-return", "--for", "2d",

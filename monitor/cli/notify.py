@@ -100,6 +100,7 @@ def silence_add(ctx: click.Context, rule_id: str | None, source: str | None, dur
         raise click.BadParameter(str(exc), param_hint="--for") from None
     if seconds <= 0:
         raise click.BadParameter("must be longer than zero", param_hint="--for")
+    _check_silence_target(ctx.obj.config, rule_id, source)
     now = utcnow()
     with _store(ctx) as store:
         sid = store.add_silence(rule_id=rule_id, source=source, expires_at=now + timedelta(seconds=seconds),
@@ -151,6 +152,29 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
         if not store.remove_silence(silence_id):
             raise click.ClickException(f"no silence #{silence_id}")
     click.echo(f"silence #{silence_id} removed")
+
+
+def _check_silence_target(cfg, rule_id: str | None, source: str | None) -> None:
+    """A silence must name a rule that is loaded and a source that is configured: one that
+    names nothing would silence nothing, and nobody would know."""
+    from monitor.rules import load_rule_set
+    from monitor.suggest import did_you_mean
+
+    problems = []
+    if source is not None:
+        names = [s.name for s in cfg.sources]
+        if source not in names:
+            problems.append(f"no source named {source!r}{did_you_mean(source, names)}")
+    if rule_id is not None:
+        rule_set, errors = load_rule_set(cfg.rule_paths)
+        ids = [r.id for r in rule_set.rules]
+        if rule_id not in ids:
+            hint = did_you_mean(rule_id, ids)
+            if errors and not hint:
+                hint = f" ({len(errors)} problem(s) in the rule files: see `monitor rules check`)"
+            problems.append(f"no rule {rule_id!r}{hint}")
+    if problems:
+        raise click.UsageError("; ".join(problems) + ". Nothing was silenced.")
 
 
 def _user() -> str | None:
