@@ -26,8 +26,8 @@ from monitor.web.present import ago, csv_value, document_parts, exact, hit_recor
 
 SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
 STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
-RECORD_FIELDS = ["id", "created_at", "rule", "rule_title", "severity", "status", "status_reason", "status_by",
-                 "status_at", "source", "title", "url", "published", "tags", "terms", "why", "snippet", "also_in"]
+RECORD_FIELDS = ["id", "created_at", "rule", "rule_title", "severity", "status", "status_reason", "status_comment",
+                 "status_by", "status_at", "notes", "history", "source", "title", "url", "published", "tags", "terms", "why", "snippet", "also_in"]
 
 
 def open_store(ctx: click.Context):
@@ -236,8 +236,8 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
     if row.get("status_by"):
         status.append(f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim")
-    if row.get("status_reason"):
-        status.append(f"  ({row['status_reason']})")
+    if row.get("status_reason") or row.get("status_comment"):
+        status.append("  (" + ": ".join(t for t in (row.get("status_reason"), row.get("status_comment")) if t) + ")")
     meta.add_row("Status", status)
     c.print(meta)
     c.print()
@@ -301,23 +301,33 @@ def ack(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | No
 
 @hits.command("dismiss")
 @click.argument("ids", nargs=-1, required=True, type=int)
-@click.option("--reason", required=True, type=click.Choice(DISMISS_REASONS),
-              help="Why: false-positive (the rule was wrong), duplicate, irrelevant.")
+@click.option("--reason", required=True, metavar="CATEGORY[: TEXT]",
+              help="Why: false-positive (the rule was wrong), duplicate or irrelevant, optionally followed "
+                   "by your own words: --reason \"false-positive: a software release\".")
+@click.option("--comment", "--note", "comment", metavar="TEXT",
+              help="A free-text comment, kept with the hit and in its history (and in exports).")
 @_by_option
-@_note_option
 @click.pass_context
-def dismiss(ctx: click.Context, ids: tuple[int, ...], reason: str, by: str | None, note: str | None) -> None:
-    """Dismiss hits with a reason. False positives count against their rule in
-    `monitor rules stats`.
+def dismiss(ctx: click.Context, ids: tuple[int, ...], reason: str, comment: str | None, by: str | None) -> None:
+    """Dismiss hits with a category and, if you like, a comment in your own words. False
+    positives count against their rule in `monitor rules stats`.
 
     \b
     Example:
-      monitor hits dismiss 17 --reason false-positive --note "software release"
+      monitor hits dismiss 17 --reason false-positive --comment "a software release, not prisoners"
+      monitor hits dismiss 17 --reason "false-positive: a software release"
       monitor hits dismiss 18 19 --reason duplicate
     """
+    from monitor.store.triage import parse_dismissal
+
+    try:
+        category, inline = parse_dismissal(reason)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--reason") from None
+    text = " — ".join(t for t in (inline, (comment or "").strip()) if t) or None
     with open_store(ctx) as store:
-        result = store.dismiss_hits(ids, reason, by=who(by), now=utcnow(), note=note)
-    _report(f"dismissed ({reason})", result, f"dismissed ({reason})")
+        result = store.dismiss_hits(ids, category, by=who(by), now=utcnow(), note=text)
+    _report(f"dismissed ({category})", result, f"dismissed ({category})")
 
 
 @hits.command("reopen")
@@ -359,6 +369,22 @@ def note(ctx: click.Context, hit_id: int, text: str, by: str | None) -> None:
     click.echo(f"noted on hit {hit_id}")
 
 
+def _with_triage(record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]],
+                 flat: bool) -> dict[str, Any]:
+    """An export record with the hit's comment, its notes and its whole triage history
+    (for CSV, one line of text each: ``2026-11-20 08:15 UTC anna dismiss: false-positive — …``)."""
+    history = [{"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])} for n in notes]
+    texts = [n["text"] for n in notes if n["action"] == "note" and n["text"]]
+    record["status_comment"] = row.get("status_comment")
+    if flat:
+        record["notes"] = " | ".join(texts)
+        record["history"] = " | ".join(
+            f"{h['at']} {h['by'] or ''} {h['action']}" + (f": {h['text']}" if h["text"] else "") for h in history)
+    else:
+        record["notes"], record["history"] = texts, history
+    return record
+
+
 @hits.command("export")
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True)
@@ -376,7 +402,8 @@ def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output, with_tex
       monitor hits export --status dismissed --format json
     """
     with open_store(ctx) as store:
-        records = (row_record(r, with_text) for r in store.iter_hit_rows(**hit_filter.kwargs()))
+        records = (_with_triage(row_record(r, with_text), r, store.hit_notes(r["id"]), flat=fmt == "csv")
+                   for r in store.iter_hit_rows(**hit_filter.kwargs()))
         if fmt == "csv":
             _write_csv(records, output, with_text)
         elif fmt == "jsonl":

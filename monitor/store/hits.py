@@ -15,7 +15,7 @@ from monitor.models import Hit
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 
 HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
-    h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_by, h.status_at,
+    h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_comment, h.status_by, h.status_at,
     i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id"""
 
 

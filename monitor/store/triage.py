@@ -4,21 +4,42 @@ A hit's life:   new ──ack──► acked
                  │  ◄─reopen─┘
                  └──dismiss (false-positive | duplicate | irrelevant)──► dismissed ──reopen──► new
 
-Every action writes the hit's current status (``status``, ``status_reason``, ``status_by``,
-``status_at``) and one ``hit_notes`` row (the history), in one transaction. An action that
+Every action writes the hit's current status (``status``, ``status_reason`` — the category —,
+``status_comment`` — the person's own words —, ``status_by``, ``status_at``) and one ``hit_notes``
+row (the history), in one transaction. An action that
 would change nothing (acknowledging an acknowledged hit) writes nothing.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from monitor.store.base import StoreBase, parse_ts, ts
+from monitor.suggest import did_you_mean, one_of
 
 DISMISS_REASONS: tuple[str, ...] = ("false-positive", "duplicate", "irrelevant")
 _TARGET = {"ack": "acked", "dismiss": "dismissed", "reopen": "new"}
+
+
+def parse_dismissal(text: str) -> tuple[str, str | None]:
+    """``"false-positive: a software release"`` → ``("false-positive", "a software release")``.
+
+    The category comes first (``false positive`` and ``False-Positive`` are read too); the
+    rest, after ``:``, ``-`` or ``—``, is a free-text comment. Raises ValueError in plain words.
+    """
+    raw = (text or "").strip()
+    m = re.match(r"^([A-Za-z][A-Za-z _-]*?)\s*(?:[:—–]|\s-\s|$)\s*(.*)$", raw, re.DOTALL)
+    head = m.group(1) if m else raw
+    category = re.sub(r"[\s_]+", "-", head.strip().lower())
+    if m and category in DISMISS_REASONS:
+        return category, (m.group(2).strip() or None)
+    first = re.split(r"[\s:—–]", raw, maxsplit=1)[0]
+    hint = did_you_mean(first, DISMISS_REASONS) if first else ""
+    raise ValueError(f"a dismissal starts with its category: {one_of(DISMISS_REASONS)}{hint}; "
+                     f"add your own words after it (\"false-positive: a software release\") or in --comment")
 
 
 @dataclass(frozen=True)
@@ -79,16 +100,19 @@ class TriageQueries(StoreBase):
         result = TriageResult()
         with self.transaction() as c:
             for hit_id in dict.fromkeys(int(i) for i in ids):
-                row = c.execute("SELECT status, status_reason FROM hits WHERE id = ?", (hit_id,)).fetchone()
+                row = c.execute("SELECT status, status_reason, status_comment FROM hits WHERE id = ?",
+                                (hit_id,)).fetchone()
                 if row is None:
                     result.missing.append(hit_id)
                     continue
-                if row[0] == target and (row[1] or None) == reason:
+                comment = (note or "").strip() or None
+                if row[0] == target and (row[1] or None) == reason and (comment is None or comment == row[2]):
                     result.unchanged.append(hit_id)
                     continue
                 c.execute(
-                    "UPDATE hits SET status = ?, status_reason = ?, status_by = ?, status_at = ? WHERE id = ?",
-                    (target, reason, by, ts(now), hit_id),
+                    """UPDATE hits SET status = ?, status_reason = ?, status_comment = ?, status_by = ?, status_at = ?
+                       WHERE id = ?""",
+                    (target, reason, (note or "").strip() or None, by, ts(now), hit_id),
                 )
                 text = " — ".join(p for p in (reason, (note or "").strip()) if p) or None
                 c.execute(
