@@ -56,6 +56,17 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
+def _search(ctx: click.Context, param: click.Parameter, value: str | None):
+    from monitor.store.search import SearchError, check_search
+
+    if not value:
+        return None
+    try:
+        return check_search(value)
+    except SearchError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def filter_options(fn: Callable) -> Callable:
     """The shared hit filters, gathered into a ``hit_filter`` argument."""
     options = [
@@ -68,8 +79,9 @@ def filter_options(fn: Callable) -> Callable:
         click.option("--since", callback=_when, metavar="WHEN",
                      help="Recorded at or after: 6h, 2d, 1w, today, yesterday, 2026-11-20, 2026-11-20T08:00."),
         click.option("--until", callback=_when, metavar="WHEN", help="Recorded before (same forms as --since)."),
-        click.option("--search", "-q", metavar="TEXT",
-                     help="Full-text search over item titles and bodies (every word, prefix match)."),
+        click.option("--search", "-q", metavar="TEXT", callback=_search,
+                     help='Full-text search over item titles and bodies: every word (prefix match), '
+                          '"an exact phrase", Armenia OR Baku, -leave-out.'),
     ]
 
     @functools.wraps(fn)
@@ -122,7 +134,8 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     Example:
       monitor hits                                  # the latest 50
       monitor hits --since 2d --severity high --status new
-      monitor hits --search "rail transit" --json   # full text, for scripts
+      monitor hits --search "rail transit" --json   # both words, for scripts
+      monitor hits --search 'Armenia OR Baku -"stock exchange"'
       monitor hits --rule detainees-release --csv > hits.csv
     """
     if ctx.invoked_subcommand is not None:

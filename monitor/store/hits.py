@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.models import Hit
 from monitor.store.base import StoreBase, loads, parse_ts, ts
+from monitor.store.search import fts_query
 
 HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
     h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_comment, h.status_by, h.status_at,
@@ -44,7 +45,8 @@ class HitQueries(StoreBase):
         until: datetime | None = None,
         search: str | None = None,
     ) -> list[Hit]:
-        """Hits, newest first, filtered. ``search`` is an FTS5 query over item titles and texts."""
+        """Hits, newest first, filtered. ``search`` is a search as people type it (see
+        ``monitor.store.search``) over item titles and texts; SearchError when it cannot be read."""
         sql, params = self._hit_filter_sql(rule, severity, source, status, tag, since, until, search)
         sql = f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id {sql} ORDER BY h.created_at DESC, h.id DESC"
         if limit is not None:
@@ -83,8 +85,13 @@ class HitQueries(StoreBase):
             where.append("h.created_at < ?")
             params.append(ts(until))
         if search:
-            where.append("h.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            params.append(_fts_query(search))
+            q = fts_query(search)  # raises SearchError for a query that cannot be read
+            if q.match:
+                where.append("h.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+                params.append(q.match)
+            if q.exclude:
+                where.append("h.item_id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+                params.append(q.exclude)
         return ("WHERE " + " AND ".join(where)) if where else "", params
 
     def get_hit(self, hit_id: int) -> Hit | None:
@@ -177,11 +184,3 @@ class HitFilter:
 
     def but(self, **changes: Any) -> "HitFilter":
         return replace(self, **changes)
-
-
-def _fts_query(text: str) -> str:
-    """Turn what a person types into a safe FTS5 query: each word a quoted prefix term, ANDed."""
-    words = [w for w in text.replace('"', " ").split() if w]
-    if not words:
-        return '""'
-    return " ".join(f'"{w}"*' for w in words)
