@@ -21,7 +21,6 @@ from rich.text import Text
 from monitor.models import SEVERITIES, utcnow
 from monitor.store.base import parse_ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
-from monitor.store.triage import DISMISS_REASONS
 from monitor.web.present import ago, csv_value, document_parts, exact, hit_record, row_record, snippet_parts
 
 SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
