@@ -31,8 +31,14 @@ def test_every_command_has_help_with_an_example(path, cmd):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert (cmd.help or "").strip(), f"monitor {' '.join(path)} has no help text"
-    if not isinstance(cmd, click.Group):
-        assert "Example" in (cmd.help or ""), f"monitor {' '.join(path)}: add an Example: to its help"
+    # groups too: `monitor db --help` should show how it is used, not only what it holds
+    assert "Example:" in (cmd.help or ""), f"monitor {' '.join(path)}: add an Example: to its help"
+    assert "Example:" in result.output
+
+
+def test_the_top_level_help_has_an_example():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
 
 
 @pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) for p, _ in ALL])

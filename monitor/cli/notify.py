@@ -34,7 +34,13 @@ def sample_hit() -> Hit:
 
 @click.group("notify")
 def notify_group() -> None:
-    """Notification channels."""
+    """Notification channels: send a sample alert to see that a channel delivers.
+
+    \b
+    Example:
+      monitor notify test email
+      monitor notify test console
+    """
 
 
 @notify_group.command("test")
@@ -74,7 +80,14 @@ def notify_test(ctx: click.Context, channel: str) -> None:
 
 @click.group("silence")
 def silence_group() -> None:
-    """Silences: no alerts for a rule or a source until they expire (hits are still recorded)."""
+    """Silences: no alerts for a rule or a source until they expire (hits are still recorded).
+
+    \b
+    Example:
+      monitor silence add --rule detainees-release-return --for 2d --comment "talks ongoing"
+      monitor silence list
+      monitor silence remove 3
+    """
 
 
 @silence_group.command("add")

@@ -141,7 +141,13 @@ def _print_health(h, now: datetime) -> None:
 
 @click.group()
 def db() -> None:
-    """The database: consistent backups, migrations, size and row counts, pruning."""
+    """The database: consistent backups, migrations, size and row counts, pruning.
+
+    \b
+    Example:
+      monitor db info
+      monitor db backup /var/backups/monitor/monitor-$(date +%F).db
+    """
 
 
 @db.command()

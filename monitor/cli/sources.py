@@ -242,4 +242,13 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
                 click.echo(f"{name}: enabled (it was disabled: {was.reason})")
 
 
+def _register() -> None:
+    from monitor.cli.opml import export_opml, import_opml
+
+    sources.add_command(import_opml)
+    sources.add_command(export_opml)
+
+
+_register()
+
 COMMANDS: list[click.Command] = [sources]
