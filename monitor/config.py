@@ -14,11 +14,21 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.models import SEVERITIES
+from monitor.suggest import did_you_mean
 from monitor.yamlfile import load_yaml_file
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
@@ -237,7 +247,9 @@ class Config(_Model):
     base_dir: Path = Path(".")
 
     @model_validator(mode="after")
-    def _references(self) -> "Config":
+    def _references(self, info: ValidationInfo) -> "Config":
+        if info.context and info.context.get("references_checked"):
+            return self  # load_config checked them already, each at its own line
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -304,8 +316,56 @@ def _expand_channel_urls(data: dict[str, Any], doc, templates: dict[str, tuple[s
     return errors
 
 
+def _names(items: Any, key: str) -> list[tuple[int, Any]]:
+    """``(index, item[key])`` of each mapping in a list from the raw file (anything else skipped)."""
+    if not isinstance(items, list):
+        return []
+    return [(i, x.get(key)) for i, x in enumerate(items) if isinstance(x, dict) and isinstance(x.get(key), str)]
+
+
+def _reference_errors(data: dict[str, Any], doc) -> list[ConfigError]:
+    """Names that must resolve — route channels and sources, the operations channel, unique
+    source names — each reported at its own line, even when other parts are invalid."""
+    errors: list[ConfigError] = []
+    channels = data.get("channels")
+    channel_names = [str(k) for k in channels] if isinstance(channels, dict) else []
+    sources = _names(data.get("sources"), "name")
+    source_names = [n for _, n in sources]
+    first: dict[str, int] = {}
+    for i, name in sources:
+        if name in first:
+            errors.append(doc.error(f"sources[{i}].name: {name!r} is already the name of sources[{first[name]}]",
+                                    ("sources", i, "name")))
+        first.setdefault(name, i)
+    routes = data.get("routes")
+    for i, route in enumerate(routes if isinstance(routes, list) else []):
+        if not isinstance(route, dict):
+            continue
+        for key, known, what in (("channels", channel_names, "channel"), ("sources", source_names, "source")):
+            names = route.get(key)
+            for j, name in enumerate(names if isinstance(names, list) else []):
+                if isinstance(name, str) and name not in known:
+                    errors.append(doc.error(
+                        f"routes[{i}].{key}[{j}]: no {what} named {name!r}{did_you_mean(name, known)}"
+                        + ("" if known or what == "source" else " (define it under channels:)"),
+                        ("routes", i, key, j)))
+    notify = data.get("notify")
+    ops = notify.get("operations_channel") if isinstance(notify, dict) else None
+    if isinstance(ops, str) and ops not in channel_names:
+        errors.append(doc.error(f"notify.operations_channel: no channel named {ops!r}{did_you_mean(ops, channel_names)}",
+                                ("notify", "operations_channel")))
+    return errors
+
+
+def _position(e: ConfigError) -> tuple[int, int]:
+    return (e.line or 0, e.column or 0)
+
+
 def load_config(path: str | Path) -> Config:
-    """Read and validate a config file; raise ConfigError(s) naming file:line:col."""
+    """Read and validate a config file; raise ConfigError(s) naming file:line:col.
+
+    Every problem is reported in one pass, in the file's order: invalid values, unknown keys
+    (with "did you mean …?"), and names that do not resolve."""
     path = Path(path)
     doc = load_yaml_file(path)
     data = doc.data if doc.data is not None else {}
@@ -317,12 +377,15 @@ def load_config(path: str | Path) -> Config:
         if reserved in data:
             errors.append(doc.error(f"unknown key {reserved!r}", (reserved,)))
             data.pop(reserved)
+    errors.extend(_reference_errors(data, doc))
     try:
-        cfg = Config.model_validate({**data, "path": path.resolve(), "base_dir": path.resolve().parent})
+        cfg = Config.model_validate({**data, "path": path.resolve(), "base_dir": path.resolve().parent},
+                                    context={"references_checked": True})
     except ValidationError as exc:
-        errors.extend(doc.validation_errors(exc))
+        errors.extend(doc.validation_errors(exc, model=Config))
         cfg = None
     if errors:
+        errors.sort(key=_position)
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
     assert cfg is not None
     for name, channel in cfg.channels.items():

@@ -25,6 +25,7 @@ from ruamel.yaml.events import (
 )
 
 from monitor.errors import ConfigError, ConfigErrors
+from monitor.plainerrors import plain_message
 
 MAX_BYTES = 8 * 1024 * 1024  # a config or rule file larger than this is refused unread
 MAX_DEPTH = 64               # nested mappings and lists (a rule's match nests two per level)
@@ -69,18 +70,15 @@ class YamlDoc:
         return cls(message, path=self.path, line=line, column=col)
 
     def validation_errors(
-        self, exc: ValidationError, prefix: tuple[Any, ...] = (), cls=ConfigError
+        self, exc: ValidationError, prefix: tuple[Any, ...] = (), cls=ConfigError, model=None
     ) -> list[ConfigError]:
-        """One ConfigError per pydantic error, each pointing at its node."""
+        """One ConfigError per pydantic error, each pointing at its node, in plain words
+        (``model``, the validated class, lets a misspelt key get a "did you mean …?")."""
         out = []
         for err in exc.errors(include_url=False):
             loc = tuple(prefix) + tuple(err.get("loc", ()))
             dotted = _dotted(loc)
-            msg = err.get("msg", "invalid")
-            if err.get("type") == "extra_forbidden":
-                msg = f"unknown key {loc[-1]!r}"
-            elif err.get("type") == "missing":
-                msg = f"missing required key {loc[-1]!r}"
+            msg = plain_message({**err, "loc": tuple(err.get("loc", ()))}, model)
             out.append(self.error(f"{dotted}: {msg}" if dotted else msg, loc, cls=cls))
         return out
 
