@@ -22,6 +22,7 @@ def run(obj, once: bool) -> None:
       monitor --config /etc/monitor/config.yaml run --once
     """
     config = obj.config
+    _refuse_unknown_channel_urls(config)
     runtime = Runtime.from_config(config)
     if once:
         from monitor.daemon import run_once
@@ -32,6 +33,19 @@ def run(obj, once: bool) -> None:
     from monitor.daemon import Daemon
 
     Daemon(config.path, runtime).serve_forever()
+
+
+def _refuse_unknown_channel_urls(config) -> None:
+    """A channel URL apprise does not understand would fail every alert, for good: refuse to
+    start on it, naming its line (`monitor config check` lists it with everything else)."""
+    from monitor.check import channel_url_problems
+    from monitor.errors import ConfigErrors
+
+    if config.path is None:
+        return
+    problems = channel_url_problems(config.path)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
 
 
 def _disabled(config) -> dict[str, str]:

@@ -1,0 +1,50 @@
+"""``monitor config check``: the whole configuration checked at once, every problem listed."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+@click.group("config")
+def config_group() -> None:
+    """The configuration file: check everything in it before the daemon runs on it.
+
+    \b
+    Example:
+      monitor config check
+      monitor --config /etc/monitor/config.yaml config check --online
+    """
+
+
+@config_group.command("check")
+@click.option("--online", is_flag=True, help="Also fetch every enabled source once (nothing is stored).")
+@click.pass_context
+def config_check(ctx: click.Context, online: bool) -> None:
+    """Check the config file, every channel URL (apprise must understand it), every route's
+    channel, source and rule names, every rule file and each rule's examples; with --online,
+    read every source once. Lists every problem at its file:line:col; exits 1 when there is any.
+
+    \b
+    Example:
+      monitor config check
+      monitor config check --online && sudo systemctl reload monitor
+    """
+    from monitor.check import check_config
+    from monitor.cli import DEFAULT_CONFIG
+
+    path = ctx.obj.config_path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG
+    report = check_config(path, online=online)
+    for note in report.notes:
+        click.echo(f"checked  {note}")
+    for problem in report.problems:
+        click.echo(str(problem))
+    if report.problems:
+        click.echo(f"{len(report.problems)} problem(s) in {path}", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: OK")
+
+
+COMMANDS: list[click.Command] = [config_group]
