@@ -6,6 +6,7 @@ exit codes.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -31,6 +32,9 @@ class Context:
             from monitor.config import load_config
 
             path = self.config_path or _find_default_config()
+            if path == DEFAULT_CONFIG and not os.path.exists(path):
+                raise ConfigError("file not found: run `monitor init` to write a starter config, the shipped "
+                                  "rules and the seed briefs here, or name a config with --config", path=path)
             self._config = load_config(path)
             from monitor.logs import config_secrets, hide_secrets
 

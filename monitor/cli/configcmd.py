@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -47,4 +48,33 @@ def config_check(ctx: click.Context, online: bool) -> None:
     click.echo(f"{path}: OK")
 
 
-COMMANDS: list[click.Command] = [config_group]
+@click.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(folder: Path) -> None:
+    """Write a starter config.yaml, the shipped rules/ and the seed briefs/ into FOLDER (made
+    if needed); anything already there is kept as it is. Then run the monitor there.
+
+    \b
+    Example:
+      monitor init ~/monitor && cd ~/monitor && monitor run --once
+    """
+    import shutil
+
+    from monitor.shipped import NAMES, shipped
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in NAMES:
+        target = folder / name
+        if target.exists():
+            click.echo(f"kept     {target} (already there)")
+            continue
+        source = shipped(name)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        else:
+            shutil.copy2(source, target)
+        click.echo(f"wrote    {target}")
+    click.echo(f"next: cd {folder} && monitor config check && monitor run --once")
+
+
+COMMANDS: list[click.Command] = [config_group, init]
