@@ -83,15 +83,18 @@ _TYPE_WORDS = {
 }
 
 
-def plain_message(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
-    """One pydantic error (from ``errors(include_url=False)``) in plain words, without its place."""
+def plain_message(err: dict[str, Any], model: type[BaseModel] | None = None,
+                  keys: list[str] | None = None) -> str:
+    """One pydantic error (from ``errors(include_url=False)``) in plain words, without its place.
+    The keys a misspelt key is compared with: ``keys``, or those of ``model`` at its place."""
     kind = err.get("type", "")
     loc = tuple(err.get("loc", ()))
     ctx = err.get("ctx") or {}
     value = err.get("input")
     if kind == "extra_forbidden":
         key = loc[-1] if loc else "?"
-        return f"unknown key {str(key)!r}{did_you_mean(str(key), keys_at(model, loc[:-1]))}"
+        known = keys if keys is not None else keys_at(model, loc[:-1])
+        return f"unknown key {str(key)!r}{did_you_mean(str(key), known)}"
     if kind == "missing":
         return f"missing required key {str(loc[-1])!r}" if loc else "a required key is missing"
     if kind in ("literal_error", "enum"):

@@ -145,7 +145,10 @@ def test_cmd(ctx: click.Context, inputs: tuple[str, ...], rules_dirs: tuple[str,
         known = {r.id for r in rule_set.rules}
         unknown = [r for r in rule_ids if r not in known]
         if unknown:
-            raise click.BadParameter(f"unknown rule {', '.join(unknown)}", param_hint="--rule")
+            from monitor.suggest import did_you_mean
+
+            raise click.BadParameter("; ".join(f"unknown rule {r}{did_you_mean(r, known)}" for r in unknown),
+                                     param_hint="--rule")
         rules = [r for r in rule_set.rules if r.id in rule_ids]
     else:
         rules = [r for r in rule_set.rules if r.status != "disabled"]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from monitor.errors import ConfigError, ConfigErrors, RuleError
 from monitor.rules.model import Example, Group, MatchNode, Rule, RuleSet, Vocabulary
-from monitor.rules.spec import RULE_ADAPTER, VOCABULARIES_ADAPTER
+from monitor.rules.spec import NODE_ADAPTER, RULE_ADAPTER, VOCABULARIES_ADAPTER
 from monitor.rules.tree import TreeBuilder, positive, rescope, with_vocabulary
 from monitor.yamlfile import YamlDoc, load_yaml_file
 
@@ -150,6 +150,22 @@ class _Loader(TreeBuilder):
 
     # -- match nodes -------------------------------------------------------------------
     # -- rules -------------------------------------------------------------------------
+    def match_alone(self, doc: YamlDoc, loc: tuple[Any, ...], raw: dict[str, Any], label: str,
+                    exc: ValidationError) -> None:
+        """A rule with an invalid field (a misspelt severity) still has its match read, so
+        the same run also reports an unknown vocabulary or a bad regex in it."""
+        if "match" not in raw or any(tuple(e.get("loc", ()))[:1] == ("match",) for e in exc.errors()):
+            return
+        try:
+            spec = NODE_ADAPTER.validate_python(raw["match"])
+        except ValidationError:
+            return
+        self.label = label
+        try:
+            self.node(doc, spec, loc + ("match",), None)
+        finally:
+            self.label = ""
+
     def rule(self, doc: YamlDoc, loc: tuple[Any, ...], raw: Any) -> Rule | None:
         rid = raw.get("id") if isinstance(raw, dict) else None
         label = f"rule {rid!r}: " if isinstance(rid, str) else ""
@@ -160,6 +176,7 @@ class _Loader(TreeBuilder):
             spec = RULE_ADAPTER.validate_python(raw)
         except ValidationError as exc:
             self.validation_errors(doc, exc, loc, raw, label)
+            self.match_alone(doc, loc, raw, label, exc)
             return None
         before = len(self.errors)
         self.label = label

@@ -1,7 +1,8 @@
 """Problems found while loading rules, each at its ``file:line:col``, in plain words.
 
     pydantic ValidationError ─► (where in the YAML, message) per error: the union branch
-    names pydantic puts in ``loc`` dropped, "unknown key 'x'", "missing required key 'y'"
+    names pydantic puts in ``loc`` dropped, in the project's words (monitor.plainerrors):
+    "unknown key 'tagz' (did you mean 'tags'?)", "'hihg' is not one of info, … (did you mean 'high'?)"
 """
 
 from __future__ import annotations
@@ -11,6 +12,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.errors import RuleError
+from monitor.plainerrors import plain_message
+from monitor.rules.spec import (
+    DerivedFrom,
+    ExampleSpec,
+    ExamplesSpec,
+    GroupSpec,
+    RegexSpec,
+    RuleSpec,
+    TermSpec,
+    VocabularySpec,
+    _node_kind,
+)
 from monitor.yamlfile import YamlDoc
 
 __all__ = ["Problems", "dotted"]
@@ -30,6 +43,33 @@ def clean_loc(data: Any, loc: tuple[Any, ...], keep_last: bool) -> tuple[Any, ..
         elif keep_last and i == len(loc) - 1 and isinstance(part, str):
             out.append(part)
     return tuple(out)
+
+
+def known_keys(data: Any, loc: tuple[Any, ...], vocabularies: bool = False) -> list[str]:
+    """The keys the mapping holding ``loc[-1]`` accepts (for "did you mean …?")."""
+    parent: Any = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+    where = loc[:-1]
+    spec: Any = None
+    if vocabularies:
+        spec = VocabularySpec if len(where) == 1 else None
+    elif not where:
+        spec = RuleSpec
+    elif where == ("examples",):
+        spec = ExamplesSpec
+    elif where == ("derived_from",):
+        spec = DerivedFrom
+    elif where[:1] == ("examples",):
+        spec = ExampleSpec
+    if spec is None and isinstance(parent, dict):
+        spec = {"group": GroupSpec, "term_object": TermSpec, "regex": RegexSpec}.get(_node_kind(parent) or "")
+    if spec is None:
+        return []
+    return [f.alias or name for name, f in spec.model_fields.items()]
 
 
 def dotted(loc: tuple[Any, ...]) -> str:
@@ -66,16 +106,9 @@ class Problems:
         for err in exc.errors(include_url=False):
             kind = err.get("type", "")
             loc = clean_loc(data, tuple(err.get("loc", ())), keep_last=kind in ("missing", "extra_forbidden"))
-            msg = err.get("msg", "invalid")
-            if kind == "extra_forbidden":
-                msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
-            elif kind == "missing":
-                msg = f"missing required key {loc[-1]!r}" if loc else "missing required key"
-            elif kind == "literal_error":
-                msg = msg.replace("Input should be", "should be")
-            elif kind == "value_error":
-                msg = msg.removeprefix("Value error, ")
-            elif kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
+            keys = known_keys(data, loc, vocabularies=prefix[-1:] == ("vocabularies",))
+            msg = plain_message({**err, "loc": loc}, keys=keys)
+            if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
                 msg = "id must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
             where = prefix + (loc[:-1] if kind == "missing" else loc)
             path = dotted(loc)

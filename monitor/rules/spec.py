@@ -249,6 +249,7 @@ RuleSpec.model_rebuild()
 RuleFileSpec.model_rebuild()
 
 RULE_ADAPTER = TypeAdapter(RuleSpec)
+NODE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Node)  # a rule's match alone (its problems, when another field is wrong)
 VOCABULARIES_ADAPTER = TypeAdapter(dict[VocabularyName, VocabularyEntry])
 
 

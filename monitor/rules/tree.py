@@ -22,7 +22,16 @@ from monitor.rules.model import Group, MatchNode, Pattern, Term, Vocabulary
 from monitor.rules.problems import Problems
 from monitor.rules.regex import compile_regex, required_literal
 from monitor.rules.spec import LEAF_ERROR, GroupSpec, RegexSpec, TermSpec
+from monitor.suggest import closest, one_of
 from monitor.yamlfile import YamlDoc
+
+
+def _re2_message(exc: Exception) -> str:
+    """RE2's complaint as text (it comes as bytes: ``b'missing ): (abc'``)."""
+    msg: Any = exc.args[0] if exc.args else str(exc)
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    return str(msg)
 
 __all__ = ["MIN_PREFIX", "TreeBuilder", "positive", "rescope"]
 
@@ -75,8 +84,10 @@ class TreeBuilder(Problems):
             if name in self.vocab_done or name in self.vocab_specs:
                 self.node_error(doc, loc, f"vocabulary ${name} has errors (see its definition)")
             else:
+                near = closest(name, self.vocab_specs)
                 known = ", ".join(sorted(self.vocab_specs)) or "none defined"
-                self.node_error(doc, loc, f"unknown vocabulary ${name} (known: {known})")
+                hint = f"did you mean {one_of(['$' + n for n in near])}?" if near else f"known: {known}"
+                self.node_error(doc, loc, f"unknown vocabulary ${name} ({hint})")
             return None
         assert isinstance(vocab, Vocabulary)
         line, col = doc.where(loc)
@@ -106,7 +117,8 @@ class TreeBuilder(Problems):
         try:
             compiled = compile_regex(spec.regex, spec.case)
         except re2.error as exc:
-            self.node_error(doc, loc, f"invalid regex {spec.regex!r}: {exc} (RE2 syntax: no backreferences or lookaround)")
+            self.node_error(doc, loc, f"invalid regex {spec.regex!r}: {_re2_message(exc)} "
+                                      "(RE2 syntax: no backreferences or lookaround)")
             return None
         return Pattern(pattern=spec.regex, case=spec.case, scope=scope or "",
                        literal=required_literal(spec.regex), line=line, column=col, compiled=compiled)
