@@ -48,6 +48,8 @@ def test_dismiss_with_comment_shows_and_exports_it(hits_db: HitsDB):
     assert (row["status_reason"], row["status_comment"]) == ("false-positive", "a software release")
     shown = run(hits_db, "hits", "show", str(a)).output
     assert "(false-positive: a software release)" in shown
+    as_json = json.loads(run(hits_db, "hits", "show", str(a), "--json").output)
+    assert (as_json["status_reason"], as_json["status_comment"]) == ("false-positive", "a software release")
 
     out = run(hits_db, "hits", "export", "--status", "dismissed", "--format", "jsonl").output
     records = {r["id"]: r for r in map(json.loads, out.splitlines())}

@@ -218,6 +218,7 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         deliveries = store.deliveries_for_hit(hit_id)
     if as_json:
         record = hit_record(hit, row)
+        record["status_comment"] = row.get("status_comment")
         record["text"] = row["text"]
         record["history"] = [{"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
                              for n in notes]
