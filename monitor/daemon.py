@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics, process, sdnotify
+from monitor.check import channel_url_problems
 from monitor.config import Config, SourceConfig
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, ConfigErrors
@@ -396,6 +397,9 @@ class Daemon:
             try:
                 with process.compiling():
                     runtime = Runtime.load(self.config_path)
+                bad_urls = channel_url_problems(self.config_path)  # they would fail every alert
+                if bad_urls:
+                    raise bad_urls[0] if len(bad_urls) == 1 else ConfigErrors(bad_urls)
             except ConfigError as exc:
                 self._snapshot = snapshot  # do not retry the same broken files every round
                 errors = _error_lines(exc)

@@ -123,3 +123,22 @@ def test_run_refuses_to_start_on_a_url_apprise_does_not_understand(project):
     assert result.exit_code == 2
     assert "channels.pager.urls[0]: apprise has no pagr:// service" in result.output
     assert not (project / "data" / "monitor.db").exists()
+
+
+def test_reload_refuses_a_url_apprise_does_not_understand(project):
+    from monitor.daemon import Daemon
+    from monitor.pipeline import Runtime
+
+    config = project / "config.yaml"
+    daemon = Daemon(config, Runtime.load(config))
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("  console:                       # prints",
+                                   "  pager:\n    urls: ['pagr://x']\n  console:                       # prints"),
+                      encoding="utf-8")
+    try:
+        assert daemon.reload() is False
+        assert "pager" not in daemon.runtime.config.channels  # still on the previous config
+        record = daemon.store.get_meta("reload")
+    finally:
+        daemon.store.close()
+    assert any("channels.pager.urls[0]: apprise has no pagr:// service" in e for e in record["errors"]), record
