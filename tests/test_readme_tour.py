@@ -40,7 +40,7 @@ EXPECT: list[tuple[str, int, list[str]]] = [
     ("monitor config check", 0, ["config.yaml: OK"]),
     ("monitor sources test https://example.org/rss.xml", 1, ["cannot resolve example.org"]),
     ("monitor sources", 0, ["my-feed", "seeds"]),
-    ("monitor notify test email", 1, ["FAILED  mailtos://alerts:****@smtp.example.org"]),
+    ("monitor notify test email", 1, ["FAILED  mailtos://****:****@smtp.example.org:465", "cannot reach the SMTP server"]),
 ]
 SECRETS = ("app-password",)
 
