@@ -231,6 +231,20 @@ class MetricsConfig(_Model):
     port: int = Field(default=9464, ge=0, le=65535)
 
 
+class WebConfig(_Model):
+    """The review page (``monitor web``): the names it answers to, its server's limits."""
+
+    hosts: list[str] = Field(default_factory=list, description="public host names it answers to, besides loopback")
+    base_url: str | None = Field(default=None, description="its public address, for links in alerts and feeds")
+    workers: int = Field(default=8, gt=0, le=256, description="threads that run requests (a bounded pool)")
+    timeout: Duration = Field(default=10.0, gt=0, description="how long a connection may take to send a request's headers, or idle between requests")
+    read_timeout: Duration = Field(default=30.0, gt=0, description="how long one read from a client may take")
+    backlog: int = Field(default=1024, gt=0, description="connections waiting to be accepted")
+    login_attempts: int = Field(default=5, gt=0, description="failed sign-ins from one address per login_window")
+    login_window: Duration = Field(default=300.0, gt=0, description="the window failed sign-ins are counted over")
+    session_days: float = Field(default=14.0, gt=0, description="how long a sign-in lasts")
+
+
 class Config(_Model):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -242,6 +256,7 @@ class Config(_Model):
     routes: list[RouteConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # set by load_config: the file it came from, and the folder relative paths resolve against
     path: Path | None = None
     base_dir: Path = Path(".")

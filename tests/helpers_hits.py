@@ -206,21 +206,21 @@ class Served:
 
 
 @contextmanager
-def serve_review_page(db: HitsDB, access=None, default_by: str = "tester"):
-    """Start the review page on 127.0.0.1 and a free port; stop it afterwards."""
-    from monitor.web.app import ReviewApp
-    from monitor.web.server import make_server
+def serve_review_page(db: HitsDB, access=None, default_by: str = "tester", config=None, limiter=None):
+    """Start the review page on 127.0.0.1 and a free port (Hypercorn in a thread); stop it afterwards."""
+    from monitor.web.app import create_app
+    from monitor.web.server import Server, bind
 
     store = Store(db.path)
-    app = ReviewApp(store, access=access, default_by=default_by,
-                    rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="review-page", daemon=True)
+    app = create_app(store, access=access, default_by=default_by, config=config, limiter=limiter,
+                     rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
+    server = Server(app, bind("127.0.0.1", 0, 64))
+    thread = threading.Thread(target=server.run, name="review-page", daemon=True)
     thread.start()
+    server.started.wait(5)
     try:
-        yield Served(db=db, url=f"http://127.0.0.1:{server.server_port}", store=store)
+        yield Served(db=db, url=f"http://127.0.0.1:{server.port}", store=store)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.stop()
+        thread.join(timeout=10)
         store.close()

@@ -89,9 +89,9 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 def _register() -> None:
     # explicit registry: each module exposes the commands it adds
-    from monitor.cli import completion, configcmd, hits, notify, ops, rules, run, sources, web
+    from monitor.cli import completion, configcmd, hits, notify, ops, rules, run, sources, users, web
 
-    for module in (run, configcmd, rules, sources, hits, notify, ops, web, completion):
+    for module in (run, configcmd, rules, sources, hits, notify, ops, web, users, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
 

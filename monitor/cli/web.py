@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import click
 
@@ -11,17 +13,21 @@ log = logging.getLogger(__name__)
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs MONITOR_WEB_PASSWORD or MONITOR_WEB_TOKEN.")
+              help="Address to listen on. Anything but loopback needs accounts, MONITOR_WEB_PASSWORD or "
+                   "MONITOR_WEB_TOKEN.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
 @click.pass_context
 def web(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the review page: the hit list with filters and search, hit details,
-    acknowledge / dismiss / note, rule statistics and source health.
+    """Serve the review page and its JSON API (/api/v1): the hit list with filters and
+    search, hit details, acknowledge / dismiss / note, rule statistics and source health.
 
-    It reads and writes the same database as the daemon, while the daemon runs. On
-    127.0.0.1 it is open to this machine; on any other address it refuses to start
-    unless MONITOR_WEB_PASSWORD (HTTP basic auth; MONITOR_WEB_USER optionally fixes the
-    user name) or MONITOR_WEB_TOKEN (open /login?token=… once) is set.
+    It reads and writes the same database as the daemon, while the daemon runs. With
+    accounts (monitor users add) everyone signs in and their role decides what they may
+    do. Without them, on 127.0.0.1 it is open to this machine; on any other address it
+    refuses to start unless MONITOR_WEB_PASSWORD (HTTP basic auth; MONITOR_WEB_USER
+    optionally fixes the user name) or MONITOR_WEB_TOKEN (open /login?token=… once) is set.
+    It answers only to loopback names, the address it is bound to and the config's
+    web.hosts (421 for any other Host).
 
     \b
     Example:
@@ -29,26 +35,35 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       MONITOR_WEB_PASSWORD=… monitor web --host 0.0.0.0 --port 8080
     """
     from monitor.cli.hits import loaded_rules, open_store, who
-    from monitor.web.app import ReviewApp
-    from monitor.web.server import access_from_env, make_server
+    from monitor.web.app import create_app
+    from monitor.web.server import Limits, Server, access_from_env, bind
 
     cfg = ctx.obj.config
-    access = access_from_env(host)
     store = open_store(ctx)
-    app = ReviewApp(store, access=access, rules=lambda: loaded_rules(cfg), default_by=who(None))
     try:
-        server = make_server(app, host, port)
+        access = access_from_env(host, accounts=store.count_users() > 0)
+    except Exception:
+        store.close()
+        raise
+    app = create_app(store, access=access, rules=lambda: loaded_rules(cfg), default_by=who(None), config=cfg,
+                     bound=host)
+    limits = Limits.of(cfg.web)
+    try:
+        sock = bind(host, port, limits.backlog)
     except OSError as exc:
         store.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server = Server(app, sock, limits)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"review page on http://{shown}:{server.server_port}/ (database {cfg.db_path}); Ctrl-C stops it")
+    click.echo(f"review page on http://{shown}:{server.port}/ (database {cfg.db_path}); Ctrl-C stops it")
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: server.stop())
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
         store.close()
 
 

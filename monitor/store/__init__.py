@@ -9,11 +9,13 @@ One class, assembled from one query module per group of tables:
           ── TriageQueries  (triage.py)    ack / dismiss / notes, per-rule feedback
           ── OpsQueries     (ops.py)       heartbeat, reload outcome, health, backup, schema info
           ── SilenceQueries (silences.py)  silences: no alerts for a rule or source until they expire
+          ── AccountQueries (accounts.py)  web accounts, sessions, API tokens, the edit trail
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
 from __future__ import annotations
 
+from monitor.store.accounts import AccountQueries
 from monitor.store.base import parse_ts, ts
 from monitor.store.hits import HitQueries
 from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
@@ -24,7 +26,8 @@ from monitor.store.sources import SourceQueries
 from monitor.store.triage import TriageQueries
 
 
-class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, SilenceQueries, OpsQueries):
+class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, SilenceQueries, OpsQueries,
+            AccountQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

@@ -182,6 +182,51 @@ def m003_ops_status_at(db: Database) -> None:
 
 
 @_step
+def m006_web(db: Database) -> None:
+    """The team web app: accounts with roles, sign-in sessions, API tokens (only their
+    SHA-256 is kept), and an audit trail of rule, source and account edits."""
+    db.execute(
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,                -- viewer | analyst | admin
+            password_hash TEXT,                -- argon2id; NULL: token only
+            created_at TEXT NOT NULL,
+            updated_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,          -- sha256 of the cookie value
+            user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX web_sessions_expires ON web_sessions (expires_at)")
+    db.execute(
+        """CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the token
+            user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE edits (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                -- rule | source | user
+            target TEXT NOT NULL,              -- a file, a source name, a user name
+            action TEXT NOT NULL,              -- save | add | edit | enable | disable | remove | token
+            detail TEXT NOT NULL DEFAULT '',
+            by TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX edits_target ON edits (kind, target, created_at)")
+
+
+@_step
 def m007_firsthour(db: Database) -> None:
     """A disabled source remembers the settings it was disabled under, so a config change
     gives it another try; a dismissal keeps a free-text comment beside its category."""

@@ -1,0 +1,112 @@
+"""Accounts for the web app: users and roles, sign-in sessions, API tokens, the edit trail.
+
+Secrets are never stored: a password as its argon2 hash (made by ``monitor.accounts``),
+a session cookie and an API token as their SHA-256 (they are long random strings, so a
+plain digest is enough and lets a lookup be an index search).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.store.base import StoreBase, parse_ts, ts
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str | None
+    created_at: datetime | None
+
+
+def _user(r: dict[str, Any]) -> User:
+    return User(name=r["name"], role=r["role"], password_hash=r["password_hash"],
+                created_at=parse_ts(r["created_at"]))
+
+
+class AccountQueries(StoreBase):
+    # -- users ------------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, password_hash: str | None, now: datetime) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                         (name, role, password_hash, ts(now)))
+
+    def update_user(self, name: str, now: datetime, *, role: str | None = None,
+                    password_hash: str | None = None) -> bool:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE users SET role = COALESCE(?, role), password_hash = COALESCE(?, password_hash), "
+                "updated_at = ? WHERE name = ?", (role, password_hash, ts(now), name))
+            return cur.rowcount > 0
+
+    def remove_user(self, name: str) -> bool:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM web_sessions WHERE user = ?", (name,))
+            conn.execute("DELETE FROM api_tokens WHERE user = ?", (name,))
+            return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+    def get_user(self, name: str) -> User | None:
+        rows = self.query("SELECT * FROM users WHERE name = ?", (name,))
+        return _user(rows[0]) if rows else None
+
+    def list_users(self) -> list[User]:
+        return [_user(r) for r in self.query("SELECT * FROM users ORDER BY name")]
+
+    def count_users(self) -> int:
+        return self.query("SELECT count(*) AS n FROM users")[0]["n"]
+
+    # -- sessions ---------------------------------------------------------------------------
+    def add_session(self, id_hash: str, user: str, now: datetime, expires_at: datetime) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (ts(now),))
+            conn.execute("INSERT INTO web_sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                         (id_hash, user, ts(now), ts(expires_at)))
+
+    def session_user(self, id_hash: str, now: datetime) -> User | None:
+        rows = self.query("SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
+                          "WHERE s.id_hash = ? AND s.expires_at > ?", (id_hash, ts(now)))
+        return _user(rows[0]) if rows else None
+
+    def remove_session(self, id_hash: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM web_sessions WHERE id_hash = ?", (id_hash,))
+
+    # -- API tokens -------------------------------------------------------------------------
+    def add_token(self, token_hash: str, user: str, now: datetime) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
+                               (token_hash, user, ts(now)))
+            return int(cur.lastrowid)
+
+    def token_user(self, token_hash: str) -> User | None:
+        rows = self.query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",
+                          (token_hash,))
+        return _user(rows[0]) if rows else None
+
+    def user_tokens(self, user: str) -> list[dict[str, Any]]:
+        return self.query("SELECT id, created_at, last_used_at FROM api_tokens WHERE user = ? ORDER BY id", (user,))
+
+    def revoke_tokens(self, user: str) -> int:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM api_tokens WHERE user = ?", (user,)).rowcount
+
+    # -- the edit trail ---------------------------------------------------------------------
+    def record_edit(self, kind: str, target: str, action: str, by: str | None, now: datetime,
+                    detail: str = "") -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO edits (kind, target, action, detail, by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         (kind, target, action, detail, by, ts(now)))
+
+    def list_edits(self, kind: str | None = None, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, params = [], []
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        if target:
+            where.append("target = ?")
+            params.append(target)
+        sql = "SELECT * FROM edits" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.query(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
