@@ -97,9 +97,10 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
                               "(`monitor users token NAME`).")
     app.state.web = ctx
 
-    from monitor.web import api, pages
+    from monitor.web import api, api_rules, pages
 
     app.include_router(api.router)
+    app.include_router(api_rules.router)
     app.include_router(pages.router)
 
     @app.get("/static/{name}", include_in_schema=False)

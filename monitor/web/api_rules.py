@@ -1,0 +1,237 @@
+"""The JSON API for rules and sources (the rest is in api.py).
+
+    GET  /api/v1/rules                    every rule with its numbers, and load problems
+    GET  /api/v1/rules/{id}               one rule: where it is written, its YAML, its numbers
+    POST /api/v1/rules/check              the rule files, or one candidate file: 422 + file:line:col
+    POST /api/v1/rules/test               which rules fire on a text (``rules test --json``'s hits)
+    POST /api/v1/rules/backtest           what the rules (or a candidate) would have caught
+    GET|PUT /api/v1/rules/files/{name}    a rule file's text; save it (analyst; refused if broken)
+    GET  /api/v1/sources                  each source's health
+    POST /api/v1/sources/test             fetch a URL once, store nothing (admin)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from monitor.web import ruleset
+from monitor.web.app import PageError, WebContext
+from monitor.web.auth import Principal
+from monitor.web.deps import context, require
+
+router = APIRouter(prefix="/api/v1")
+viewer, analyst, admin = require("viewer"), require("analyst"), require("admin")
+
+
+class Candidate(BaseModel):
+    file: str | None = Field(default=None, description="a rule file, relative to the rules folder")
+    yaml: str | None = Field(default=None, max_length=ruleset.MAX_RULE_FILE_BYTES,
+                             description="that file's text as it would be saved")
+
+
+class TestIn(Candidate):
+    text: str = Field(max_length=2_000_000, description="the text to try the rules on")
+    title: str = Field(default="", max_length=10_000)
+    language: str | None = None
+    rule: list[str] = Field(default_factory=list, description="only these rules (drafts and disabled too)")
+
+
+class BacktestIn(Candidate):
+    days: float = Field(default=30, gt=0, le=3650)
+    rule: list[str] = Field(default_factory=list)
+    drafts: bool = Field(default=True, description="try draft rules as if active")
+
+
+class FileIn(BaseModel):
+    text: str = Field(max_length=ruleset.MAX_RULE_FILE_BYTES)
+
+
+class SourceTestIn(BaseModel):
+    url: str = Field(pattern=r"^https?://", max_length=4000)
+    kind: Literal["feed", "page"] = "feed"
+    selector: str | None = None
+
+
+def paths(ctx: WebContext) -> list[Path]:
+    return ctx.rule_paths
+
+
+def checked(ctx: WebContext, body: Candidate | None) -> ruleset.Checked:
+    target = None
+    if body is not None and body.file:
+        try:
+            target = ruleset.editable(paths(ctx), body.file)
+        except ValueError as exc:
+            raise PageError(400, str(exc)) from None
+    try:
+        return ruleset.check(paths(ctx), target, body.yaml if body is not None and target is not None else None)
+    except ValueError as exc:
+        raise PageError(413, str(exc)) from None
+
+
+def refused(problems: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": [p["text"] for p in problems], "problems": problems}, status_code=422)
+
+
+def _rule_record(ctx: WebContext, rule, stats: dict[str, Any] | None) -> dict[str, Any]:
+    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "status": rule.status,
+            "tags": list(rule.tags), "file": ruleset.label(paths(ctx), Path(rule.path)), "line": rule.line,
+            "stats": stats}
+
+
+@router.get("/rules", tags=["rules"])
+def list_rules(request: Request, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """Every rule (all statuses) with its numbers; ``problems`` lists what did not load."""
+    ctx = context(request)
+    from monitor.rules import load_rule_set
+
+    rule_set, errors = load_rule_set(paths(ctx))
+    rules = [(r.id, r.title, r.severity) for r in rule_set.rules]
+    stats = {s.rule_id: s.as_dict() for s in ctx.store.rule_stats(ctx.clock(), rules=rules)}
+    return {"rules": [_rule_record(ctx, r, stats.get(r.id)) for r in rule_set.rules],
+            "files": [ruleset.label(paths(ctx), Path(f)) for f in rule_set.files],
+            "problems": [str(e) for e in errors]}
+
+
+@router.get("/rules/files/{name:path}", tags=["rules"])
+def read_file(request: Request, name: str, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """A rule file's text, as it is on disk."""
+    ctx = context(request)
+    try:
+        target = ruleset.editable(paths(ctx), name)
+    except ValueError as exc:
+        raise PageError(400, str(exc)) from None
+    if not target.exists():
+        raise PageError(404, f"There is no rule file {name}.")
+    return {"file": name, "text": target.read_text(encoding="utf-8")}
+
+
+@router.put("/rules/files/{name:path}", tags=["rules"])
+def save_file(request: Request, name: str, body: FileIn, who: Principal = Depends(analyst)):
+    """Save a rule file atomically (a running daemon's reload picks it up). A text with any
+    problem ``rules check`` would report is refused with 422 and never written."""
+    ctx = context(request)
+    try:
+        target = ruleset.editable(paths(ctx), name)
+        result = ruleset.save(paths(ctx), target, body.text)
+    except ValueError as exc:
+        raise PageError(400, str(exc)) from None
+    except ruleset.RefusedSave as exc:
+        return refused(exc.problems)
+    ctx.store.record_edit("rule", name, "save", ctx.who(who), ctx.clock(),
+                          detail=f"{len(result.rule_set.rules)} rules after the save")
+    return {"file": name, "saved": True, "rules": len(result.rule_set.rules)}
+
+
+@router.get("/rules/{rule_id}", tags=["rules"])
+def get_rule(request: Request, rule_id: str, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """One rule: its file and line, its YAML as written (comments kept), its numbers, its edits."""
+    ctx = context(request)
+    from monitor.rules import load_rule_set
+
+    rule_set, _ = load_rule_set(paths(ctx))
+    rule = next((r for r in rule_set.rules if r.id == rule_id), None)
+    if rule is None:
+        raise PageError(404, f"There is no rule {rule_id}.")
+    lines = Path(rule.path).read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = sorted(r.line for r in rule_set.rules if r.path == rule.path and r.line)
+    start = rule.line or 1
+    end = next((s for s in starts if s > start), len(lines) + 1)
+    stats = ctx.store.rule_stats(ctx.clock(), rules=[(rule.id, rule.title, rule.severity)])
+    record = _rule_record(ctx, rule, next((s.as_dict() for s in stats if s.rule_id == rule.id), None))
+    return {**record, "yaml": "".join(lines[start - 1:end - 1]),
+            "edits": ctx.store.list_edits("rule", record["file"], limit=20)}
+
+
+@router.post("/rules/check", tags=["rules"])
+def check_rules(request: Request, body: Candidate | None = None, who: Principal = Depends(viewer)):
+    """Check the rule files, or them with ``file`` holding ``yaml``: 200 when clean, 422 with
+    each problem as ``file:line:col: message`` (the same as ``monitor rules check``)."""
+    result = checked(context(request), body)
+    if result.problems:
+        return refused(result.problems)
+    return {"ok": True, "rules": len(result.rule_set.rules), "problems": []}
+
+
+@router.post("/rules/test", tags=["rules"])
+def test_rules(request: Request, body: TestIn, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """Which rules fire on ``text``, in the shape of ``monitor rules test --json``'s ``hits``.
+    With ``file`` and ``yaml``, the rules as they would be after that edit."""
+    result = checked(context(request), body)
+    if body.file and result.problems:
+        return refused(result.problems)
+    rules = result.rule_set.rules
+    if body.rule:
+        unknown = sorted(set(body.rule) - {r.id for r in rules})
+        if unknown:
+            raise PageError(400, f"unknown rule {', '.join(unknown)}")
+        rules = [r for r in rules if r.id in body.rule]
+    else:
+        rules = [r for r in rules if r.status != "disabled"]
+    return {"hits": ruleset.try_text(rules, body.text, body.title, body.language)}
+
+
+@router.post("/rules/backtest", tags=["rules"])
+def backtest_rules(request: Request, body: BacktestIn, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """Replay the items stored in the last ``days`` through the rules (or the candidate):
+    what would newly fire, and what would stop, against the hits recorded."""
+    ctx = context(request)
+    result = checked(ctx, body)
+    if body.file and result.problems:
+        return refused(result.problems)
+    wanted = {"active", "draft"} if body.drafts else {"active"}
+    rules = [r for r in result.rule_set.rules if r.status in wanted]
+    only = set(body.rule) or None
+    if only is None and body.file:  # the candidate file's rules
+        target = ruleset.editable(paths(ctx), body.file).resolve()
+        only = {r.id for r in rules if Path(r.path).name.endswith(target.name)} or None
+    return ruleset.backtest(ctx.store, rules, ctx.clock() - timedelta(days=body.days), only)
+
+
+# -- sources ----------------------------------------------------------------------------------
+@router.get("/sources", tags=["sources"])
+def list_sources(request: Request, who: Principal = Depends(viewer)) -> dict[str, Any]:
+    """Each source: its kind and target, when it was polled, its last error, whether it is failing."""
+    ctx = context(request)
+    rows = {r["name"]: r for r in ctx.store.list_sources()}
+    configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
+    out = []
+    for name in sorted(rows.keys() | configured.keys()):
+        r, s = rows.get(name, {}), configured.get(name)
+        out.append({"name": name, "kind": s.kind if s else r.get("kind"),
+                    "target": (str(s.url or s.path) if s else r.get("target")),
+                    "enabled": bool(s.enabled) if s else None, "last_poll_at": r.get("last_poll_at"),
+                    "last_success_at": r.get("last_success_at"), "next_poll_at": r.get("next_poll_at"),
+                    "last_error": r.get("last_error"), "last_error_at": r.get("last_error_at"),
+                    "consecutive_failures": r.get("consecutive_failures", 0), "failing": bool(r.get("failing")),
+                    "disabled_reason": r.get("disabled_reason"), "items_seen": r.get("items_seen", 0)})
+    return {"sources": out}
+
+
+@router.post("/sources/test", tags=["sources"])
+def test_source(request: Request, body: SourceTestIn, who: Principal = Depends(admin)) -> dict[str, Any]:
+    """Fetch and parse a URL once through the project's HTTP client (its address checks
+    included), storing nothing."""
+    from monitor.config import HttpConfig, SourceConfig
+    from monitor.errors import MonitorError
+    from monitor.sources import make_source
+    from monitor.sources.base import SourceState
+
+    ctx = context(request)
+    http = ctx.config.http if ctx.config is not None else HttpConfig()
+    base = ctx.config.base_dir if ctx.config is not None else Path.cwd()
+    try:
+        cfg = SourceConfig(name="test", kind=body.kind, url=body.url, selector=body.selector)
+        result = make_source(cfg, http, base).fetch(SourceState())
+    except MonitorError as exc:
+        raise PageError(502, f"could not read {body.url}: {exc}") from None
+    return {"kind": body.kind, "warnings": list(result.warnings),
+            "items": [{"id": i.key, "title": i.title, "url": i.url,
+                       "published": i.published.isoformat() if i.published else None,
+                       "language": i.language, "text_length": len(i.text)} for i in result.items]}
