@@ -243,6 +243,7 @@ class WebConfig(_Model):
     login_attempts: int = Field(default=5, gt=0, description="failed sign-ins from one address per login_window")
     login_window: Duration = Field(default=300.0, gt=0, description="the window failed sign-ins are counted over")
     session_days: float = Field(default=14.0, gt=0, description="how long a sign-in lasts")
+    live_interval: Duration = Field(default=10.0, ge=1, description="how often the hit list looks for new hits")
 
 
 class Config(_Model):

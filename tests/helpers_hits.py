@@ -206,13 +206,17 @@ class Served:
 
 
 @contextmanager
-def serve_review_page(db: HitsDB, access=None, default_by: str = "tester", config=None, limiter=None):
+def serve_review_page(db: HitsDB, access=None, default_by: str = "tester", config=None, limiter=None, poll=None):
     """Start the review page on 127.0.0.1 and a free port (Hypercorn in a thread); stop it afterwards."""
     from monitor.web.app import create_app
     from monitor.web.server import Server, bind
 
     store = Store(db.path)
-    app = create_app(store, access=access, default_by=default_by, config=config, limiter=limiter,
+    if poll is True:
+        from monitor.cli.web import source_poller
+
+        poll = source_poller(config, store)
+    app = create_app(store, access=access, default_by=default_by, config=config, limiter=limiter, poll=poll,
                      rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
     server = Server(app, bind("127.0.0.1", 0, 64))
     thread = threading.Thread(target=server.run, name="review-page", daemon=True)

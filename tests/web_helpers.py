@@ -64,5 +64,5 @@ def serve_team(db: HitsDB, extra_config: str = ""):
     db.config_path.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n" + extra_config,
                               encoding="utf-8")
     tokens = add_team(db)
-    with serve_review_page(db, config=load_config(db.config_path)) as served:
+    with serve_review_page(db, config=load_config(db.config_path), poll=True) as served:
         yield Team(url=served.url, tokens=tokens, db=db, rules_dir=rules_dir, served=served)

@@ -11,6 +11,21 @@ import click
 log = logging.getLogger(__name__)
 
 
+def source_poller(cfg, store):
+    """``poll(name)``: poll one source now, as the daemon would, with the config and rules as
+    they are on disk (its alerts go out with the daemon's next dispatch). The review page's
+    "retry now"; kept here because only the command line and the daemon run the pipeline."""
+
+    def poll(name: str):
+        from monitor.config import load_config
+        from monitor.pipeline import Runtime, run_source
+
+        current = load_config(cfg.path) if cfg.path else cfg
+        return run_source(Runtime.from_config(current), store, current.source(name))
+
+    return poll
+
+
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs accounts, MONITOR_WEB_PASSWORD or "
@@ -46,7 +61,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
         store.close()
         raise
     app = create_app(store, access=access, rules=lambda: loaded_rules(cfg), default_by=who(None), config=cfg,
-                     bound=host)
+                     bound=host, poll=source_poller(cfg, store))
     limits = Limits.of(cfg.web)
     try:
         sock = bind(host, port, limits.backlog)

@@ -235,3 +235,81 @@ def test_source(request: Request, body: SourceTestIn, who: Principal = Depends(a
             "items": [{"id": i.key, "title": i.title, "url": i.url,
                        "published": i.published.isoformat() if i.published else None,
                        "language": i.language, "text_length": len(i.text)} for i in result.items]}
+
+
+class SourceIn(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    kind: Literal["feed", "page"] = "feed"
+    url: str = Field(pattern=r"^https?://", max_length=4000)
+    interval: str | float | None = Field(default=None, description="30m, 1h, or seconds")
+    enabled: bool | None = None
+    language: str | None = None
+    full_text: bool | None = None
+    selector: str | None = None
+    tags: list[str] | None = None
+
+
+class SourcePatch(BaseModel):
+    url: str | None = Field(default=None, pattern=r"^https?://", max_length=4000)
+    interval: str | float | None = None
+    enabled: bool | None = None
+    language: str | None = None
+    full_text: bool | None = None
+    selector: str | None = None
+    tags: list[str] | None = None
+
+
+def edit_sources(ctx: WebContext, who: Principal, name: str, action: str, apply) -> dict[str, Any]:
+    from monitor.config import load_config
+    from monitor.web import configedit
+
+    if ctx.config is None or ctx.config.path is None:
+        raise PageError(409, "This page was not started from a config file, so it cannot edit sources.")
+    try:
+        apply(configedit, Path(ctx.config.path))
+    except configedit.RefusedEdit as exc:
+        return refused_edit(exc.problems)
+    except KeyError:
+        raise PageError(404, f"There is no source {name} in {ctx.config.path}.") from None
+    ctx.config = load_config(ctx.config.path)
+    ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
+    source = ctx.config.source(name)
+    return {"name": name, "kind": source.kind, "url": source.url, "enabled": source.enabled,
+            "interval": source.interval, "saved": True}
+
+
+def refused_edit(problems: list[str]) -> JSONResponse:
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+@router.post("/sources", tags=["sources"], status_code=201)
+def add_source(request: Request, body: SourceIn, who: Principal = Depends(admin)):
+    """Add a feed or page source to the config file (rewritten with comments kept, checked
+    before it replaces the old one); a running daemon picks it up at its next check."""
+    fields = body.model_dump(exclude_none=True)
+    return edit_sources(context(request), who, body.name, "add", lambda ce, path: ce.add_source(path, fields))
+
+
+@router.patch("/sources/{name}", tags=["sources"])
+def update_source(request: Request, name: str, body: SourcePatch, who: Principal = Depends(admin)):
+    """Change a source's url, interval, enabled … (``enabled: true`` also re-enables one the
+    daemon disabled)."""
+    fields = body.model_dump(exclude_unset=True)
+    action = {True: "enable", False: "disable"}.get(fields.get("enabled"), "edit") if len(fields) == 1 else "edit"
+    return edit_sources(context(request), who, name, action, lambda ce, path: ce.update_source(path, name, fields))
+
+
+@router.post("/sources/{name}/retry", tags=["sources"])
+def retry_source(request: Request, name: str, who: Principal = Depends(analyst)) -> dict[str, Any]:
+    """Poll the source now (its last error is replaced by this poll's outcome)."""
+    ctx = context(request)
+    poll = ctx.extra.get("poll")
+    if poll is None:
+        raise PageError(409, "This page was not started from a config file, so it cannot poll.")
+    try:
+        report = poll(name)
+    except KeyError:
+        raise PageError(404, f"There is no source {name}.") from None
+    ctx.store.record_edit("source", name, "retry", ctx.who(who), ctx.clock())
+    return {"name": name, "ok": report.ok, "fetched": report.fetched, "new_items": report.new_items,
+            "hits": report.hits, "error": report.error}

@@ -79,8 +79,10 @@ def csrf_of(request: Request) -> str:
 
 def create_app(store, access: Access | None = None, rules: Callable[[], Iterable[tuple[str, str, str]]] | None = None,
                default_by: str = "web", clock: Callable[[], datetime] = utcnow, *, config=None,
-               bound: str = "127.0.0.1", hosts: Iterable[str] = (), limiter: LoginLimiter | None = None):
-    """The ASGI application. ``bound`` and ``hosts`` decide the Host names it answers to."""
+               bound: str = "127.0.0.1", hosts: Iterable[str] = (), limiter: LoginLimiter | None = None,
+               poll: Callable[[str], Any] | None = None):
+    """The ASGI application. ``bound`` and ``hosts`` decide the Host names it answers to;
+    ``poll(name)`` polls a source now (the Sources page's "retry now")."""
     web_cfg = getattr(config, "web", None)
     if limiter is None:
         limiter = LoginLimiter(web_cfg.login_attempts, web_cfg.login_window) if web_cfg else LoginLimiter()
@@ -89,7 +91,8 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
     env.globals.update(ago=ago, exact=exact, safe_url=safe_url, severities=SEVERITIES,
                        dismiss_reasons=DISMISS_REASONS, since_choices=SINCE_CHOICES)
     ctx = WebContext(store=store, auth=Authenticator(store, access or Access(), limiter), env=env,
-                     rules=rules or (lambda: []), default_by=default_by, clock=clock, config=config)
+                     rules=rules or (lambda: []), default_by=default_by, clock=clock, config=config,
+                     extra={"poll": poll} if poll else {})
 
     app = FastAPI(title="signal monitor", version="1", openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None,
@@ -97,11 +100,14 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
                               "(`monitor users token NAME`).")
     app.state.web = ctx
 
-    from monitor.web import api, api_rules, pages
+    from monitor.web import api, api_rules, feeds, pages, pages_rules, pages_sources
 
     app.include_router(api.router)
     app.include_router(api_rules.router)
     app.include_router(pages.router)
+    app.include_router(pages_rules.router)
+    app.include_router(pages_sources.router)
+    app.include_router(feeds.router)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:

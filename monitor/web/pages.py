@@ -105,7 +105,11 @@ def hit_list(request: Request, who: Principal = Depends(viewer)):
         "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "first": (page - 1) * PAGE_SIZE + 1, "last": (page - 1) * PAGE_SIZE + len(hits), "form": form,
         "facets": facets, "url": url, "tab_counts": tab_counts, "here": here(request),
-        "filtered": filtered or bool(form["q"]), "newest": hits[0].id if hits else 0,
+        "filtered": filtered or bool(form["q"]), "newest": max((h.id for h in hits), default=0),
+        "live": form["status"] == "new" and page == 1,
+        "live_ms": int(1000 * (ctx.config.web.live_interval if ctx.config is not None else 10.0)),
+        "api_query": urlencode([(k, v) for k, v in request.query_params.multi_items()
+                                if k in ("rule", "severity", "source", "tag", "q", "since", "until")]),
     })
 
 
@@ -177,12 +181,25 @@ def act(request: Request, hit_id: int, action: str, form: Form = Depends(read_fo
 @router.get("/rules", response_class=HTMLResponse)
 def rule_list(request: Request, who: Principal = Depends(viewer)):
     ctx = context(request)
-    return render(request, "rules.html", {"stats": ctx.store.rule_stats(ctx.clock(), rules=ctx.rules())})
+    from monitor.web.ruleset import label, rule_files
+
+    files = [label(ctx.rule_paths, f) for f in rule_files(ctx.rule_paths)] if ctx.rule_paths else []
+    return render(request, "rules.html", {"stats": ctx.store.rule_stats(ctx.clock(), rules=ctx.rules()),
+                                          "files": files})
 
 
 @router.get("/sources", response_class=HTMLResponse)
 def source_list(request: Request, who: Principal = Depends(viewer)):
-    return render(request, "sources.html", {"sources": context(request).store.list_sources()})
+    ctx = context(request)
+    rows = ctx.store.list_sources()
+    configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
+    polled = {r["name"] for r in rows}
+    rows += [{"name": s.name, "kind": s.kind, "target": s.url or str(s.path), "consecutive_failures": 0,
+              "items_stored": 0} for s in configured.values() if s.name not in polled]
+    q = request.query_params
+    return render(request, "sources.html", {
+        "sources": rows, "configured": configured, "editable": ctx.config is not None and ctx.config.path is not None,
+        "retried": q.get("retried"), "outcome": q.get("outcome"), "added": q.get("added")})
 
 
 # -- signing in -------------------------------------------------------------------------------

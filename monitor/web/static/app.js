@@ -23,3 +23,39 @@
     else if (e.key === "a") { var ack = items[at].querySelector("button[formaction]"); if (ack) ack.click(); }
   });
 })();
+
+// The inbox shows new hits as they are recorded, without a reload: it asks the JSON API
+// every few seconds for new hits newer than the newest one shown. Text only, never markup.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live || !window.fetch) return;
+  var newest = Number(live.dataset.newest) || 0, ms = Number(live.dataset.ms) || 10000, count = 0;
+  var query = live.dataset.query ? "&" + live.dataset.query : "";
+  var fresh = document.getElementById("fresh"), counter = document.getElementById("live-count");
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; return e; }
+  function row(h) {
+    var li = el("li", "hit fresh sevline-" + h.severity), main = el("div", "main"), line1 = el("div", "line1");
+    li.dataset.id = h.id;
+    line1.appendChild(el("span", "sev sev-" + h.severity, h.severity));
+    var a = el("a", "title", h.title || "(no title)"); a.href = "/hits/" + h.id; line1.appendChild(a);
+    main.appendChild(line1);
+    main.appendChild(el("div", "snippet", (h.snippet || "").replace(/\*\*/g, "")));
+    main.appendChild(el("div", "meta", h.rule + " · " + h.source + " · #" + h.id));
+    li.appendChild(main);
+    return li;
+  }
+  function poll() {
+    fetch("/api/v1/hits?status=new&limit=50" + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        var added = data.hits.filter(function (h) { return h.id > newest; });
+        added.reverse().forEach(function (h) { fresh.insertBefore(row(h), fresh.firstChild); count += 1; newest = Math.max(newest, h.id); });
+        if (count) { counter.textContent = String(count); live.hidden = false; }
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, ms); });
+  }
+  setTimeout(poll, ms);
+})();

@@ -1,0 +1,72 @@
+"""The Sources page's forms: add a source, enable or disable one (admin), retry now (analyst).
+
+    POST /sources/add                 name, kind, url, interval          (admin)
+    POST /sources/{name}/enable|disable                                  (admin)
+    POST /sources/{name}/retry        poll it now; the page shows the outcome (analyst)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+
+from monitor.web.app import PageError
+from monitor.web.auth import Principal
+from monitor.web.deps import Form, context, read_form, require
+from monitor.web.pages import redirect
+
+router = APIRouter(include_in_schema=False)
+analyst, admin = require("analyst"), require("admin")
+
+
+def _edit(request: Request, who: Principal, name: str, action: str, apply) -> None:
+    from monitor.config import load_config
+    from monitor.web import configedit
+
+    ctx = context(request)
+    if ctx.config is None or ctx.config.path is None:
+        raise PageError(409, "This page was not started from a config file, so it cannot edit sources.")
+    try:
+        apply(configedit, Path(ctx.config.path))
+    except configedit.RefusedEdit as exc:
+        raise PageError(422, "The config was left as it was: " + "; ".join(exc.problems)) from None
+    except KeyError:
+        raise PageError(404, f"There is no source {name} in {ctx.config.path}.") from None
+    ctx.config = load_config(ctx.config.path)
+    ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
+
+
+@router.post("/sources/add")
+def add(request: Request, form: Form = Depends(read_form), who: Principal = Depends(admin)):
+    name, url = form.get("name").strip(), form.get("url").strip()
+    kind = form.get("kind") if form.get("kind") in ("feed", "page") else "feed"
+    if not name or not url:
+        raise PageError(400, "A source needs a name and a URL.")
+    fields = {"name": name, "kind": kind, "url": url, "interval": form.get("interval").strip() or None}
+    _edit(request, who, name, "add", lambda ce, path: ce.add_source(path, fields))
+    return redirect(f"/sources?added={quote(name)}")
+
+
+@router.post("/sources/{name}/{action}")
+def act(request: Request, name: str, action: str, form: Form = Depends(read_form),
+        who: Principal = Depends(analyst)):
+    ctx = context(request)
+    if action == "retry":
+        poll = ctx.extra.get("poll")
+        if poll is None:
+            raise PageError(409, "This page was not started from a config file, so it cannot poll.")
+        try:
+            report = poll(name)
+        except KeyError:
+            raise PageError(404, f"There is no source {name}.") from None
+        ctx.store.record_edit("source", name, "retry", ctx.who(who), ctx.clock())
+        outcome = f"{report.new_items} new items, {report.hits} hits" if report.ok else f"failed: {report.error}"
+        return redirect(f"/sources?retried={quote(name)}&outcome={quote(outcome)}")
+    if action not in ("enable", "disable"):
+        raise PageError(404, "There is no such page.")
+    if not who.can("admin"):
+        raise PageError(403, f"This needs the admin role; you are signed in as a {who.role}.")
+    _edit(request, who, name, action, lambda ce, path: ce.update_source(path, name, {"enabled": action == "enable"}))
+    return redirect("/sources")
