@@ -217,3 +217,13 @@ def test_basic_auth_garbage_counts_as_a_failure(hits_db: HitsDB):
         for _ in range(2):
             assert httpx.get(served.url + "/", headers={"Authorization": f"Basic {bad}"}).status_code == 401
         assert httpx.get(served.url + "/", auth=("a", "pw")).status_code == 429
+
+
+def test_a_huge_body_is_refused_before_it_is_read(hits_db: HitsDB):
+    from monitor.web.guard import MAX_BODY
+
+    with serve_review_page(hits_db) as served:
+        r = httpx.post(served.url + "/api/v1/rules/test", content=b"{" + b" " * (MAX_BODY + 10) + b"}",
+                       headers={"Content-Type": "application/json"})
+        assert r.status_code == 413
+        assert httpx.post(served.url + "/api/v1/rules/test", json={"text": "x"}).status_code != 413

@@ -127,7 +127,8 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
         request.state.csrf = fresh or given
         response = await call_next(request)
         if fresh:
-            response.set_cookie(CSRF_COOKIE, fresh, path="/", httponly=True, samesite="strict")
+            response.set_cookie(CSRF_COOKIE, fresh, path="/", httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
         return response
 
     @app.exception_handler(PageError)

@@ -1,6 +1,7 @@
 """The page's outer defences, each in one place.
 
-    HostGuard     answer only to the names the page is served as (DNS rebinding): 421 otherwise
+    HostGuard     answer only to the names the page is served as (DNS rebinding): 421 otherwise;
+                  refuse a request body over MAX_BODY (413) before anything reads it
     headers       the Content-Security-Policy and friends on every response
     access log    one debug line per request, with every credential in the query masked
     local_path    a redirect target only if it is a plain path on this site
@@ -29,6 +30,7 @@ SECURITY_HEADERS = [
 ]
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SECRET_PARAMS = {"token", "password", "secret", "key", "api_key", "session"}
+MAX_BODY = 4 * 1024 * 1024  # no request body is larger (a rule file is at most 1 MiB)
 
 
 def host_name(value: str) -> str:
@@ -117,6 +119,12 @@ class HostGuard:
         self.app = app
         self.hosts = hosts
 
+    @staticmethod
+    async def refuse(send: Send, status: int, body: bytes) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
     async def __call__(self, scope, receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -136,13 +144,24 @@ class HostGuard:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        length = headers.get(b"content-length", b"0")
         if host not in self.hosts:
-            body = b"421 Misdirected Request: this server does not answer to that host name.\n"
-            await send_with_headers({"type": "http.response.start", "status": 421, "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            await self.refuse(send_with_headers, 421, b"421 Misdirected Request: this server does not answer "
+                                                      b"to that host name.\n")
+        elif not length.isdigit() or int(length) > MAX_BODY:
+            await self.refuse(send_with_headers, 413, b"413 Content Too Large.\n")
         else:
-            await self.app(scope, receive, send_with_headers)
+            received = 0
+
+            async def bounded_receive() -> dict[str, Any]:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > MAX_BODY:  # a chunked body that grew past the limit
+                    raise ValueError("request body too large")
+                return message
+
+            await self.app(scope, bounded_receive, send_with_headers)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("web %s %s %s%s -> %s", client, scope.get("method"), path,
                       "?" + redact_query(query) if query else "", status_seen[0] if status_seen else "-")

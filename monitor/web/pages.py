@@ -215,7 +215,8 @@ def login_page(request: Request):
                             {"retry-after": str(exc.retry_after)}) from None
         if ctx.auth.access.token and token and same(token, ctx.auth.access.token):
             resp = redirect("/")
-            resp.set_cookie(TOKEN_COOKIE, token, path="/", httponly=True, samesite="strict")
+            resp.set_cookie(TOKEN_COOKIE, token, path="/", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
             return resp
         ctx.auth.failed(client_of(request))
         raise PageError(401, "Sign in: this page needs the password (or token) it was started with.")
@@ -242,7 +243,8 @@ def login(request: Request, form: Form = Depends(read_form)):
     secret, now = new_secret(), ctx.clock()
     days = ctx.config.web.session_days if ctx.config is not None else 14.0
     ctx.store.add_session(digest(secret), who.name, now, now + timedelta(days=days))
-    resp.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="strict", max_age=int(days * 86400))
+    resp.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="strict", max_age=int(days * 86400),
+                    secure=request.url.scheme == "https")
     return resp
 
 
