@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -96,8 +97,16 @@ def test_sources_added_edited_and_refused_keeping_the_config_comments(hits_db: H
         retried = admin.post("/api/v1/sources/wire/retry")
         assert retried.status_code == 200, retried.text
         assert retried.json()["ok"] is True and retried.json()["new_items"] == 1 and retried.json()["hits"] == 1
+        # a source the daemon disabled (HTTP 410, say) is polled again once re-enabled
+        served.store.disable_source("wire", "HTTP 410 Gone", datetime.now(timezone.utc))
+        assert admin.post("/api/v1/sources/wire/retry").json()["error"] == "disabled: HTTP 410 Gone"
+        again = admin.patch("/api/v1/sources/wire", json={"enabled": True})
+        assert again.status_code == 200 and again.json()["reenabled"] is True
+        assert admin.post("/api/v1/sources/wire/retry").json()["ok"] is True
         listed = {s["name"]: s for s in admin.get("/api/v1/sources").json()["sources"]}
-        assert listed["wire"]["last_error"] is None and listed["second"]["enabled"] is False
+        assert listed["wire"]["disabled_reason"] is None and listed["wire"]["last_success_at"]
+        assert listed["second"]["enabled"] is False
     with hits_db.open() as store:
         assert [(e["target"], e["action"], e["by"]) for e in store.list_edits("source")] == [
+            ("wire", "retry", "admin"), ("wire", "enable", "admin"), ("wire", "retry", "admin"),
             ("wire", "retry", "admin"), ("second", "disable", "admin"), ("second", "add", "admin")]

@@ -21,7 +21,9 @@ def source_poller(cfg, store):
         from monitor.pipeline import Runtime, run_source
 
         current = load_config(cfg.path) if cfg.path else cfg
-        return run_source(Runtime.from_config(current), store, current.source(name))
+        source = current.source(name)
+        store.sync_sources([source])  # a source added a moment ago has no row yet
+        return run_source(Runtime.from_config(current), store, source)
 
     return poll
 

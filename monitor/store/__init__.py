@@ -10,6 +10,7 @@ One class, assembled from one query module per group of tables:
           ── OpsQueries     (ops.py)       heartbeat, reload outcome, health, backup, schema info
           ── SilenceQueries (silences.py)  silences: no alerts for a rule or source until they expire
           ── AccountQueries (accounts.py)  web accounts, sessions, API tokens, the edit trail
+          ── WebSourceQueries (web_sources.py)  re-enable a source the daemon disabled
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
@@ -24,10 +25,11 @@ from monitor.store.outbox import OutboxQueries
 from monitor.store.silences import SilenceQueries
 from monitor.store.sources import SourceQueries
 from monitor.store.triage import TriageQueries
+from monitor.store.web_sources import WebSourceQueries
 
 
 class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, SilenceQueries, OpsQueries,
-            AccountQueries):
+            AccountQueries, WebSourceQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

@@ -294,9 +294,13 @@ def add_source(request: Request, body: SourceIn, who: Principal = Depends(admin)
 def update_source(request: Request, name: str, body: SourcePatch, who: Principal = Depends(admin)):
     """Change a source's url, interval, enabled … (``enabled: true`` also re-enables one the
     daemon disabled)."""
+    ctx = context(request)
     fields = body.model_dump(exclude_unset=True)
     action = {True: "enable", False: "disable"}.get(fields.get("enabled"), "edit") if len(fields) == 1 else "edit"
-    return edit_sources(context(request), who, name, action, lambda ce, path: ce.update_source(path, name, fields))
+    result = edit_sources(ctx, who, name, action, lambda ce, path: ce.update_source(path, name, fields))
+    if fields.get("enabled") is True and isinstance(result, dict):
+        result["reenabled"] = ctx.store.reenable_source(name, ctx.clock())
+    return result
 
 
 @router.post("/sources/{name}/retry", tags=["sources"])

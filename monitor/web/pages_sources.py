@@ -69,4 +69,6 @@ def act(request: Request, name: str, action: str, form: Form = Depends(read_form
     if not who.can("admin"):
         raise PageError(403, f"This needs the admin role; you are signed in as a {who.role}.")
     _edit(request, who, name, action, lambda ce, path: ce.update_source(path, name, {"enabled": action == "enable"}))
+    if action == "enable":  # also a source the daemon disabled (its disabled_reason is cleared)
+        ctx.store.reenable_source(name, ctx.clock())
     return redirect("/sources")
