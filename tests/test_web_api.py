@@ -263,3 +263,16 @@ def test_a_page_script_needs_the_csrf_header(team):
         assert browser.post(f"/api/v1/hits/{hit}/ack", json={}).status_code == 403
         ok = browser.post(f"/api/v1/hits/{hit}/ack", json={}, headers={"X-CSRF-Token": token})
         assert ok.status_code == 200 and ok.json()["status_by"] == "analyst"
+
+
+def test_a_search_the_store_cannot_read_is_a_400_that_says_why(team):
+    """``Armenia OR`` in the page's search box or the API's ``q`` is refused in plain words
+    (not an error page or a 500); a search that reads is answered."""
+    with team.client("viewer") as c:
+        r = c.get("/api/v1/hits", params={"q": "Armenia OR"})
+        assert r.status_code == 400
+        assert "OR needs a word on each side" in r.text
+        page = c.get("/", params={"q": "Armenia OR", "status": "all"})
+        assert page.status_code == 400
+        assert "OR needs a word on each side" in page.text
+        assert c.get("/api/v1/hits", params={"q": "quillwort OR Baku"}).status_code == 200

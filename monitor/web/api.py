@@ -23,7 +23,7 @@ from monitor.models import Hit
 from monitor.store.base import ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
-from monitor.web.app import PageError
+from monitor.web.app import PageError, search_error
 from monitor.web.auth import Principal
 from monitor.web.deps import context, require
 
@@ -147,6 +147,7 @@ def list_hits(request: Request, status: list[str] = Query(default=[]), rule: lis
     unknown = [s for s in status if s not in (*STATUSES, "all")]
     if unknown:
         raise PageError(400, f"status: {', '.join(unknown)} is not one of {', '.join(STATUSES)}, all")
+    search_error(q)
     now = ctx.clock()
     f = HitFilter(rule=rule, severity=severity, source=source, tag=tag,
                   status=[] if "all" in status else status, since=_when(since, now, "since"),

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from monitor.store.search import SearchError, check_search
 from monitor.models import SEVERITIES, utcnow
 from monitor.store.triage import DISMISS_REASONS
 from monitor.web.auth import Access, Authenticator, Principal  # noqa: F401 (Access: re-exported)
@@ -71,6 +72,15 @@ class PageError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         self.status, self.message, self.headers = status, message, headers or {}
         super().__init__(message)
+
+
+def search_error(text: str | None) -> None:
+    """A search the store cannot read (``Armenia OR``) is a 400 that says why, not an error page."""
+    if text:
+        try:
+            check_search(text)
+        except SearchError as exc:
+            raise PageError(400, f"search: {exc}") from None
 
 
 def csrf_of(request: Request) -> str:

@@ -24,7 +24,7 @@ from monitor.models import SEVERITIES
 from monitor.store.base import parse_ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
-from monitor.web.app import PageError, WebContext, csrf_of
+from monitor.web.app import PageError, WebContext, csrf_of, search_error
 from monitor.web.auth import SESSION_COOKIE, TOKEN_COOKIE, Principal, TooManyAttempts, same
 from monitor.web.deps import Form, client_of, context, read_form, require
 from monitor.web.guard import local_path
@@ -65,6 +65,7 @@ def hit_filter(request: Request, ctx: WebContext) -> tuple[HitFilter, dict[str, 
             bounds[name] = parse_when(value, ctx.clock()) if value else None
         except ValueError as exc:
             raise PageError(400, str(exc)) from None
+    search_error(q.get("q"))
     some = lambda name: [v for v in q.getlist(name) if v]  # noqa: E731
     f = HitFilter(rule=some("rule"), severity=[s for s in some("severity") if s in SEVERITIES],
                   source=some("source"), tag=some("tag"), status=statuses,
