@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError, ConfigErrors
+from monitor.urls import ENV_REF
 from monitor.models import SEVERITIES
 from monitor.suggest import did_you_mean
 from monitor.yamlfile import load_yaml_file
@@ -52,7 +53,11 @@ def parse_duration(value: Any) -> float:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def env_names(text: str) -> set[str]:
+    """The environment variables ``text`` refers to as ``${VAR}`` or ``${VAR:-default}``."""
+    return {m.group(1) for m in ENV_REF.finditer(text)}
 
 
 def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
@@ -67,7 +72,7 @@ def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
             return default
         raise ValueError(f"environment variable {name} is not set")
 
-    return _ENV_REF.sub(repl, value)
+    return ENV_REF.sub(repl, value)
 
 
 class _Model(BaseModel):
@@ -140,7 +145,7 @@ ChannelFormat = Literal["text", "markdown", "html"]
 
 
 class ChannelConfig(_Model):
-    type: Literal["apprise", "console"] = "apprise"
+    type: Literal["apprise", "console", "slack"] = "apprise"  # slack: urls may be any host's https webhook
     urls: list[str] = Field(default_factory=list)
     format: ChannelFormat = "text"
     template: str | None = None
@@ -157,11 +162,15 @@ class ChannelConfig(_Model):
         if self._templates and len(self._templates) == len(self.urls):
             return list(self._templates)
         return list(self.urls)
+    base_url: str | None = Field(default=None, description="for slack:// URLs: the webhook (or bot API) root of a "
+                                 "Slack-compatible host instead of Slack's own")
 
     @model_validator(mode="after")
     def _urls(self) -> "ChannelConfig":
-        if self.type == "apprise" and not self.urls:
-            raise ValueError("an apprise channel needs at least one url")
+        if self.type != "console" and not self.urls:
+            raise ValueError(f"{'an' if self.type == 'apprise' else 'a'} {self.type} channel needs at least one url")
+        if self.base_url is not None and not re.match(r"^https?://", self.base_url, re.IGNORECASE):
+            raise ValueError("base_url must start with http:// or https://")
         return self
 
 
@@ -309,7 +318,7 @@ class Config(_Model):
         raise KeyError(name)
 
 
-def _expand_channel_urls(data: dict[str, Any], doc, templates: dict[str, tuple[str, ...]]) -> list[ConfigError]:
+def _expand_channel_urls(data: dict[str, Any], doc: Any, templates: dict[str, tuple[str, ...]]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     channels = data.get("channels")
     if not isinstance(channels, dict):
@@ -339,7 +348,7 @@ def _names(items: Any, key: str) -> list[tuple[int, Any]]:
     return [(i, x.get(key)) for i, x in enumerate(items) if isinstance(x, dict) and isinstance(x.get(key), str)]
 
 
-def _reference_errors(data: dict[str, Any], doc) -> list[ConfigError]:
+def _reference_errors(data: dict[str, Any], doc: Any) -> list[ConfigError]:
     """Names that must resolve — route channels and sources, the operations channel, unique
     source names — each reported at its own line, even when other parts are invalid."""
     errors: list[ConfigError] = []

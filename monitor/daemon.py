@@ -12,40 +12,41 @@
                           Every write is one SQLite transaction, so a poll cut short leaves
                           nothing half-written: it is simply polled again next time.
     SIGHUP             ── reload config and rules; a broken file keeps the previous ones
-    instance lock      ── an flock on ``<database>.lock`` for the process's life: a second
-                          daemon on the same database is refused (its start-up recovery
-                          would resend the first one's in-flight alerts); ``run --once``
-                          beside a daemon leaves the daemon's in-flight rows alone
+    instance lock      ── an flock on ``<database>.lock`` for the process's life: a second daemon
+                          on the same database is refused (its recovery would resend the first
+                          one's in-flight alerts); ``run --once`` leaves a daemon's rows alone
 
 Polls run on the "default" executor (8 threads); the daemon's own jobs on "ops" (2 threads).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics, process, sdnotify
-from monitor.check import channel_url_problems
-from monitor.config import Config, SourceConfig
+from monitor.config import SourceConfig
 from monitor.dbfiles import InstanceLock
-from monitor.errors import ConfigError, ConfigErrors
-from monitor.logs import config_secrets, hide_secrets
+from monitor.errors import ConfigError, error_lines
+from monitor.filewatch import FileWatch, watched_files
+from monitor.jobs import JobTracker
+from monitor.logs import channel_labels, config_secrets, hide_secrets
 from monitor.models import utcnow
-from monitor.pipeline import PollReport, Runtime, dispatch, open_store, recover, run_source
+from monitor.once import run_once
+from monitor.pipeline import PollReport, Runtime, disabled_sources, dispatch, open_store, recover, retention, run_source
 from monitor.store import Store
+
+__all__ = ["Daemon", "run_once", "watched_files"]
 
 log = logging.getLogger(__name__)
 
@@ -57,36 +58,11 @@ LEARN_JOB = "learn"
 LEARN_EVERY = 300.0  # compile what the matcher learned of the stream, off the polling path
 RETENTION_EVERY = 86400.0
 RETENTION_FIRST_DELAY = 60.0  # after start-up, leave the first polls alone for a minute
-RULE_SUFFIXES = (".yaml", ".yml")
 ONCE_WAIT = 300.0  # a daemon starting while `run --once` holds the lock waits this long for it
 
 
 def _job_id(source: SourceConfig) -> str:
     return f"source:{source.name}"
-
-
-def _error_lines(exc: ConfigError) -> list[str]:
-    """Each error as ``file:line: message`` (one per line, as ConfigError prints them)."""
-    errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
-    return [line for e in errors for line in str(e).splitlines() if line.strip()]
-
-
-def watched_files(config: Config) -> dict[str, tuple[int, int]]:
-    """The files a reload would read, with (mtime_ns, size): the config and every rule file."""
-    out: dict[str, tuple[int, int]] = {}
-    paths: list[Path] = [config.path] if config.path else []
-    for root in config.rule_paths:
-        if root.is_dir():
-            paths.extend(p for p in sorted(root.rglob("*")) if p.suffix in RULE_SUFFIXES)
-        else:
-            paths.append(root)
-    for p in paths:
-        try:
-            st = p.stat()
-        except OSError:
-            continue  # a deleted file is simply absent from the snapshot
-        out[str(p)] = (st.st_mtime_ns, st.st_size)
-    return out
 
 
 def _scheduler_time(delay: timedelta) -> datetime:
@@ -113,10 +89,8 @@ class Daemon:
         self.started_at = clock()
         self.pid = os.getpid()
         self._reload_lock = threading.Lock()
-        self._running: dict[str, int] = {}  # job name → running count
-        self._idle = threading.Condition()
-        self._snapshot: dict[str, tuple[int, int]] = {}
-        self._pending_snapshot: dict[str, tuple[int, int]] | None = None
+        self.jobs = JobTracker(self.stopping)
+        self.files = FileWatch()
         self._watchdog_every = sdnotify.watchdog_interval()
         self._metrics_server: metrics.MetricsServer | None = None
         self._hits_since_start = 0
@@ -124,25 +98,8 @@ class Daemon:
         self.lock = InstanceLock(runtime.config.db_path)
         hide_secrets(config_secrets(runtime.config))
 
-    # -- bookkeeping of running jobs (for a bounded stop) ---------------------------
-    @contextmanager
-    def _job(self, name: str) -> Iterator[bool]:
-        """Count a running job; yields False when a stop has begun (then do nothing: the
-        store may be closing). Counting first and checking second closes the race with stop()."""
-        with self._idle:
-            self._running[name] = self._running.get(name, 0) + 1
-        try:
-            yield not self.stopping.is_set()
-        finally:
-            with self._idle:
-                self._running[name] -= 1
-                if not self._running[name]:
-                    del self._running[name]
-                self._idle.notify_all()
-
     def running_jobs(self) -> list[str]:
-        with self._idle:
-            return sorted(self._running)
+        return self.jobs.running()
 
     # -- jobs -----------------------------------------------------------------------
     def _poll(self, name: str) -> None:
@@ -151,18 +108,16 @@ class Daemon:
             source = runtime.config.source(name)
         except KeyError:
             return
-        with self._job(f"poll {name}") as go:
+        with self.jobs.track(f"poll {name}") as go:
             if not go:
                 return
             started = self.clock()
             report = run_source(runtime, self.store, source, clock=self.clock)
             self._observe_poll(report)
         if report.next_poll_at and not self.stopping.is_set():
-            try:
+            with contextlib.suppress(Exception):  # the job was removed by a reload meanwhile
                 self.scheduler.modify_job(_job_id(source),
                                           next_run_time=_scheduler_time(report.next_poll_at - started))
-            except Exception:  # the job was removed by a reload meanwhile
-                pass
         if report.hits and not self.stopping.is_set():
             self._dispatch_soon()
 
@@ -170,8 +125,8 @@ class Daemon:
         failures = None
         try:
             row = self.store.source_row(report.source)
-            failures = int(row["consecutive_failures"]) if row else None
-            if row and (row.get("failing") or row.get("disabled_reason")):
+            failures = row.consecutive_failures if row else None
+            if row and (row.failing or row.disabled_reason):
                 self._failing.add(report.source)
             else:
                 self._failing.discard(report.source)
@@ -184,7 +139,7 @@ class Daemon:
                   "ok" if report.ok else "failed", report.fetched, report.new_items, report.hits)
 
     def _dispatch(self) -> None:
-        with self._job("dispatch") as go:
+        with self.jobs.track("dispatch") as go:
             if not go:
                 return
             try:
@@ -192,20 +147,18 @@ class Daemon:
             except Exception:
                 log.exception("dispatch round failed; retrying at the next round")
                 return
-            sent, retried, failed = (getattr(report, k, 0) for k in ("sent", "retried", "failed"))
+            sent, retried, failed = report.sent, report.retried, report.failed
             metrics.record_dispatch(sent=sent, retried=retried, failed=failed)
-            if getattr(report, "claimed", 0):
+            if report.claimed:
                 log.debug("dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed)
 
     def _dispatch_soon(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now().astimezone())
-        except Exception:
-            pass
 
     def heartbeat(self) -> None:
         """Record that we are alive, and tell systemd (WATCHDOG=1, STATUS=)."""
-        with self._job("heartbeat") as go:
+        with self.jobs.track("heartbeat") as go:
             if not go:
                 return
             try:
@@ -236,44 +189,23 @@ class Daemon:
         reload was attempted."""
         if self.stopping.is_set() or not self.runtime.config.rules.watch:
             return False
-        now = watched_files(self.runtime.config)
-        if now == self._snapshot:
-            self._pending_snapshot = None
+        changed = self.files.settled(watched_files(self.runtime.config))
+        if changed is None:
             return False
-        if now != self._pending_snapshot:
-            self._pending_snapshot = now  # changed: wait one round for it to settle
-            return False
-        changed = sorted(set(now) ^ set(self._snapshot) | {k for k in now if self._snapshot.get(k) != now[k]})
         log.info("changed on disk: %s; reloading", ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""))
-        with self._job("reload") as go:
+        with self.jobs.track("reload") as go:
             if go:
                 self.reload()
         return True
 
     def prune(self) -> int:
         """Retention: delete items older than storage.retention that no hit refers to."""
-        retention = self.runtime.config.storage.retention
-        if not retention:
-            return 0
-        now = self.clock()
-        older_than = now - timedelta(seconds=retention)
-        with self._job("retention") as go:
-            if not go:
-                return 0
-            pruned = self.store.prune_items(older_than)
-            self.store.record_retention(now, older_than, pruned)
-            try:
-                self.store.conn.execute("PRAGMA optimize")
-            except Exception:
-                pass
-        if pruned:
-            log.info("retention: pruned %d item(s) fetched before %s", pruned, older_than.isoformat(timespec="seconds"))
-        return pruned
+        with self.jobs.track("retention") as go:
+            return retention(self.store, self.runtime.config, self.clock()) if go else 0
 
     def _learn_job(self) -> None:
-        """Compile into the matcher's scan the words it learned to skip (see
-        ``Matcher.refresh``): here, in the ops executor every few minutes, and nowhere
-        else, so polls never wait for it."""
+        """Compile what the matcher learned to skip (``Matcher.refresh``): here, in the ops
+        executor every few minutes, and nowhere else, so polls never wait for it."""
         try:
             self.runtime.matcher.refresh()
             process.trim_heap()  # the set before, and its cached states, are gone
@@ -337,24 +269,14 @@ class Daemon:
 
     # -- lifecycle ------------------------------------------------------------------
     def take_lock(self) -> None:
-        """The single-instance lock, or AlreadyRunning. A ``run --once`` holding it is
-        waited for (it ends by itself); another daemon is refused at once."""
-        deadline = time.monotonic() + ONCE_WAIT
-        said = False
-        while not self.lock.acquire("daemon"):
-            holder = self.lock.holder()
-            if holder.get("role") != "once" or time.monotonic() > deadline:
-                raise self.lock.refusal()
-            if not said:
-                log.info("waiting for `monitor run --once` (pid %s) to finish on this database", holder.get("pid"))
-                said = True
-            time.sleep(0.2)
+        """The single-instance lock, or AlreadyRunning (see ``InstanceLock.acquire_for_daemon``)."""
+        self.lock.acquire_for_daemon(ONCE_WAIT)
 
     def start(self) -> None:
         cfg = self.runtime.config
         self.take_lock()
         process.settle()  # the rules and matcher loaded before the daemon was made
-        self._snapshot = watched_files(cfg)
+        self.files.reset(watched_files(cfg))
         recovered = recover(self.runtime, self.store)
         if recovered:
             log.warning("%d notification(s) were in flight at the last stop; they will be sent again", recovered)
@@ -362,32 +284,16 @@ class Daemon:
             self._metrics_server = metrics.serve(cfg.metrics.host, cfg.metrics.port)
             metrics.watch_outbox(self.store.outbox_counts)
         metrics.set_rules(self.runtime.matcher.rule_count)
-        self._log_channels(cfg)
-        self._log_disabled(cfg)
+        for name, what in channel_labels(cfg):
+            log.info("channel %s: %s", name, what)
+        for name, reason in disabled_sources(self.store, cfg):
+            log.warning("source %s is disabled: %s (fix the cause in the config, which enables it again, "
+                        "or run `monitor sources enable %s`)", name, reason, name)
         self._schedule_sources()
         self._schedule_ops()
         self.scheduler.start()
         log.info("monitor running: %d source(s), %d active rule(s), database %s",
                  sum(1 for s in cfg.sources if s.enabled), self.runtime.matcher.rule_count, cfg.db_path)
-
-    @staticmethod
-    def _log_channels(cfg: Config) -> None:
-        for name, channel in cfg.channels.items():
-            if channel.type == "console":
-                log.info("channel %s: prints alerts to the terminal", name)
-            if channel.type != "console":
-                from monitor.notify.channels import transports_for
-
-                for transport in transports_for(name, channel):
-                    log.info("channel %s: %s", name, transport.label)
-
-    def _log_disabled(self, cfg: Config) -> None:
-        """Say at start which sources are not polled, and why, and how to bring them back."""
-        configured = {s.name for s in cfg.sources if s.enabled}
-        for d in self.store.disabled_sources():
-            if d.name in configured:
-                log.warning("source %s is disabled: %s (fix the cause in the config, which enables it again, "
-                            "or run `monitor sources enable %s`)", d.name, d.reason, d.name)
 
     def reload(self) -> bool:
         """Re-read config and rules; on any error keep running on the previous ones."""
@@ -396,13 +302,10 @@ class Daemon:
             snapshot = watched_files(self.runtime.config)
             try:
                 with process.compiling():
-                    runtime = Runtime.load(self.config_path)
-                bad_urls = channel_url_problems(self.config_path)  # they would fail every alert
-                if bad_urls:
-                    raise bad_urls[0] if len(bad_urls) == 1 else ConfigErrors(bad_urls)
+                    runtime = Runtime.load_checked(self.config_path)
             except ConfigError as exc:
-                self._snapshot = snapshot  # do not retry the same broken files every round
-                errors = _error_lines(exc)
+                self.files.reset(snapshot)  # do not retry the same broken files every round
+                errors = error_lines(exc)
                 for line in errors:
                     log.error("reload refused: %s", line)
                 log.error("still running on the previous config and rules (%d error(s) above)", len(errors))
@@ -411,14 +314,14 @@ class Daemon:
                 return False
             except Exception as exc:  # an unexpected failure must not take the daemon down
                 log.exception("reload failed; still running on the previous config and rules")
-                self._snapshot = snapshot
+                self.files.reset(snapshot)
                 self._record_reload(False, [f"{type(exc).__name__}: {exc}"])
                 sdnotify.ready("reload failed")
                 return False
             old = self.runtime.config
             hide_secrets(config_secrets(runtime.config))
             self.runtime = runtime
-            self._snapshot = watched_files(runtime.config) if runtime.config.rule_paths != old.rule_paths else snapshot
+            self.files.reset(watched_files(runtime.config) if runtime.config.rule_paths != old.rule_paths else snapshot)
             self.store.sync_sources(runtime.config.sources, fingerprints=runtime.config.source_fingerprints())
             self._schedule_sources()
             self._schedule_ops()
@@ -446,16 +349,10 @@ class Daemon:
         timeout = self.runtime.config.daemon.stop_timeout
         busy = self.running_jobs()
         sdnotify.stopping(f"stopping: waiting for {', '.join(busy)}" if busy else "stopping")
-        if busy:
-            log.info("stopping: waiting up to %.0fs for %s", timeout, ", ".join(busy))
-        else:
-            log.info("stopping")
-        try:
+        log.info("stopping%s", f": waiting up to {timeout:.0f}s for {', '.join(busy)}" if busy else "")
+        with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)  # no new runs; running ones carry on
-        except Exception:
-            pass
-        with self._idle:
-            finished = self._idle.wait_for(lambda: not self._running, timeout=timeout)
+        finished = self.jobs.wait_idle(timeout)
         if self._metrics_server is not None:
             self._metrics_server.stop()
             metrics.watch_outbox(None)
@@ -463,14 +360,7 @@ class Daemon:
             left = self.running_jobs()
             log.error("stop: %s still running after %.0fs; leaving without them (their work is "
                       "not committed and will be redone at the next start)", ", ".join(left), timeout)
-            # mark the clean stop only if the database is free; never wait on a stuck writer
-            if self.store.lock.acquire(timeout=2):
-                try:
-                    self.store.mark_stopped(self.clock(), pid=self.pid)
-                except Exception:
-                    pass
-                finally:
-                    self.store.lock.release()
+            self.store.mark_stopped_if_free(self.clock(), pid=self.pid)
             self.lock.release()
             return False
         try:
@@ -502,32 +392,7 @@ class Daemon:
 
     def _reload_job(self) -> None:
         log.info("SIGHUP: reloading")
-        with self._job("reload") as go:
+        with self.jobs.track("reload") as go:
             if go:
                 self.reload()
 
-
-def run_once(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> list[PollReport]:
-    """Poll every enabled source once (concurrently), then send everything that is due."""
-    cfg = runtime.config
-    hide_secrets(config_secrets(cfg))
-    store = open_store(cfg)
-    lock = InstanceLock(cfg.db_path)
-    try:
-        if lock.acquire("once"):
-            recover(runtime, store)
-        else:  # a daemon runs on this database: rows in flight are its sends, not a crash's
-            log.info("a daemon (pid %s) is running on this database; its in-flight alerts are left to it",
-                     lock.holder().get("pid", "?"))
-            store.sync_sources(cfg.sources)
-        sources = [s for s in cfg.sources if s.enabled]
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(sources)))) as pool:
-            reports = list(pool.map(lambda s: run_source(runtime, store, s, clock=clock), sources))
-        for _ in range(100):  # bounded: each round sends up to notify.batch rows
-            report = dispatch(runtime, store, clock=clock)
-            if not getattr(report, "claimed", 0):
-                break
-        return reports
-    finally:
-        store.close()
-        lock.release()

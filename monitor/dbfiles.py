@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
+import time
 from pathlib import Path
 
 from monitor.errors import MonitorError
+
+log = logging.getLogger(__name__)
 
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 LOCK_SUFFIX = ".lock"
@@ -98,6 +102,20 @@ class InstanceLock:
             f"another monitor daemon ({who}) is already running on this database ({self.path.with_suffix('')}); "
             f"refusing to start a second one, which would send its in-flight alerts again. "
             f"Stop it first, or give this one its own storage.path")
+
+    def acquire_for_daemon(self, wait: float) -> None:
+        """Take the lock as the daemon, or raise AlreadyRunning. A ``run --once`` holding it
+        is waited for, up to ``wait`` seconds (it ends by itself); another daemon is refused at once."""
+        deadline = time.monotonic() + wait
+        said = False
+        while not self.acquire("daemon"):
+            holder = self.holder()
+            if holder.get("role") != "once" or time.monotonic() > deadline:
+                raise self.refusal()
+            if not said:
+                log.info("waiting for `monitor run --once` (pid %s) to finish on this database", holder.get("pid"))
+                said = True
+            time.sleep(0.2)
 
     def release(self) -> None:
         fd, self._fd = self._fd, None

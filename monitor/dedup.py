@@ -18,12 +18,30 @@ sources only, and fingerprinting the body rather than the headline, helps furthe
 Texts shorter than ``MIN_WORDS`` words carry too little to compare: their fingerprint is
 0, and 0 is never similar to anything. Fingerprints are unsigned; ``similar`` also
 accepts them as stored in SQLite (signed 64-bit), since it compares the low 64 bits.
+
+Finding the earlier copies without comparing against every hit of the window:
+``bands(fp)`` cuts the 64 bits into ``BANDS`` = 5 bands (13, 13, 13, 13 and 12 bits), one
+key each, which the store indexes per hit. Two fingerprints within ``THRESHOLD`` = 12
+differing bits differ in at most ``RADIUS`` = 2 bits of at least one band (by pigeonhole:
+three or more in each of five bands would be 15). So ``probe_keys(fp)`` — every value
+within 2 bits of each of fp's bands, 447 keys — finds every earlier copy through the
+index; an unrelated fingerprint turns up as a candidate with a chance of about 6 %
+(4 × 92 / 2^13 + 79 / 2^12), and ``earlier_copies`` confirms them by distance. (Exact-match bands
+would need 13 bands of 5 bits, and then about 37 % of unrelated hits are candidates.)
+
+    earlier_copies(fp, matches, candidates) ──► {rule: the oldest similar hit}
+    fold(source, matches, earlier) ──► Fold(new matches, folded into earlier hits, story)
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+from dataclasses import dataclass
+from functools import cache
+
+from monitor.models import RuleMatch, StoryCandidate, StoryHit
 
 BITS = 64
 THRESHOLD = 12
@@ -68,3 +86,87 @@ def similar(a: int | None, b: int | None, threshold: int = THRESHOLD) -> bool:
     if not a or not b or not (a & _MASK) or not (b & _MASK):
         return False
     return distance(a, b) <= threshold
+
+
+BANDS = 5
+RADIUS = THRESHOLD // BANDS
+_WIDTHS = [BITS // BANDS + (1 if i < BITS % BANDS else 0) for i in range(BANDS)]
+_KEY_SHIFT = 16  # a key is the band number above the band's value
+
+
+def _band_values(fp: int) -> list[int]:
+    values: list[int] = []
+    shift = 0
+    for width in _WIDTHS:
+        values.append((fp >> shift) & ((1 << width) - 1))
+        shift += width
+    return values
+
+
+@cache
+def _flips(width: int, radius: int) -> tuple[int, ...]:
+    """Every mask of at most ``radius`` set bits among ``width``."""
+    return tuple(sum(1 << b for b in bits) for r in range(radius + 1)
+                 for bits in itertools.combinations(range(width), r))
+
+
+def bands(fp: int | None) -> tuple[int, ...]:
+    """The band keys of a fingerprint, as stored for a hit; empty for a fingerprint that
+    is never similar to anything (0 or None)."""
+    if not fp or not (fp & _MASK):
+        return ()
+    return tuple((n << _KEY_SHIFT) | v for n, v in enumerate(_band_values(fp & _MASK)))
+
+
+def probe_keys(fp: int | None) -> tuple[int, ...]:
+    """The band keys any fingerprint within THRESHOLD bits of ``fp`` has at least one of."""
+    if not fp or not (fp & _MASK):
+        return ()
+    return tuple((n << _KEY_SHIFT) | (v ^ flip) for n, (v, width) in enumerate(zip(_band_values(fp & _MASK), _WIDTHS))
+                 for flip in _flips(width, RADIUS))
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A match that is another copy of an earlier hit's story; ``also_in`` is that hit's list
+    with this source added, or None when it already names it (nothing to write)."""
+
+    earlier: StoryHit
+    also_in: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Fold:
+    new: tuple[RuleMatch, ...]       # matches that become hits
+    folded: tuple[Folded, ...]       # matches that fold into an earlier hit of the same story
+    story_id: int | None             # the story the item belongs to (None: its own)
+
+
+def earlier_copies(fp: int | None, matches: list[RuleMatch], candidates: list[StoryCandidate],
+                   threshold: int = THRESHOLD) -> dict[str, int]:
+    """For each matched rule, the oldest candidate hit within ``threshold`` bits of ``fp``."""
+    found: dict[str, int] = {}
+    rules = {m.rule_id for m in matches}
+    for c in sorted(candidates, key=lambda c: c.hit_id):
+        if c.rule_id in rules and c.rule_id not in found and similar(fp, c.fingerprint, threshold):
+            found[c.rule_id] = c.hit_id
+    return found
+
+
+def fold(source: str, matches: list[RuleMatch], earlier_hits: dict[str, StoryHit]) -> Fold:
+    """Which matches of a new item are copies of a story an earlier hit of the same rule
+    already carries (``earlier_hits``, by rule, from ``earlier_copies``). Pure."""
+    new: list[RuleMatch] = []
+    folded: list[Folded] = []
+    story: int | None = None
+    for m in matches:
+        earlier = earlier_hits.get(m.rule_id)
+        if earlier is None:
+            new.append(m)
+            continue
+        story = earlier.story_id or earlier.item_id
+        also = None
+        if source != earlier.source and source not in earlier.also_in:
+            also = (*earlier.also_in, source)
+        folded.append(Folded(earlier, also))
+    return Fold(tuple(new), tuple(folded), story)

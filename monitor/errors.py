@@ -63,6 +63,12 @@ class ConfigErrors(ConfigError):
         return "\n".join(str(e) for e in self.errors)
 
 
+def error_lines(exc: ConfigError) -> list[str]:
+    """Each error as ``file:line: message``, one a line (as ConfigError prints them)."""
+    errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+    return [line for e in errors for line in str(e).splitlines() if line.strip()]
+
+
 class FetchError(MonitorError):
     """A source could not be read this time; the scheduler retries with backoff.
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.store import Store
+from monitor.timefmt import duration
 
 BACKLOG_GRACE = 600.0  # seconds a due notification may wait before it counts as stuck
 
@@ -38,7 +39,8 @@ class Health:
     database: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,7 +94,7 @@ def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.
         elif daemon["state"] == "stopped":
             problems.append(f"the daemon stopped at {daemon['stopped_at']:%Y-%m-%d %H:%M:%S} UTC")
         else:
-            problems.append(f"the daemon is not running (last heartbeat {ago(daemon.get('beat_age'))} ago, "
+            problems.append(f"the daemon is not running (last heartbeat {duration(daemon.get('beat_age'))} ago, "
                             f"pid {daemon.get('pid')})")
 
     threshold = config.scheduler.failure_threshold
@@ -134,10 +136,10 @@ def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.
     oldest = backlog.get("oldest_due_at")
     if oldest and (now - oldest).total_seconds() > BACKLOG_GRACE + config.notify.interval:
         problems.append(f"{backlog['due']} notification(s) due but not sent; the oldest has waited "
-                        f"{ago((now - oldest).total_seconds())}")
+                        f"{duration((now - oldest).total_seconds())}")
     failed = store.failed_deliveries_since(since)
     if failed:
-        problems.append(f"{len(failed)} notification(s) given up on in the last {ago(window)}: "
+        problems.append(f"{len(failed)} notification(s) given up on in the last {duration(window)}: "
                         f"{failed[0]['channel']}: {failed[0]['last_error']}")
 
     reload = store.last_reload()
@@ -152,18 +154,3 @@ def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.
         last_error=errors[0] if errors else None, reload=reload, retention=store.get_meta("retention"),
         checked_at=now, database=str(store.path),
     )
-
-
-def ago(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    return f"{seconds // 86400}d"
-
-

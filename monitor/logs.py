@@ -9,14 +9,17 @@ import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from monitor.config import Config, env_names
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        out = {
+        out: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -26,7 +29,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
         if record.exc_info or record.exc_text:
-            out["exc"] = record.exc_text or self.formatException(record.exc_info)
+            out["exc"] = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -67,31 +70,29 @@ class SecretFilter(logging.Filter):
 _SECRETS = SecretFilter()
 
 
-def hide_secrets(values) -> None:
+def hide_secrets(values: Iterable[str]) -> None:
     """Never print these strings (values shorter than 4 characters are ignored)."""
     _SECRETS.secrets = tuple(sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True))
 
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _SECRET_PARAMS = re.compile(r"(pass|pwd|secret|token|key|auth)", re.IGNORECASE)
 
 
-def config_secrets(config) -> set[str]:
+def config_secrets(config: Config) -> set[str]:
     """What must never be printed for this config: the values of environment variables the
     config file refers to (``${SMTP_PASSWORD}``), and passwords or token parameters written
     into channel URLs."""
     found: set[str] = set()
-    path = getattr(config, "path", None)
-    if path:
+    if config.path:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(config.path).read_text(encoding="utf-8")
         except OSError:
             text = ""
-        for name in set(_ENV_REF.findall(text)):
+        for name in env_names(text):
             if os.environ.get(name):
                 found.add(os.environ[name])
-    for channel in getattr(config, "channels", {}).values():
-        for url in getattr(channel, "urls", []):
+    for channel in config.channels.values():
+        for url in channel.urls:
             try:
                 parts = urlsplit(url)
                 if parts.password:
@@ -120,13 +121,29 @@ def private_url(url: str) -> str:
     return label_for(plugin, url)
 
 
+class _MonitorHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler setup_logging installs (replaced, not added to, on a second call)."""
+
+
+def channel_labels(config: Config) -> list[tuple[str, str]]:
+    """(channel, what it is) for the start-up log: each URL by its transport's label."""
+    from monitor.notify.channels import transports_for
+
+    out: list[tuple[str, str]] = []
+    for name, channel in config.channels.items():
+        if channel.type == "console":
+            out.append((name, "prints alerts to the terminal"))
+        else:
+            out.extend((name, t.label) for t in transports_for(name, channel))
+    return out
+
+
 def setup_logging(level: str = "INFO", fmt: str = "plain") -> None:
     root = logging.getLogger()
     for h in list(root.handlers):
-        if getattr(h, "_monitor", False):
+        if isinstance(h, _MonitorHandler):
             root.removeHandler(h)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._monitor = True  # type: ignore[attr-defined]
+    handler = _MonitorHandler(sys.stderr)
     handler.addFilter(_SECRETS)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

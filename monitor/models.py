@@ -1,8 +1,10 @@
 """Frozen data passed between stages. Imports nothing of ours.
 
-    Source.fetch() ──► Item ──► Matcher.match(item) ──► RuleMatch ──► Store ──► Hit
-                                                                        │
-                                                        outbox row ◄────┘ ──► Delivery
+    Source.fetch() ──► Item ──► Matcher.match(item) ──► RuleMatch ─┐
+                                                                   ▼
+    Store reads ──► StoryHit, Silence, AlertedHit ──► dedup.fold / router.plan (pure)
+                                                                   │
+    Store writes ◄── Entry, OutboxPlan ◄───────────────────────────┘ ──► Hit, Delivery
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
@@ -85,9 +87,49 @@ class RuleMatch:
     tags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """What a source remembers between polls, persisted by the store as JSON."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A source's row: its polling state and health."""
+
+    name: str
+    kind: str
+    target: str | None = None
+    consecutive_failures: int = 0
+    failing: bool = False
+    disabled_reason: str | None = None
+    last_error: str | None = None
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    items_seen: int = 0
+    state: SourceState = field(default_factory=SourceState)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A rule as a hit names it: id, title and severity at the time it fired."""
+
+    rule_id: str
+    rule_title: str
+    severity: str
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A recorded match: a rule fired on an item at a time."""
+    """A recorded match: a rule fired on an item at a time.
+
+    ``rules`` names every rule that fired on the same item (this hit's own rule among them),
+    most severe first: the analyst gets one alert per item, naming them all.
+    """
 
     id: int
     rule_id: str
@@ -107,19 +149,112 @@ class Hit:
     status: str = "new"
     story: str | None = None
     also_in: tuple[str, ...] = field(default=())
+    item_id: int | None = None
+    rules: tuple[RuleRef, ...] = ()
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule that fired on this hit's item (this hit's own when nothing else is known)."""
+        return tuple(r.rule_id for r in self.rules) or (self.rule_id,)
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One outbox row: one hit (or digest) to one channel."""
+    """One outbox row: one message (an alert, a digest member, a summary, a notice) to one channel."""
 
     id: int
     hit_id: int | None
     channel: str
-    status: str  # pending | inflight | sent | failed
+    status: str  # pending | inflight | sent | failed | suppressed
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
     created_at: datetime | None = None
     digest_key: str | None = None
+    kind: str = "hit"  # hit | digest-member | summary | ops | test
+    route: str | None = None
+    payload: Any = None
+    delivered: dict[str, str] = field(default_factory=dict)  # url key -> sent | failed
+    inflight_at: datetime | None = None
+
+
+# -- what the pure stages between matching and writing read and decide --------------------
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An item to record, with what the matcher found and its near-duplicate fingerprint."""
+
+    item: Item
+    matches: list[RuleMatch] = field(default_factory=list)
+    fingerprint: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    """An earlier hit whose fingerprint has one of a new item's probe keys (same rule)."""
+
+    hit_id: int
+    rule_id: str
+    fingerprint: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryHit:
+    """An earlier hit a new item is another copy of: what folding into it needs."""
+
+    hit_id: int
+    rule_id: str
+    item_id: int
+    story_id: int | None
+    source: str
+    also_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertedHit:
+    """A recent hit that was (or is being) alerted: for the cooldown per rule and story."""
+
+    hit_id: int
+    rule_id: str
+    item_id: int
+    story_id: int | None
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """No alert for a rule and/or a source until ``expires_at``."""
+
+    id: int
+    rule_id: str | None
+    source: str | None
+    expires_at: datetime
+    comment: str = ""
+    created_by: str | None = None
+    created_at: datetime | None = None
+
+    def covers(self, rule_id: str, source: str, now: datetime) -> bool:
+        return (self.expires_at > now and self.rule_id in (None, rule_id)
+                and self.source in (None, source))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPlan:
+    """One row to put in the outbox for a new hit (decided by the router)."""
+
+    hit_id: int
+    channel: str
+    next_attempt_at: datetime
+    route: str | None = None
+    kind: str = "hit"
+    digest_key: str | None = None
+    status: str = "pending"  # or "suppressed" (silenced, cooled down): kept for the record
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    new_items: int
+    hits: list[Hit]
+    folded: list[tuple[int, str]]  # (existing hit id, source) folded into an earlier hit of the same story

@@ -1,6 +1,7 @@
 """The one place the stages meet: fetch → new items → match → record → schedule.
 
     run_source(runtime, store, source)           one poll of one source
+    record(store, config, entries, now)          one unit of work: read, fold, route, write
     dispatch(runtime, store)                     one round of the notification outbox
 
 Everything here is synchronous and driven by the caller (the daemon's scheduler, the CLI,
@@ -10,23 +11,22 @@ or a test): no threads, no sleeping. Each failure is recorded once, here.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 from monitor import dedup
 from monitor.config import Config, SourceConfig, load_config
-from monitor.errors import FetchError, PermanentFetchError, StoreError
+from monitor.errors import ConfigErrors, FetchError, PermanentFetchError, StoreError
 from monitor.matching import Matcher
-from monitor.models import Item, utcnow
-from monitor.notify import Dispatcher, Router, announce
+from monitor.models import Entry, Hit, Item, RecordResult, utcnow
+from monitor.notify import Dispatcher, DispatchReport, announce, router
 from monitor.rules import RuleSet, load_rules
 from monitor.sources import make_source
 from monitor.sources.schedule import next_delay
-from monitor.store import Entry, Store
+from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,17 @@ class Runtime:
     @classmethod
     def load(cls, config_path: str | Path) -> "Runtime":
         return cls.from_config(load_config(config_path))
+
+    @classmethod
+    def load_checked(cls, config_path: str | Path) -> "Runtime":
+        """``load``, refusing channel URLs apprise does not understand (they would fail every alert)."""
+        from monitor.check import channel_url_problems
+
+        runtime = cls.load(config_path)
+        bad = channel_url_problems(Path(config_path))
+        if bad:
+            raise bad[0] if len(bad) == 1 else ConfigErrors(bad)
+        return runtime
 
     @classmethod
     def from_config(cls, config: Config) -> "Runtime":
@@ -81,7 +92,7 @@ def run_source(
     started = time.monotonic()
     try:
         return _run_source(runtime, store, source, clock, started)
-    except (StoreError, sqlite3.Error) as exc:
+    except StoreError as exc:
         now = clock()
         reason = f"database: {exc}"
         failures = 0
@@ -89,7 +100,7 @@ def run_source(
         next_at = now + timedelta(seconds=delay)
         try:
             failures = store.record_poll_failure(source.name, reason, now, next_at)
-        except (StoreError, sqlite3.Error):
+        except StoreError:
             pass
         log.error("source %s: poll not recorded, it will be polled again in %.0fs: %s", source.name, delay, reason)
         return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at,
@@ -105,8 +116,8 @@ def _unexpected_failure(runtime: Runtime, store: Store, source: SourceConfig, cl
     cfg = runtime.config
     now = clock()
     reason = f"{type(exc).__name__}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
-    row = store.source_row(source.name) or {}
-    failures = int(row.get("consecutive_failures") or 0)
+    row = store.source_row(source.name)
+    failures = row.consecutive_failures if row else 0
     delay = next_delay(source.interval, source.jitter, failures + 1, backoff_max=cfg.scheduler.backoff_max)
     next_at = now + timedelta(seconds=delay)
     count = store.record_poll_failure(source.name, reason, now, next_at)
@@ -122,9 +133,9 @@ def _run_source(
     cfg = runtime.config
     now = clock()
     row = store.source_row(source.name)
-    if row and row.get("disabled_reason"):
-        return PollReport(source.name, ok=False, error=f"disabled: {row['disabled_reason']}")
-    failures = int(row["consecutive_failures"]) if row else 0
+    if row and row.disabled_reason:
+        return PollReport(source.name, ok=False, error=f"disabled: {row.disabled_reason}")
+    failures = row.consecutive_failures if row else 0
     try:
         src = make_source(source, cfg.http, cfg.base_dir)
         result = src.fetch(store.source_state(source.name))
@@ -160,9 +171,7 @@ def _run_source(
         matches = runtime.matcher.match(item)
         fp = dedup.fingerprint(item.document) if matches else None
         entries.append(Entry(item=item, matches=matches, fingerprint=fp))
-    router = Router(cfg, store)
-    recorded = store.record(entries, plan=router.plan, now=now, similar=dedup.similar,
-                            dedup_window=cfg.scheduler.dedup_window)
+    recorded = record(store, cfg, entries, now)
     delay = next_delay(source.interval, source.jitter, 0, min_next_poll=result.min_next_poll,
                        backoff_max=cfg.scheduler.backoff_max)
     next_at = now + timedelta(seconds=delay)
@@ -184,12 +193,87 @@ def _run_source(
 def _with_language(items: list[Item], source: SourceConfig) -> list[Item]:
     if not source.language:
         return items
-    from dataclasses import replace
-
     return [i if i.language else replace(i, language=source.language) for i in items]
 
 
-def dispatch(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow):
+def record(store: Store, config: Config, entries: list[Entry], now: datetime) -> RecordResult:
+    """Store new items, their hits and the hits' outbox rows in one unit of work.
+
+    Per item: the store reads what the pure stages need (earlier hits sharing a fingerprint
+    band, silences, recent alerts), ``dedup.fold`` decides which matches are copies of a
+    story already alerted, ``router.plan`` decides the deliveries; then the store writes.
+    Reads see the writes of earlier items of the same poll (one transaction).
+    """
+    window_start = now - timedelta(seconds=config.scheduler.dedup_window)
+    cooldown = config.notify.cooldown
+    hits: list[Hit] = []
+    folded: list[tuple[int, str]] = []
+    new_items = 0
+    with store.unit_of_work() as uow:
+        silences = tuple(uow.active_silences(now))
+        uow.prune_bands(window_start)
+        for entry in entries:
+            it = entry.item
+            item_id = uow.insert_item(it, entry.fingerprint, now)
+            if item_id is None:
+                continue
+            new_items += 1
+            if not entry.matches:
+                continue
+            keys = dedup.bands(entry.fingerprint)
+            rule_ids = sorted({m.rule_id for m in entry.matches})
+            candidates = uow.story_candidates(rule_ids, dedup.probe_keys(entry.fingerprint), window_start)
+            copies = dedup.earlier_copies(entry.fingerprint, entry.matches, candidates)
+            earlier = uow.story_hits(copies.values())
+            decision = dedup.fold(it.source, entry.matches,
+                                  {rule: earlier[hit_id] for rule, hit_id in copies.items() if hit_id in earlier})
+            for f in decision.folded:
+                if f.also_in is not None:
+                    uow.set_also_in(f.earlier.hit_id, f.also_in)
+                folded.append((f.earlier.hit_id, it.source))
+            mine: list[Hit] = []
+            for m in decision.new:
+                hit_id = uow.insert_hit(item_id, it, m, now)
+                if hit_id is None:
+                    continue
+                uow.insert_bands(hit_id, m.rule_id, entry.fingerprint, keys, now)
+                mine.append(Hit(
+                    id=hit_id, rule_id=m.rule_id, rule_title=m.rule_title, severity=m.severity, source=it.source,
+                    item_key=it.key, title=it.title, url=it.url, created_at=now, published=it.published,
+                    terms=m.terms, spans=m.spans, snippet=m.snippet, why=m.why, tags=m.tags, item_id=item_id,
+                ))
+            if decision.story_id is not None and decision.story_id != item_id:
+                uow.set_item_story(item_id, decision.story_id)
+            if mine and config.routes:
+                recent = (uow.recent_alerts([h.rule_id for h in mine], now - timedelta(seconds=cooldown))
+                          if cooldown > 0 else [])
+                story_ids = frozenset({item_id} | ({decision.story_id} if decision.story_id else set()))
+                context = router.Context(silences=silences, recent=tuple(recent), story_ids=story_ids)
+                uow.insert_deliveries(router.plan(config, mine, context), now)
+            hits.extend(mine)
+    return RecordResult(new_items=new_items, hits=hits, folded=folded)
+
+
+def disabled_sources(store: Store, config: Config) -> list[tuple[str, str]]:
+    """(name, reason) of the configured sources that are disabled (not polled), for start-up."""
+    configured = {s.name for s in config.sources if s.enabled}
+    return [(d.name, d.reason) for d in store.disabled_sources() if d.name in configured]
+
+
+def retention(store: Store, config: Config, now: datetime) -> int:
+    """Delete items fetched longer than storage.retention ago that no hit refers to; record it."""
+    if not config.storage.retention:
+        return 0
+    older_than = now - timedelta(seconds=config.storage.retention)
+    pruned = store.prune_items(older_than)
+    store.record_retention(now, older_than, pruned)
+    store.optimize()
+    if pruned:
+        log.info("retention: pruned %d item(s) fetched before %s", pruned, older_than.isoformat(timespec="seconds"))
+    return pruned
+
+
+def dispatch(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow) -> DispatchReport:
     """One round of the outbox: send what is due. Returns the dispatcher's report."""
     return Dispatcher(runtime.config, store, clock=clock).run_once()
 
@@ -200,4 +284,4 @@ def recover(runtime: Runtime, store: Store) -> int:
     return Dispatcher(runtime.config, store).recover()
 
 
-__all__ = ["Runtime", "PollReport", "run_source", "dispatch", "recover", "open_store", "StoreError"]
+__all__ = ["Runtime", "PollReport", "run_source", "record", "retention", "disabled_sources", "dispatch", "recover", "open_store", "StoreError"]

@@ -37,7 +37,8 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
 
 # -- labels for channel URLs ---------------------------------------------------------------
 
-_ENV_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
+# ``${VAR}`` / ``${VAR:-default}``: group 1 the name, 2 the default. The one pattern for it
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEY = re.compile(r"(pass|pwd|secret|token|key|auth|sig|cred)", re.IGNORECASE)
 MASK = "****"
 
@@ -57,7 +58,7 @@ def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
         marks.append(m.group(0))
         return f"envref{len(marks) - 1}x"
 
-    text = _ENV_REF.sub(mark, template)
+    text = ENV_REF.sub(mark, template)
 
     def hide(part: str) -> str:
         if re.search(r"envref\d+x", part) or any(x in unquote(part) for x in known):

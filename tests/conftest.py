@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from helpers_hits import HitsDB, build_hits_db
 from helpers_notify import ScriptedSmtp, free_port  # noqa: F401  (free_port: for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +57,26 @@ def pg_cluster():
     cluster = start_cluster()
     yield cluster
     cluster.stop()
+
+
+# -- a hit log of 320 hits (tests/helpers_hits.py builds it once per session) --------------
+
+@pytest.fixture(scope="session")
+def hits_template(tmp_path_factory) -> HitsDB:
+    folder = tmp_path_factory.mktemp("hits-template")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    path = folder / "monitor.db"
+    manifest = build_hits_db(path, now)
+    return HitsDB(path=path, config_path=folder / "config.yaml", now=now, hits=manifest)
+
+
+@pytest.fixture
+def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
+    """A private copy of the session's hit database, with a config.yaml pointing at it."""
+    path = tmp_path / "monitor.db"
+    shutil.copy(hits_template.path, path)
+    (tmp_path / "rules").mkdir()
+    config = tmp_path / "config.yaml"
+    config.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n", encoding="utf-8")
+    return HitsDB(path=path, config_path=config, now=hits_template.now,
+                  hits=[dict(h) for h in hits_template.hits])

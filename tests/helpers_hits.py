@@ -17,20 +17,20 @@ What is in it (deterministic, seeded):
 from __future__ import annotations
 
 import random
-import shutil
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 
-from monitor.config import SourceConfig
+from monitor.config import ChannelConfig, Config, NotifyConfig, RouteConfig, SourceConfig
 from monitor.models import Item, RuleMatch
 from monitor.sources.base import SourceState
-from monitor.store import Entry, OutboxPlan, Store
+from monitor.models import Entry
+from monitor.pipeline import record
+from monitor.store import Store
 
 # id, title, severity, tags, terms (each appears in every matching item)
 RULES: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -111,11 +111,11 @@ def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) ->
         for n in SOURCES
     ])
 
-    def plan(hit) -> list[OutboxPlan]:
-        rows = [OutboxPlan(channel="console", next_attempt_at=hit.created_at)]
-        if hit.severity in ("high", "critical"):
-            rows.append(OutboxPlan(channel="email", next_attempt_at=hit.created_at))
-        return rows
+    # every hit to the console, high and critical ones by email too; nothing held back
+    routing = Config(channels={"console": ChannelConfig(type="console"),
+                               "email": ChannelConfig(urls=["mailto://alerts@example.org"])},
+                     routes=[RouteConfig(channels=["console"]), RouteConfig(min_severity="high", channels=["email"])],
+                     notify=NotifyConfig(cooldown=0))
 
     specs = []
     for n in range(count):
@@ -144,7 +144,7 @@ def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) ->
             spans=_spans(item.document, terms), snippet=_snippet(body, terms),
             why=f"all of: any[{terms[0]}], any[{terms[1]}]", tags=tags,
         )
-        result = store.record([Entry(item=item, matches=[match])], plan, now=created)
+        result = record(store, routing, [Entry(item=item, matches=[match])], now=created)
         for hit in result.hits:
             manifest.append({
                 "id": hit.id, "rule": rule_id, "severity": severity, "source": source, "tags": tags,
@@ -173,27 +173,6 @@ def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) ->
     store.set_source_failing(FAILING_SOURCE, True)
     store.close()
     return manifest
-
-
-@pytest.fixture(scope="session")
-def hits_template(tmp_path_factory) -> HitsDB:
-    folder = tmp_path_factory.mktemp("hits-template")
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    path = folder / "monitor.db"
-    manifest = build_hits_db(path, now)
-    return HitsDB(path=path, config_path=folder / "config.yaml", now=now, hits=manifest)
-
-
-@pytest.fixture
-def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
-    """A private copy of the session's hit database, with a config.yaml pointing at it."""
-    path = tmp_path / "monitor.db"
-    shutil.copy(hits_template.path, path)
-    (tmp_path / "rules").mkdir()
-    config = tmp_path / "config.yaml"
-    config.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n", encoding="utf-8")
-    return HitsDB(path=path, config_path=config, now=hits_template.now,
-                  hits=[dict(h) for h in hits_template.hits])
 
 
 @dataclass

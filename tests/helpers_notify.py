@@ -11,8 +11,9 @@ from typing import Any
 
 from monitor.config import Config, config_from_dict
 from monitor.models import Hit, Item, RuleMatch
-from monitor.notify import Router
-from monitor.store import Entry, Store
+from monitor.models import Entry
+from monitor.pipeline import record
+from monitor.store import Store
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
@@ -51,13 +52,13 @@ def record_hit(store: Store, config: Config, *, when: datetime = T0, title: str 
                snippet: str = "Baku agrees in principle to **free** the eleven **Russians**",
                url: str | None = "https://news.example.org/a/1", tags: tuple[str, ...] = ("detainees",),
                why: str = "all of: russian citizens, Baku, release words", text: str = "") -> Hit:
-    """Record one item and one rule match through Store.record with the real Router."""
+    """Record one item and one rule match through the pipeline's unit of work (the real router)."""
     n = next(_counter)
     item = Item(source=source, key=f"item-{n}", title=title, text=text or snippet.replace("**", ""), url=url,
                 published=when - timedelta(minutes=30))
     match = RuleMatch(rule_id=rule_id, rule_title=rule_title, severity=severity, terms=("Russians", "Baku", "free"),
                       spans=((0, 4),), snippet=snippet, why=why, tags=tags)
-    result = store.record([Entry(item=item, matches=[match])], plan=Router(config, store).plan, now=when)
+    result = record(store, config, [Entry(item=item, matches=[match])], now=when)
     assert len(result.hits) == 1
     return result.hits[0]
 
@@ -83,6 +84,7 @@ class ScriptedSmtp:
         self.rcpt_reply = rcpt_reply
         self.messages: list = []
         self.attempted: list = []  # every message offered at DATA, refused or not
+        self.raw: list[bytes] = []
         self.data_attempts = 0
         self.controller = None
 
@@ -97,7 +99,8 @@ class ScriptedSmtp:
         self.attempted.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
         if self.data_replies:
             return self.data_replies.pop(0)
-        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        self.raw.append(envelope.original_content or envelope.content)  # as received, before any refolding
+        self.messages.append(message_from_bytes(self.raw[-1], policy=policy.default))
         return "250 OK"
 
     def start(self) -> "ScriptedSmtp":

@@ -12,9 +12,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from helpers_hits import QUILLWORT_KEY, HitsDB, hits_db, hits_template  # noqa: F401 (fixtures)
+from helpers_hits import QUILLWORT_KEY, HitsDB
 from monitor.cli import Context, cli
-from monitor.cli.hits import RULES_SUBCOMMANDS, rules_stats
+from monitor.cli.stats import RULES_SUBCOMMANDS, rules_stats
 from monitor.store.base import parse_ts
 
 CONTRACT = {"id", "rule", "severity", "source", "title", "url", "created_at"}

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helpers_hits import QUILLWORT_KEY, RULES, HitsDB, hits_db, hits_template  # noqa: F401 (fixtures)
+from helpers_hits import QUILLWORT_KEY, RULES, HitsDB
 from monitor.store.hits import HitFilter, parse_when
 
 

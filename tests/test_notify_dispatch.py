@@ -40,7 +40,26 @@ def test_each_url_of_a_channel_gets_the_message_once(tmp_path, httpserver):
     httpserver.check_assertions()
     assert [r.path for r, _ in httpserver.log] == ["/a", "/b", "/b"]
     sent = json.loads(httpserver.log[-1][0].get_data())
-    assert sent["title"].startswith("[HIGH] Russians jailed in Baku")
+    # the structured alert (issue 17 item 8), not apprise's generic {"title", "message", "type"}
+    assert sent == {
+        "id": hit.id, "rule": "detainees-release-return", "rules": ["detainees-release-return"],
+        "severity": "high", "title": "Baku agrees to free the eleven Russians",
+        "url": "https://news.example.org/a/1", "source": "newswire", "published": "2026-11-20T08:30:00+00:00",
+        "snippet": "Baku agrees in principle to **free** the eleven **Russians**",
+        "why": "all of: russian citizens, Baku, release words", "hit_url": None,
+    }
+
+
+def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(tmp_path, httpserver):
+    httpserver.expect_request("/hook", method="POST").respond_with_data("", status=200)
+    config = make_config(tmp_path, {"hooks": {"urls": [f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=t0k"]}})
+    config = config.model_copy(update={"web": config.web.model_copy(update={"base_url": "https://review.example.org/"})})
+    store = Store(config.db_path)
+    hit = record_hit(store, config)
+    assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
+    request = httpserver.log[-1][0]
+    assert json.loads(request.get_data())["hit_url"] == f"https://review.example.org/hits/{hit.id}"
+    assert request.headers["X-Token"] == "t0k"
 
 
 def test_rate_limit_folds_the_overflow_into_one_summary(tmp_path, capsys):

@@ -1,5 +1,6 @@
-"""Slack through apprise's NotifySlack URL handling, its webhook base pointed at a local
-HTTP server (pytest-httpserver): rate limit with Retry-After, a server error, success."""
+"""Slack webhooks and bot tokens, the channel's base_url pointed at a local HTTP server
+(pytest-httpserver, as a Slack-compatible host would be): rate limit with Retry-After, a
+server error, success."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from apprise.plugins.slack import NotifySlack
 
 from helpers_notify import T0, Clock, make_config, record_hit
 from monitor.notify import Dispatcher
@@ -17,13 +17,13 @@ HOOK = "/services/T0AAAA/B0BBBB/cccccccccccccccccccc"
 
 
 @pytest.fixture
-def slack_base(httpserver, monkeypatch):
-    monkeypatch.setattr(NotifySlack, "webhook_url", httpserver.url_for("/services"))
+def slack_base(httpserver):
     return httpserver
 
 
-def _setup(tmp_path, fmt="markdown"):
-    config = make_config(tmp_path, {"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": fmt}})
+def _setup(tmp_path, server, fmt="markdown"):
+    config = make_config(tmp_path, {"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": fmt,
+                                              "base_url": server.url_for("/services")}})
     return config, Store(config.db_path)
 
 
@@ -32,7 +32,7 @@ def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_pa
         "rate_limited", status=429, headers={"Retry-After": "120"})
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data("server_error", status=500)
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data("ok", status=200)
-    config, store = _setup(tmp_path)
+    config, store = _setup(tmp_path, slack_base)
     hit = record_hit(store, config, title="Baku <!channel> frees <@U024BE7LH> Russians",
                      snippet="Moscow says <https://evil.example|your bank> will **free** the <!here> **Russians**",
                      url="https://news.example.org/a?id=1&lang=en")
@@ -86,7 +86,7 @@ def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_pa
 
 def test_slack_4xx_other_than_429_is_permanent(tmp_path, slack_base):
     slack_base.expect_request(HOOK, method="POST").respond_with_data("invalid_token", status=403)
-    config, store = _setup(tmp_path)
+    config, store = _setup(tmp_path, slack_base)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -98,14 +98,14 @@ def test_slack_4xx_other_than_429_is_permanent(tmp_path, slack_base):
     assert row.status == "failed" and "403 invalid_token" in row.last_error
 
 
-def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver, monkeypatch):
-    monkeypatch.setattr(NotifySlack, "api_url", httpserver.url_for("/api/{}"))
+def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver):
     httpserver.expect_ordered_request("/api/chat.postMessage", method="POST").respond_with_json(
         {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "30"})
     httpserver.expect_ordered_request(
         "/api/chat.postMessage", method="POST", headers={"Authorization": "Bearer xoxb-1234-5678-abcdef"}
     ).respond_with_json({"ok": True})
-    config = make_config(tmp_path, {"slack": {"urls": ["slack://xoxb-1234-5678-abcdef/#alerts"], "format": "markdown"}})
+    config = make_config(tmp_path, {"slack": {"urls": ["slack://xoxb-1234-5678-abcdef/#alerts"], "format": "markdown",
+                                              "base_url": httpserver.url_for("/api")}})
     store = Store(config.db_path)
     hit = record_hit(store, config)
     clock = Clock()

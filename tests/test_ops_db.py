@@ -16,10 +16,10 @@ from sqlite_utils import Database
 
 from conftest import monitor_cmd
 from helpers_ops import daemon_config
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.models import Item, utcnow
-from monitor.pipeline import Runtime, run_source
+from monitor.pipeline import Runtime, record, run_source
 from monitor.store import Entry, Store, ts
 from monitor.store.schema import SCHEMA_VERSION_NAMES, migrations
 
@@ -44,7 +44,7 @@ WRITER = textwrap.dedent("""
 def _fill(store: Store, n: int, source: str = "bulk") -> None:
     now = utcnow()
     entries = [Entry(item=Item(source=source, key=f"k{i}", title=f"Item {i}", text="lorem ipsum " * 200)) for i in range(n)]
-    store.record(entries, plan=lambda hit: [], now=now)
+    record(store, Config(), entries, now=now)
 
 
 @pytest.mark.slow
@@ -133,7 +133,7 @@ def test_upgrade_from_the_first_schema_version_keeps_data_and_applies_new_migrat
         hit = store.get_hit(1)
         assert hit is not None and hit.rule_id == "zebra-crossing" and hit.title == "Zebra crossing opens"
         assert store.list_hits(search="zebra")[0].id == 1  # the full-text index survived
-        assert store.source_row("inbox")["last_error"] == "disk error"
+        assert store.source_row("inbox").last_error == "disk error"
         assert store.get_meta("note") == "kept"
         counts = store.outbox_counts()
         assert counts == {"sent": 1, "failed": 1}
@@ -161,8 +161,8 @@ def _old(store: Store, key: str, days: float, with_hit: bool) -> int:
 
     matches = [RuleMatch(rule_id="zebra-crossing", rule_title="Zebra crossings", severity="high", terms=("zebra",),
                          spans=((0, 5),), snippet="zebra", why="zebra")] if with_hit else []
-    store.record([Entry(item=Item(source="inbox", key=key, title=f"{key} title", text=f"{key} zebra text"),
-                        matches=matches)], plan=lambda hit: [], now=now)
+    record(store, Config(), [Entry(item=Item(source="inbox", key=key, title=f"{key} title", text=f"{key} zebra text"),
+                                   matches=matches)], now=now)
     return store.scalar("SELECT id FROM items WHERE key = ?", (key,))
 
 

@@ -108,7 +108,7 @@ def test_file_watch_waits_for_a_change_to_settle_then_reloads_once(tmp_path: Pat
     cfg = daemon_config(tmp_path)
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
-        daemon._snapshot = watched_files(daemon.runtime.config)
+        daemon.files.reset(watched_files(daemon.runtime.config))
         assert daemon.check_files() is False  # nothing changed
         (tmp_path / "rules" / "heron.yaml").write_text(HERON_RULE, encoding="utf-8")
         assert daemon.check_files() is False  # changed: wait one round in case a writer is mid-way

@@ -13,6 +13,8 @@ from monitor.cli import cli
 from monitor.matching import Matcher
 from monitor.models import Item, utcnow
 from monitor.rules import load_rules
+from monitor.config import Config
+from monitor.pipeline import record
 from monitor.store import Entry, Store
 from monitor.store.backtest_queries import recorded_hits
 
@@ -40,7 +42,7 @@ def make_db(tmp_path: Path) -> Path:
     store = Store(db)
     matcher = Matcher(load_rules([rules]).rules)
     now = utcnow() - timedelta(days=2)
-    store.record([Entry(i, matcher.match(i)) for i in ITEMS], plan=lambda hit: [], now=now)
+    record(store, Config(), [Entry(i, matcher.match(i)) for i in ITEMS], now=now)
     (tmp_path / "config.yaml").write_text(
         json.dumps({"storage": {"path": "data/monitor.db"}, "rules": {"paths": ["rules"]}}), encoding="utf-8")
     (rules / "r.yaml").write_text(NEW, encoding="utf-8")  # the rules change after the fact

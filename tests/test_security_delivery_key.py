@@ -6,13 +6,15 @@ from __future__ import annotations
 
 
 
+from datetime import datetime, timezone
+
 import pytest
-from apprise.plugins.slack import NotifySlack
 from werkzeug import Response
 
 from helpers_notify import Clock, ScriptedSmtp, make_config, record_hit
 from monitor.notify import Dispatcher
 from monitor.notify.channels import with_header
+from monitor.models import Delivery
 from monitor.notify.dispatch import delivery_key
 from monitor.store import Store
 
@@ -56,27 +58,27 @@ def test_a_json_webhook_gets_one_idempotency_key_per_alert_on_every_retry(tmp_pa
         second = record_hit(store, config, title="Second alert")
         _rounds(config, store, Clock(), 3)
         rows = [store.outbox_row(d.id) for h in (first, second) for d in store.deliveries_for_hit(h.id)]
-    assert [r["status"] for r in rows] == ["sent", "sent"]
+    assert [r.status for r in rows] == ["sent", "sent"]
     posts = [(req.json["title"], req.headers.get("Idempotency-Key"), req.headers.get("X-Other"))
              for req, _ in httpserver.log]
     assert len(posts) == 4
-    keys = {title.rsplit(": ", 1)[1]: {k for t, k, _ in posts if t == title} for title, _, _ in posts}
+    keys = {title: {k for t, k, _ in posts if t == title} for title, _, _ in posts}  # the item's title
     assert keys == {"First alert": {delivery_key(rows[0])}, "Second alert": {delivery_key(rows[1])}}
     assert delivery_key(rows[0]) != delivery_key(rows[1])
     assert all(other == "kept" for _, _, other in posts)  # the URL's own headers stay
 
 
-def test_slack_posts_carry_the_key(tmp_path, httpserver, monkeypatch):
-    monkeypatch.setattr(NotifySlack, "webhook_url", httpserver.url_for("/services"))
+def test_slack_posts_carry_the_key(tmp_path, httpserver):
     hook = "/services/T0AAAA/B0BBBB/cccccccccccccccccccc"
     httpserver.expect_ordered_request(hook, method="POST").respond_with_data("err", status=500)
     httpserver.expect_ordered_request(hook, method="POST").respond_with_data("ok", status=200)
-    config = make_config(tmp_path, {"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"]}})
+    config = make_config(tmp_path, {"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"],
+                                              "base_url": httpserver.url_for("/services")}})
     with Store(config.db_path) as store:
         hit = record_hit(store, config)
         _rounds(config, store, Clock(), 2)
         row = store.outbox_row(store.deliveries_for_hit(hit.id)[0].id)
-    assert row["status"] == "sent"
+    assert row.status == "sent"
     assert [req.headers.get("Idempotency-Key") for req, _ in httpserver.log] == [delivery_key(row)] * 2
 
 
@@ -90,9 +92,12 @@ def test_with_header(url, expected):
 
 
 def test_the_key_depends_on_the_row_only():
-    row = {"id": 7, "created_at": "2026-11-20T09:00:00+00:00", "channel": "email", "kind": "hit", "hit_id": 3}
-    assert delivery_key(row) == delivery_key(dict(row))
-    assert delivery_key(row) != delivery_key({**row, "created_at": "2026-11-21T09:00:00+00:00"})  # another database
-    assert delivery_key(row) != delivery_key({**row, "id": 8})
-    assert delivery_key(row) == delivery_key({**row, "status": "pending", "attempts": 5})
+    from dataclasses import replace
+
+    row = Delivery(id=7, hit_id=3, channel="email", status="sent", kind="hit",
+                   created_at=datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+    assert delivery_key(row) == delivery_key(replace(row))
+    assert delivery_key(row) != delivery_key(replace(row, created_at=datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)))  # another database
+    assert delivery_key(row) != delivery_key(replace(row, id=8))
+    assert delivery_key(row) == delivery_key(replace(row, status="pending", attempts=5))
 

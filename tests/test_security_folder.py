@@ -157,8 +157,8 @@ def test_a_source_that_keeps_failing_unexpectedly_shows_as_failing(tmp_path: Pat
         for n in range(1, 4):
             report = run_source(runtime, store, runtime.config.source("drop"))  # never raises
             assert not report.ok and "UnicodeEncodeError" in report.error
-            assert store.source_row("drop")["consecutive_failures"] == n
-        assert store.source_row("drop")["failing"]
+            assert store.source_row("drop").consecutive_failures == n
+        assert store.source_row("drop").failing
         health = evaluate(store, runtime.config, utcnow(), expect_daemon=False)
         assert [s["health"] for s in health.sources] == ["failing"]
 

@@ -116,7 +116,7 @@ def test_a_second_daemon_is_refused_and_run_once_works_beside_the_first(tmp_path
         once = _cli(cfg, "run", "--once")
         assert once.returncode == 0, once.stderr
         with Store(db) as store:
-            assert store.outbox_row(row)["status"] == "inflight"  # not taken for a crash's leftover
+            assert store.outbox_row(row).status == "inflight"  # not taken for a crash's leftover
         status = _cli(cfg, "status", "--json")
         assert status.returncode in (0, 1) and '"running": true' in status.stdout
 
@@ -137,7 +137,7 @@ def test_without_a_daemon_run_once_recovers_rows_left_in_flight(tmp_path: Path):
     done = _cli(cfg, "run", "--once")
     assert done.returncode == 0, done.stderr
     with Store(load_config(cfg).db_path) as store:
-        assert store.outbox_row(row)["status"] == "sent"
+        assert store.outbox_row(row).status == "sent"
 
 
 def test_a_daemon_starting_during_run_once_waits_for_it(tmp_path: Path):

@@ -10,13 +10,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from helpers_hits import (  # noqa: F401 (fixtures)
-    FAILING_SOURCE, QUILLWORT_KEY, XSS_TITLE, HitsDB, hits_db, hits_template, serve_review_page,
-)
+from helpers_hits import FAILING_SOURCE, QUILLWORT_KEY, XSS_TITLE, HitsDB, serve_review_page
 from monitor.cli import cli
 from monitor.errors import ConfigError
 from monitor.models import Item, RuleMatch
-from monitor.store import Entry, OutboxPlan
+from monitor.config import ChannelConfig, Config, RouteConfig
+from monitor.models import Entry
+from monitor.pipeline import record
 from monitor.web.app import Access
 from monitor.web.server import access_from_env, is_loopback
 
@@ -146,8 +146,9 @@ def test_sees_what_the_daemon_writes_while_it_runs(site):
         match = RuleMatch(rule_id="detainees-release", rule_title="Russians jailed in Baku", severity="critical",
                           terms=("Baku", "release"), spans=((7, 11), (12, 19)), snippet="**Baku** **release**")
         now = served.db.now + timedelta(minutes=1)
-        (hit,) = daemon_store.record([Entry(item=item, matches=[match])],
-                                     lambda h: [OutboxPlan(channel="console", next_attempt_at=now)], now=now).hits
+        to_console = Config(channels={"console": ChannelConfig(type="console")},
+                            routes=[RouteConfig(channels=["console"])])
+        (hit,) = record(daemon_store, to_console, [Entry(item=item, matches=[match])], now=now).hits
     assert ids_in(client.get("/").text)[0] == hit.id
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers_hits import HitsDB, hits_db, hits_template, serve_review_page  # noqa: F401 (fixtures)
+from helpers_hits import HitsDB, serve_review_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

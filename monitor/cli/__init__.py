@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 import sys
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from monitor import __version__
 from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -24,10 +29,10 @@ class Context:
         self.config_path = config_path
         self.log_level = log_level
         self.log_format = log_format
-        self._config = None
+        self._config: Config | None = None
 
     @property
-    def config(self):
+    def config(self) -> Config:
         if self._config is None:
             from monitor.config import load_config
 
@@ -54,7 +59,7 @@ def _find_default_config() -> str:
 class MonitorGroup(click.Group):
     """Turns library errors into one-line messages and exit codes."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
@@ -89,9 +94,9 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 def _register() -> None:
     # explicit registry: each module exposes the commands it adds
-    from monitor.cli import completion, configcmd, hits, notify, ops, rules, run, sources, users, web
+    from monitor.cli import completion, configcmd, hits, notify, ops, rules, run, sources, triage, users, web
 
-    for module in (run, configcmd, rules, sources, hits, notify, ops, web, users, completion):
+    for module in (run, configcmd, rules, sources, hits, triage, notify, ops, web, users, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -11,7 +11,8 @@ import functools
 import getpass
 import json
 import sys
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any, Callable, Iterable, TextIO
 
 import click
 from rich.console import Console
@@ -21,17 +22,18 @@ from rich.text import Text
 from monitor.models import SEVERITIES, utcnow
 from monitor.store.base import parse_ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
-from monitor.web.present import ago, csv_value, document_parts, exact, hit_record, row_record, snippet_parts
+from monitor.store import Store
+from monitor.timefmt import ago
+from monitor.web.present import csv_value, document_parts, exact, hit_record, row_record, snippet_parts
 
 SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
 STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
 RECORD_FIELDS = ["id", "created_at", "rule", "rule_title", "severity", "status", "status_reason", "status_comment",
-                 "status_by", "status_at", "notes", "history", "source", "title", "url", "published", "tags", "terms", "why", "snippet", "also_in"]
+                 "status_by", "status_at", "notes", "history", "source", "title", "url", "published", "tags", "terms",
+                 "why", "snippet", "also_in", "rules"]
 
 
-def open_store(ctx: click.Context):
-    from monitor.store import Store
-
+def open_store(ctx: click.Context) -> Store:
     cfg = ctx.obj.config
     return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
 
@@ -46,7 +48,7 @@ def who(by: str | None) -> str:
         return "unknown"
 
 
-def _when(ctx: click.Context, param: click.Parameter, value: str | None):
+def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -55,7 +57,7 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
-def _search(ctx: click.Context, param: click.Parameter, value: str | None):
+def _search(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from monitor.store.search import SearchError, check_search
 
     if not value:
@@ -66,7 +68,7 @@ def _search(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
-def filter_options(fn: Callable) -> Callable:
+def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The shared hit filters, gathered into a ``hit_filter`` argument."""
     options = [
         click.option("--rule", "-r", multiple=True, metavar="ID", help="Only this rule (repeatable)."),
@@ -84,7 +86,9 @@ def filter_options(fn: Callable) -> Callable:
     ]
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, rule, tag, severity, source, status, since, until, search, **kwargs: Any):
+    def wrapper(*args: Any, rule: tuple[str, ...], tag: tuple[str, ...], severity: tuple[str, ...],
+                source: tuple[str, ...], status: tuple[str, ...], since: datetime | None, until: datetime | None,
+                search: str | None, **kwargs: Any) -> Any:
         f = HitFilter(rule=list(rule), tag=list(tag), severity=list(severity), source=list(source),
                       status=list(status), since=since, until=until, search=search)
         return fn(*args, hit_filter=f, **kwargs)
@@ -109,7 +113,7 @@ def _marked(parts: list[tuple[str, bool]]) -> Text:
     return text
 
 
-def _write_csv(records, out, with_text: bool = False) -> None:
+def _write_csv(records: Iterable[dict[str, Any]], out: TextIO, with_text: bool = False) -> None:
     fields = RECORD_FIELDS + (["text"] if with_text else [])
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -185,7 +189,7 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     if wide:
         table.add_column("Link", no_wrap=True, overflow="ellipsis", style="blue", width=link)
     for h, row in zip(found, rows):
-        cells = [row[0], row[1], Text(row[2]), _severity(h.severity),
+        cells: list[str | Text] = [row[0], row[1], Text(row[2]), _severity(h.severity),
                  Text(h.status, style=STATUS_STYLE.get(h.status, "")), Text(row[5]), Text(row[6])]
         if wide:
             cells.append(Text(row[7]))
@@ -214,6 +218,8 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         if hit is None:
             raise click.ClickException(f"no hit {hit_id}")
         row = store.get_hit_row(hit_id)
+        if row is None:
+            raise click.ClickException(f"no hit {hit_id}")
         notes = store.hit_notes(hit_id)
         deliveries = store.deliveries_for_hit(hit_id)
     if as_json:
@@ -280,108 +286,6 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         c.print("[dim]No notifications for this hit.[/dim]")
 
 
-def _report(action: str, result, plural_done: str) -> None:
-    if result.changed:
-        click.echo(f"{plural_done} {len(result.changed)} hit{'s' if len(result.changed) != 1 else ''}: "
-                   + ", ".join(map(str, result.changed)))
-    if result.unchanged:
-        click.echo(f"already {action}: " + ", ".join(map(str, result.unchanged)))
-    if result.missing:
-        raise click.ClickException("no such hit: " + ", ".join(map(str, result.missing)))
-
-
-_by_option = click.option("--by", metavar="NAME", help="Who did it (default: the OS user).")
-_note_option = click.option("--note", metavar="TEXT", help="A note to keep with the action.")
-
-
-@hits.command("ack")
-@click.argument("ids", nargs=-1, required=True, type=int)
-@_by_option
-@_note_option
-@click.pass_context
-def ack(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | None) -> None:
-    """Acknowledge hits: seen, real, handled. Records who and when.
-
-    \b
-    Example:
-      monitor hits ack 41 42 43
-      monitor hits ack 42 --by anna --note "briefed the desk"
-    """
-    with open_store(ctx) as store:
-        result = store.ack_hits(ids, by=who(by), now=utcnow(), note=note)
-    _report("acknowledged", result, "acknowledged")
-
-
-@hits.command("dismiss")
-@click.argument("ids", nargs=-1, required=True, type=int)
-@click.option("--reason", required=True, metavar="CATEGORY[: TEXT]",
-              help="Why: false-positive (the rule was wrong), duplicate or irrelevant, optionally followed "
-                   "by your own words: --reason \"false-positive: a software release\".")
-@click.option("--comment", "--note", "comment", metavar="TEXT",
-              help="A free-text comment, kept with the hit and in its history (and in exports).")
-@_by_option
-@click.pass_context
-def dismiss(ctx: click.Context, ids: tuple[int, ...], reason: str, comment: str | None, by: str | None) -> None:
-    """Dismiss hits with a category and, if you like, a comment in your own words. False
-    positives count against their rule in `monitor rules stats`.
-
-    \b
-    Example:
-      monitor hits dismiss 17 --reason false-positive --comment "a software release, not prisoners"
-      monitor hits dismiss 17 --reason "false-positive: a software release"
-      monitor hits dismiss 18 19 --reason duplicate
-    """
-    from monitor.store.triage import parse_dismissal
-
-    try:
-        category, inline = parse_dismissal(reason)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--reason") from None
-    text = " — ".join(t for t in (inline, (comment or "").strip()) if t) or None
-    with open_store(ctx) as store:
-        result = store.dismiss_hits(ids, category, by=who(by), now=utcnow(), note=text)
-    _report(f"dismissed ({category})", result, f"dismissed ({category})")
-
-
-@hits.command("reopen")
-@click.argument("ids", nargs=-1, required=True, type=int)
-@_by_option
-@_note_option
-@click.pass_context
-def reopen(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | None) -> None:
-    """Put acknowledged or dismissed hits back to new.
-
-    \b
-    Example:
-      monitor hits reopen 17
-    """
-    with open_store(ctx) as store:
-        result = store.reopen_hits(ids, by=who(by), now=utcnow(), note=note)
-    _report("new", result, "reopened")
-
-
-@hits.command("note")
-@click.argument("hit_id", type=int)
-@click.argument("text")
-@_by_option
-@click.pass_context
-def note(ctx: click.Context, hit_id: int, text: str, by: str | None) -> None:
-    """Add a note to a hit (kept in its history with who and when).
-
-    \b
-    Example:
-      monitor hits note 42 "confirmed by the embassy statement"
-    """
-    try:
-        with open_store(ctx) as store:
-            note_id = store.add_note(hit_id, text, by=who(by), now=utcnow())
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="TEXT") from None
-    if note_id is None:
-        raise click.ClickException(f"no hit {hit_id}")
-    click.echo(f"noted on hit {hit_id}")
-
-
 def _with_triage(record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]],
                  flat: bool) -> dict[str, Any]:
     """An export record with the hit's comment, its notes and its whole triage history
@@ -405,7 +309,7 @@ def _with_triage(record: dict[str, Any], row: dict[str, Any], notes: list[dict[s
               help="Write here (default: standard output).")
 @click.option("--with-text", is_flag=True, help="Include each item's full text.")
 @click.pass_context
-def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output, with_text: bool) -> None:
+def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output: TextIO, with_text: bool) -> None:
     """Export hits for a report: every matching hit, newest first, with its triage state.
 
     \b
@@ -429,68 +333,4 @@ def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output, with_tex
             output.write("\n]\n")
 
 
-# -- monitor rules stats ------------------------------------------------------------------
-def loaded_rules(cfg) -> list[tuple[str, str, str]]:
-    """(id, title, severity) of the rules in the config's rule paths; empty when they cannot load."""
-    try:
-        from monitor.rules import load_rules  # written alongside; optional here
-    except ImportError:
-        return []
-    try:
-        loaded = load_rules(cfg.rule_paths)
-    except Exception:  # a broken rule file must not hide the numbers
-        return []
-    rules = getattr(loaded, "rules", loaded)
-    if isinstance(rules, dict):
-        rules = list(rules.values())
-    out = []
-    for r in rules or []:
-        rule_id = getattr(r, "id", None)
-        if rule_id:
-            out.append((rule_id, getattr(r, "title", "") or rule_id, str(getattr(r, "severity", "") or "")))
-    return out
-
-
-@click.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="One object per rule, for scripts.")
-@click.pass_context
-def rules_stats(ctx: click.Context, as_json: bool) -> None:
-    """Per rule: hits in the last 7 and 30 days, share dismissed as false positives,
-    last fired — which rule to tighten, which never fires.
-
-    \b
-    Example:
-      monitor rules stats
-      monitor rules stats --json
-    """
-    cfg = ctx.obj.config
-    now = utcnow()
-    with open_store(ctx) as store:
-        stats = store.rule_stats(now, rules=loaded_rules(cfg))
-    if as_json:
-        click.echo(json.dumps([s.as_dict() for s in stats], ensure_ascii=False, indent=2))
-        return
-    console = _console()
-    if not stats:
-        console.print("No rules and no hits yet.")
-        return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Rule", overflow="fold")
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("7 days", justify="right")
-    table.add_column("30 days", justify="right")
-    table.add_column("All", justify="right")
-    table.add_column("False pos.", justify="right")
-    table.add_column("Dismissed", justify="right")
-    table.add_column("Last fired", no_wrap=True)
-    for s in stats:
-        share = s.false_positive_share
-        share_text = Text("—" if share is None else f"{share:.0%}",
-                          style="bold red" if share and share >= 0.25 else "")
-        table.add_row(Text(s.rule_id), _severity(s.severity), str(s.last_7d), str(s.last_30d), str(s.total),
-                      share_text, str(s.dismissed), ago(s.last_fired, now) if s.last_fired else "never")
-    console.print(table)
-
-
-RULES_SUBCOMMANDS: list[click.Command] = [rules_stats]
 COMMANDS: list[click.Command] = [hits]

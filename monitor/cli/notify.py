@@ -5,15 +5,20 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.config import parse_duration
 from monitor.errors import ConfigError, NotifyError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.store import Store
 from monitor.models import Hit, utcnow
 
 
-def _store(ctx: click.Context):
+def _store(ctx: click.Context) -> "Store":
     from monitor.store import Store
 
     cfg = ctx.obj.config
@@ -137,18 +142,21 @@ def silence_list(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     with _store(ctx) as store:
         rows = store.list_silences(None if show_all else now)
     if as_json:
-        click.echo(json.dumps([{**r, "expires_at": r["expires_at"].isoformat(), "created_at": r["created_at"].isoformat(),
-                                "active": r["expires_at"] > now} for r in rows], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{"id": r.id, "rule_id": r.rule_id, "source": r.source,
+                                "expires_at": r.expires_at.isoformat(), "comment": r.comment,
+                                "created_by": r.created_by,
+                                "created_at": r.created_at.isoformat() if r.created_at else None,
+                                "active": r.expires_at > now} for r in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("no silences" if show_all else "no silence in force")
         return
     for r in rows:
-        what = " ".join(x for x in (f"rule={r['rule_id']}" if r["rule_id"] else "",
-                                    f"source={r['source']}" if r["source"] else "") if x)
-        state = "" if r["expires_at"] > now else " (expired)"
-        by = f" by {r['created_by']}" if r["created_by"] else ""
-        click.echo(f"#{r['id']}  {what}  until {r['expires_at']:%Y-%m-%d %H:%M} UTC{state}{by}  — {r['comment']}")
+        what = " ".join(x for x in (f"rule={r.rule_id}" if r.rule_id else "",
+                                    f"source={r.source}" if r.source else "") if x)
+        state = "" if r.expires_at > now else " (expired)"
+        by = f" by {r.created_by}" if r.created_by else ""
+        click.echo(f"#{r.id}  {what}  until {r.expires_at:%Y-%m-%d %H:%M} UTC{state}{by}  — {r.comment}")
 
 
 @silence_group.command("remove")
@@ -167,7 +175,7 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
     click.echo(f"silence #{silence_id} removed")
 
 
-def _check_silence_target(cfg, rule_id: str | None, source: str | None) -> None:
+def _check_silence_target(cfg: "Config", rule_id: str | None, source: str | None) -> None:
     """A silence must name a rule that is loaded and a source that is configured: one that
     names nothing would silence nothing, and nobody would know."""
     from monitor.rules import load_rule_set

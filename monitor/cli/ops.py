@@ -6,15 +6,22 @@ import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.config import parse_duration
 from monitor.errors import StoreError
 from monitor.models import utcnow
+from monitor.timefmt import duration
+
+if TYPE_CHECKING:
+    from monitor.cli import Context
+    from monitor.health import Health
+    from monitor.store import Store
 
 
-def _open_store(obj, *, migrate: bool):
+def _open_store(obj: Context, *, migrate: bool) -> Store:
     from monitor.store import Store
 
     cfg = obj.config
@@ -24,7 +31,7 @@ def _open_store(obj, *, migrate: bool):
     return Store(path, busy_timeout=cfg.storage.busy_timeout, migrate=migrate)
 
 
-def _duration(ctx, param, value):
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
     if value is None:
         return None
     try:
@@ -34,12 +41,10 @@ def _duration(ctx, param, value):
 
 
 def _when(dt: datetime | None, now: datetime) -> str:
-    from monitor.health import ago
-
     if dt is None:
         return "never"
     seconds = (now - dt).total_seconds()
-    return f"{ago(seconds)} ago" if seconds >= 0 else f"in {ago(-seconds)}"
+    return f"{duration(seconds)} ago" if seconds >= 0 else f"in {duration(-seconds)}"
 
 
 @click.command()
@@ -49,7 +54,7 @@ def _when(dt: datetime | None, now: datetime) -> str:
 @click.option("--no-daemon", is_flag=True,
               help="Do not require a running daemon (when `monitor run --once` runs from cron).")
 @click.pass_obj
-def status(obj, as_json: bool, window: float, no_daemon: bool) -> None:
+def status(obj: Context, as_json: bool, window: float, no_daemon: bool) -> None:
     """Is everything well? Exit 0 when healthy, 1 when something needs attention.
 
     Shows whether the daemon is running (its heartbeat is fresh), each source's health,
@@ -68,12 +73,13 @@ def status(obj, as_json: bool, window: float, no_daemon: bool) -> None:
     cfg = obj.config
     now = utcnow()
     if not cfg.db_path.exists():
-        report = {"ok": False, "problems": [f"no database at {cfg.db_path}: the monitor has never run"],
+        problem = f"no database at {cfg.db_path}: the monitor has never run"
+        report = {"ok": False, "problems": [problem],
                   "database": str(cfg.db_path)}
         if as_json:
             click.echo(json.dumps(report, indent=2))
         else:
-            click.echo(f"status: NEEDS ATTENTION\n  - {report['problems'][0]}")
+            click.echo(f"status: NEEDS ATTENTION\n  - {problem}")
         sys.exit(1)
     store = _open_store(obj, migrate=True)
     try:
@@ -87,12 +93,10 @@ def status(obj, as_json: bool, window: float, no_daemon: bool) -> None:
     sys.exit(0 if health.ok else 1)
 
 
-def _print_health(h, now: datetime) -> None:
-    from monitor.health import ago
-
+def _print_health(h: Health, now: datetime) -> None:
     d = h.daemon
     if d["running"]:
-        up = ago((now - d["started_at"]).total_seconds()) if d.get("started_at") else "?"
+        up = duration((now - d["started_at"]).total_seconds()) if d.get("started_at") else "?"
         click.echo(f"daemon      running (pid {d['pid']} on {d['host']}, up {up}, "
                    f"last heartbeat {_when(d['last_beat'], now)})")
     elif d["state"] == "never started":
@@ -154,7 +158,7 @@ def db() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.pass_obj
-def backup(obj, file: Path, force: bool) -> None:
+def backup(obj: Context, file: Path, force: bool) -> None:
     """Write a consistent copy of the database to FILE, safely while the daemon runs.
 
     Uses SQLite's online backup API over one read snapshot, checks the copy, then moves
@@ -183,7 +187,7 @@ def backup(obj, file: Path, force: bool) -> None:
 @db.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def info(obj, as_json: bool) -> None:
+def info(obj: Context, as_json: bool) -> None:
     """Where the database is, its size, row counts, and which migrations are applied or pending.
 
     \b
@@ -209,7 +213,7 @@ def info(obj, as_json: bool) -> None:
 
 @db.command()
 @click.pass_obj
-def migrate(obj) -> None:
+def migrate(obj: Context) -> None:
     """Apply pending schema migrations now (the daemon also applies them when it starts).
 
     \b
@@ -228,7 +232,7 @@ def migrate(obj) -> None:
 @click.option("--older-than", callback=_duration, default=None,
               help="Prune items fetched longer ago than this (default: storage.retention).")
 @click.pass_obj
-def prune(obj, older_than: float | None) -> None:
+def prune(obj: Context, older_than: float | None) -> None:
     """Delete stored items older than the retention that no hit refers to (the daemon
     does this daily). Hits and the items they point at are always kept.
 

@@ -10,11 +10,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.errors import ConfigErrors
+from monitor.errors import ConfigError, ConfigErrors
 from monitor.models import Item, RuleMatch
+
+if TYPE_CHECKING:
+    from monitor.backtest import BacktestResult
+    from monitor.rules import RuleSet
 
 SEVERITY_COLOUR = {"info": "white", "low": "cyan", "medium": "yellow", "high": "red", "critical": "magenta"}
 
@@ -24,18 +29,18 @@ def rule_paths(ctx: click.Context, given: tuple[str, ...] | list[str] = ()) -> l
     if given:
         return [Path(p) for p in given]
     obj = ctx.obj
-    config_path = getattr(obj, "config_path", None) or os.environ.get("MONITOR_CONFIG")
+    config_path = obj.config_path or os.environ.get("MONITOR_CONFIG")
     if config_path is None and not Path("config.yaml").exists():
         return [Path("rules")]
     return list(obj.config.rule_paths)
 
 
-def _load(paths: list[Path]):
+def _load(paths: list[Path]) -> RuleSet:
     from monitor.rules import load_rule_set
 
     rule_set, errors = load_rule_set(paths)
     if errors:
-        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+        raise errors[0] if len(errors) == 1 else ConfigErrors(list[ConfigError](errors))
     return rule_set
 
 
@@ -95,7 +100,7 @@ def _read_input(name: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _hit_record(m: RuleMatch, status: str) -> dict:
+def _hit_record(m: RuleMatch, status: str) -> dict[str, Any]:
     return {
         "rule": m.rule_id,
         "severity": m.severity,
@@ -280,7 +285,6 @@ def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, .
     from monitor.matching import Matcher
     from monitor.models import utcnow
     from monitor.store import Store
-    from monitor.store.backtest_queries import recorded_hits
     from monitor.store.hits import parse_when
 
     cfg = ctx.obj.config
@@ -297,42 +301,16 @@ def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, .
     matcher = Matcher(rules)
     store = Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
     try:
-        result = backtest(_entries(store, since_dt, recorded_hits), matcher, only)
+        result = backtest(store.backtest_items(since_dt), matcher, only)
     finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
+        store.close()
     if as_json:
         click.echo(json.dumps(_backtest_record(result), ensure_ascii=False, indent=2))
         return
     _print_backtest(result, show)
 
 
-def _entries(store, since, recorded_hits):
-    """(item, {rule: status}) for every stored item, with its story's hits when folded."""
-    batch: list[dict] = []
-
-    def flush():
-        ids = {r["id"] for r in batch} | {r["story_id"] for r in batch if r.get("story_id")}
-        recorded = recorded_hits(store, ids)
-        for r in batch:
-            hits = dict(recorded.get(r["id"], {}))
-            story = r.get("story_id")
-            if story and story != r["id"]:
-                for rid, st in recorded.get(story, {}).items():
-                    hits.setdefault(rid, st)
-            yield store.item_from_row(r), hits
-
-    for row in store.iter_items(since=since):
-        batch.append(row)
-        if len(batch) >= 500:
-            yield from flush()
-            batch = []
-    if batch:
-        yield from flush()
-
-
-def _backtest_record(result) -> dict:
+def _backtest_record(result: BacktestResult) -> dict[str, Any]:
     new, gone = result.count("new"), result.count("gone")
     return {
         "items": result.items,
@@ -344,7 +322,7 @@ def _backtest_record(result) -> dict:
     }
 
 
-def _print_backtest(result, show: int) -> None:
+def _print_backtest(result: BacktestResult, show: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -378,10 +356,8 @@ def _print_backtest(result, show: int) -> None:
 
 
 def _commands() -> list[click.Command]:
-    try:  # `monitor rules stats` lives with the hit log
-        from monitor.cli.hits import RULES_SUBCOMMANDS
-    except ImportError:  # pragma: no cover - the hits area not installed
-        RULES_SUBCOMMANDS = []
+    from monitor.cli.stats import RULES_SUBCOMMANDS  # `monitor rules stats` reads the hit log
+
     for command in RULES_SUBCOMMANDS:
         rules_group.add_command(command)
     return [rules_group]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from monitor.pipeline import Runtime
+from monitor.config import Config
+from monitor.pipeline import PollReport, Runtime
+
+if TYPE_CHECKING:
+    from monitor.cli import Context
 
 
 @click.command()
 @click.option("--once", is_flag=True, help="Poll every source once, send what is pending, and exit.")
 @click.pass_obj
-def run(obj, once: bool) -> None:
+def run(obj: "Context", once: bool) -> None:
     """Poll sources, match new items against the rules, record hits, send alerts.
 
     Runs until Ctrl-C or SIGTERM; SIGHUP (or a change to the rules or the config)
@@ -25,17 +31,17 @@ def run(obj, once: bool) -> None:
     _refuse_unknown_channel_urls(config)
     runtime = Runtime.from_config(config)
     if once:
-        from monitor.daemon import run_once
+        from monitor.once import run_once
 
         reports = run_once(runtime)
         _summary(reports, _disabled(config))
         return
     from monitor.daemon import Daemon
 
-    Daemon(config.path, runtime).serve_forever()
+    Daemon(config.path or obj.config_path or "config.yaml", runtime).serve_forever()
 
 
-def _refuse_unknown_channel_urls(config) -> None:
+def _refuse_unknown_channel_urls(config: Config) -> None:
     """A channel URL apprise does not understand would fail every alert, for good: refuse to
     start on it, naming its line (`monitor config check` lists it with everything else)."""
     from monitor.check import channel_url_problems
@@ -48,14 +54,14 @@ def _refuse_unknown_channel_urls(config) -> None:
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
 
 
-def _disabled(config) -> dict[str, str]:
+def _disabled(config: Config) -> dict[str, str]:
     from monitor.pipeline import open_store
 
     with open_store(config) as store:
         return {d.name: d.reason for d in store.disabled_sources()}
 
 
-def _summary(reports, disabled: dict[str, str]) -> None:
+def _summary(reports: list[PollReport], disabled: dict[str, str]) -> None:
     """One line per failed or disabled source, then the totals; a disabled source is not
     "retried": it says how to bring it back."""
     new = sum(r.new_items for r in reports)

@@ -6,16 +6,20 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.models import utcnow
+from monitor.models import Item, utcnow
+
+if TYPE_CHECKING:
+    from monitor.cli import Context
+    from monitor.config import SourceConfig, SourceKind
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".json")
 
 
-def _configured(ctx_obj) -> bool:
+def _configured(ctx_obj: Context) -> bool:
     """True when a config file was named or the default one exists (then it must load)."""
     if ctx_obj.config_path or os.environ.get("MONITOR_CONFIG"):
         return True
@@ -51,7 +55,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     _table(records)
 
 
-def _record(src, row: dict[str, Any] | None) -> dict[str, Any]:
+def _record(src: SourceConfig, row: dict[str, Any] | None) -> dict[str, Any]:
     row = row or {}
 
     def iso(key: str) -> str | None:
@@ -87,7 +91,7 @@ def _table(records: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from monitor.web.present import ago
+    from monitor.timefmt import ago
 
     now = utcnow()
 
@@ -119,13 +123,12 @@ def _table(records: list[dict[str, Any]]) -> None:
     Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
-def _guess(target: str, kind: str | None) -> tuple[str, dict[str, Any], bool]:
+def _guess(target: str, kind: str | None) -> tuple[SourceKind, dict[str, Any], bool]:
     """``(kind, SourceConfig fields, is_local_feed_file)`` for a URL or a path."""
     if re.match(r"^https?://", target, re.IGNORECASE):
-        kind = kind or "feed"
         if kind == "folder":
             raise click.BadParameter("a folder source needs a path, not a URL", param_hint="TARGET")
-        return kind, {"url": target}, False
+        return ("page" if kind == "page" else "feed"), {"url": target}, False
     path = Path(target).expanduser()
     if not path.exists():
         raise click.BadParameter(f"{target}: neither an http(s) URL nor an existing path", param_hint="TARGET")
@@ -140,7 +143,7 @@ def _guess(target: str, kind: str | None) -> tuple[str, dict[str, Any], bool]:
     return "folder", {"path": path.resolve().parent, "patterns": [path.name], "recursive": False}, False
 
 
-def _item_record(item) -> dict[str, Any]:
+def _item_record(item: Item) -> dict[str, Any]:
     return {
         "id": item.key,
         "title": item.title,
@@ -178,7 +181,7 @@ def test_source(ctx: click.Context, target: str, kind: str | None, selector: str
     """
     from monitor.config import HttpConfig, SourceConfig
     from monitor.sources import make_source
-    from monitor.sources.base import SourceState
+    from monitor.models import SourceState
     from monitor.sources.feed import parse_feed
 
     http, base_dir = HttpConfig(), Path.cwd()

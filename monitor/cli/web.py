@@ -6,17 +6,24 @@ import logging
 import signal
 import threading
 
+from typing import TYPE_CHECKING, Callable
+
 import click
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.pipeline import PollReport
+    from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def source_poller(cfg, store):
+def source_poller(cfg: Config, store: Store) -> Callable[[str], PollReport]:
     """``poll(name)``: poll one source now, as the daemon would, with the config and rules as
     they are on disk (its alerts go out with the daemon's next dispatch). The review page's
     "retry now"; kept here because only the command line and the daemon run the pipeline."""
 
-    def poll(name: str):
+    def poll(name: str) -> PollReport:
         from monitor.config import load_config
         from monitor.pipeline import Runtime, run_source
 
@@ -51,7 +58,8 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       monitor web                                   # http://127.0.0.1:8080/
       MONITOR_WEB_PASSWORD=… monitor web --host 0.0.0.0 --port 8080
     """
-    from monitor.cli.hits import loaded_rules, open_store, who
+    from monitor.cli.hits import open_store, who
+    from monitor.cli.stats import loaded_rules
     from monitor.web.app import create_app
     from monitor.web.server import Limits, Server, access_from_env, bind
 

@@ -1,7 +1,7 @@
 """The notifier: route new hits to channels, render, send through apprise, exactly once
 where the network allows it (at least once, a duplicate only inside the in-flight window).
 
-    router.py    Router(config, store).plan(hit) -> outbox rows, inside record()'s transaction
+    router.py    plan(config, hits, context) -> outbox rows: pure, on data the pipeline read
     digest.py    digest periods and keys
     render.py    messages per dialect (text, markdown, slack, html); sandboxed Jinja2; escaping
     channels.py  one transport per channel URL: SMTP, Slack, any apprise URL, the console
@@ -12,6 +12,6 @@ from __future__ import annotations
 
 from monitor.notify.dispatch import Dispatcher, DispatchReport, announce
 from monitor.notify.render import Message, Renderer
-from monitor.notify.router import Router
+from monitor.notify import router
 
-__all__ = ["Router", "Dispatcher", "DispatchReport", "announce", "Renderer", "Message"]
+__all__ = ["router", "Dispatcher", "DispatchReport", "announce", "Renderer", "Message"]

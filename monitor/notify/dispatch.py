@@ -28,13 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, TextIO
 
+from monitor.backoff import exponential
 from monitor.config import Config
 from monitor.errors import NotifyError, PermanentNotifyError
-from monitor.models import Hit, utcnow
+from monitor.models import Delivery, Hit, utcnow
 from monitor.notify.channels import Transport, transports_for
 from monitor.notify.digest import parse_digest_key, period_start
 from monitor.notify.render import Message, Renderer
-from monitor.store import Store, parse_ts
+from monitor.notify.router import route_name
+from monitor.store import Store, ts
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,11 @@ def announce(store: Store, config: Config, text: str, *, title: str, now: dateti
     return store.enqueue(channel, "ops", {"title": title, "text": text}, now)
 
 
-def delivery_key(row: dict[str, Any]) -> str:
+def delivery_key(row: Delivery) -> str:
     """A stable key for one delivery, from its outbox row (for a digest, its first member):
     the same on every retry and after a restart, different for every other row, and for a
     row of another database (the creation time is in it)."""
-    basis = f"{row['id']}|{row['created_at']}|{row['channel']}|{row['kind']}|{row.get('hit_id')}"
+    basis = f"{row.id}|{ts(row.created_at)}|{row.channel}|{row.kind}|{row.hit_id}"
     return "sm-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
@@ -92,8 +94,8 @@ class Dispatcher:
         counts: Counter[str] = Counter()
         seen_digests: set[tuple[str, str]] = set()
         for row in self.store.due_rows(now, limit=self.config.notify.batch):
-            if row["kind"] == "digest-member":
-                key = (row["channel"], row["digest_key"])
+            if row.kind == "digest-member" and row.digest_key:
+                key = (row.channel, row.digest_key)
                 if key in seen_digests:
                     continue
                 seen_digests.add(key)
@@ -105,25 +107,26 @@ class Dispatcher:
         return DispatchReport(**counts)
 
     # -- one message ------------------------------------------------------------------------
-    def _handle(self, rows: list[dict[str, Any]], now: datetime, counts: Counter[str]) -> None:
+    def _handle(self, rows: list[Delivery], now: datetime, counts: Counter[str]) -> None:
         first = rows[0]
-        ids = [r["id"] for r in rows]
-        channel = first["channel"]
+        ids = [r.id for r in rows]
+        channel = first.channel
         cfg = self.config.channels.get(channel)
         if cfg is None:
             self._give_up(rows, now, counts, f"channel {channel!r} is no longer in the configuration")
             return
         age = now - self._age_start(first)
         if age.total_seconds() > self.config.notify.max_age:
-            last = f"; last error: {first['last_error']}" if first["last_error"] else ""
+            last = f"; last error: {first.last_error}" if first.last_error else ""
             self._give_up(rows, now, counts,
-                          f"not delivered within notify.max_age ({first['attempts']} attempts){last}")
+                          f"not delivered within notify.max_age ({first.attempts} attempts){last}")
             return
         # only a first attempt is folded: a retry may already have reached some of the URLs
-        if first["kind"] == "hit" and not first["attempts"] and cfg.rate_limit and self._over_limit(channel, now):
+        if (first.kind == "hit" and first.hit_id is not None and not first.attempts and cfg.rate_limit
+                and self._over_limit(channel, now)):
             due = self._window_frees(channel, now)
-            summary = self.store.fold_into_summary(first["id"], channel, first["hit_id"], now, due)
-            log.info("channel %s over its rate limit: hit #%s folded into summary #%d", channel, first["hit_id"], summary)
+            summary = self.store.fold_into_summary(first.id, channel, first.hit_id, now, due)
+            log.info("channel %s over its rate limit: hit #%s folded into summary #%d", channel, first.hit_id, summary)
             counts["claimed"] += 1
             counts["suppressed"] += 1
             return
@@ -131,11 +134,12 @@ class Dispatcher:
         if not claimed:
             return
         if len(claimed) != len(ids):  # another dispatcher took some members meanwhile
-            rows = [r for r in rows if r["id"] in claimed]
+            rows = [r for r in rows if r.id in claimed]
             ids = claimed
         counts["claimed"] += len(ids)
-        delivered = dict(self.store.outbox_row(ids[0])["delivered"] or {})
-        attempts = int(first["attempts"]) + 1
+        current = self.store.outbox_row(ids[0])
+        delivered = dict(current.delivered) if current else {}
+        attempts = first.attempts + 1
         try:
             message_for = self._composer(rows)
             transient, permanent, retry_after = self._send(channel, message_for, delivered)
@@ -182,21 +186,22 @@ class Dispatcher:
                 (log.debug if transport.label == "console" else log.info)("channel %s: sent to %s", channel, transport.label)
         return transient, permanent, retry_after
 
-    def _composer(self, rows: list[dict[str, Any]]) -> Callable[[str], Message]:
+    def _composer(self, rows: list[Delivery]) -> Callable[[str], Message]:
         """What to send, rendered lazily per dialect (one rendering per dialect)."""
         first = rows[0]
-        renderer = self.renderer(first["channel"])
-        kind = first["kind"]
-        key = delivery_key(min(rows, key=lambda r: r["id"]))
+        renderer = self.renderer(first.channel)
+        kind = first.kind
+        key = delivery_key(min(rows, key=lambda r: r.id))
         cache: dict[str, Message] = {}
+        make: Callable[[str], Message]
         if kind == "hit":
-            hit = self._hit(first["hit_id"])
+            hit = self._hit(first.hit_id)
 
             def make(d: str) -> Message:
                 return renderer.render_alert(hit, d)
-        elif kind == "digest-member":
-            hits = [self._hit(r["hit_id"]) for r in rows]
-            route, end = parse_digest_key(first["digest_key"])
+        elif kind == "digest-member" and first.digest_key:
+            hits = [self._hit(r.hit_id) for r in rows]
+            route, end = parse_digest_key(first.digest_key)
             start = self._digest_start(route, end)
 
             def make(d: str) -> Message:
@@ -204,7 +209,7 @@ class Dispatcher:
         elif kind == "summary":
             payload = _payload(first)
             hits = [h for h in (self.store.get_hit(i) for i in payload.get("hits", [])) if h is not None]
-            cfg = self.config.channels[first["channel"]]
+            cfg = self.config.channels[first.channel]
 
             def make(d: str) -> Message:
                 return renderer.render_summary(hits, d, limit=cfg.rate_limit or 0, window=cfg.rate_window)
@@ -222,9 +227,9 @@ class Dispatcher:
         return message_for
 
     # -- failure ----------------------------------------------------------------------------
-    def _give_up(self, rows: list[dict[str, Any]], now: datetime, counts: Counter[str], error: str, *,
+    def _give_up(self, rows: list[Delivery], now: datetime, counts: Counter[str], error: str, *,
                  delivered: dict[str, str] | None = None, claimed: bool = False) -> None:
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         if not claimed:
             ids = self.store.claim(ids, now)
             if not ids:
@@ -233,20 +238,20 @@ class Dispatcher:
         self.store.finish(ids, "failed", now=now, error=error, delivered=delivered)
         counts["failed"] += len(ids)
         first = rows[0]
-        log.error("channel %s: gave up on outbox row(s) %s: %s", first["channel"], ids, error)
+        log.error("channel %s: gave up on outbox row(s) %s: %s", first.channel, ids, error)
         ops = self.config.notify.operations_channel
-        if first["kind"] == "ops" or first["channel"] == ops:
+        if first.kind == "ops" or first.channel == ops:
             return  # never announce a failed announcement on the channel that just failed
-        what = {"hit": f"the alert for hit #{first['hit_id']}", "digest-member": f"a digest of {len(ids)} hit(s)",
-                "summary": "a rate-limit summary"}.get(first["kind"], f"a {first['kind']} message")
-        announce(self.store, self.config, f"Could not deliver {what} to channel {first['channel']}: {error}",
-                 title=f"Delivery failed: {first['channel']}", now=now)
+        what = {"hit": f"the alert for hit #{first.hit_id}", "digest-member": f"a digest of {len(ids)} hit(s)",
+                "summary": "a rate-limit summary"}.get(first.kind, f"a {first.kind} message")
+        announce(self.store, self.config, f"Could not deliver {what} to channel {first.channel}: {error}",
+                 title=f"Delivery failed: {first.channel}", now=now)
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         """Seconds before the next attempt: base·2^(attempts-1), capped at backoff_max, with
         jitter (between half and all of it), and never less than a server's Retry-After."""
         n = self.config.notify
-        delay = min(n.backoff_max, n.backoff_base * (2 ** max(0, attempts - 1)))
+        delay = exponential(n.backoff_base, attempts, n.backoff_max)
         delay *= 0.5 + 0.5 * self.rng.random()
         if retry_after is not None:
             delay = max(delay, retry_after)
@@ -260,7 +265,8 @@ class Dispatcher:
 
     def renderer(self, channel: str) -> Renderer:
         if channel not in self._renderers:
-            self._renderers[channel] = Renderer(self.config.channels[channel], self.config.base_dir, channel)
+            self._renderers[channel] = Renderer(self.config.channels[channel], self.config.base_dir, channel,
+                                                hit_base_url=self.config.web.base_url)
         return self._renderers[channel]
 
     def _hit(self, hit_id: int | None) -> Hit:
@@ -269,14 +275,13 @@ class Dispatcher:
             raise PermanentNotifyError(f"hit #{hit_id} no longer exists")
         return hit
 
-    def _age_start(self, row: dict[str, Any]) -> datetime:
-        if row["kind"] == "digest-member" and row["digest_key"]:
-            return parse_digest_key(row["digest_key"])[1]
-        return parse_ts(row["created_at"])
+    def _age_start(self, row: Delivery) -> datetime:
+        if row.kind == "digest-member" and row.digest_key:
+            return parse_digest_key(row.digest_key)[1]
+        assert row.created_at is not None  # NOT NULL in the schema
+        return row.created_at
 
     def _digest_start(self, route: str, end: datetime) -> datetime:
-        from monitor.notify.router import route_name
-
         for i, r in enumerate(self.config.routes):
             if route_name(r, i) == route and r.digest is not None:
                 return period_start(r.digest, end)
@@ -293,9 +298,8 @@ class Dispatcher:
         return (first or now) + timedelta(seconds=cfg.rate_window)
 
 
-def _payload(row: dict[str, Any]) -> dict[str, Any]:
-    p = row.get("payload")
-    return p if isinstance(p, dict) else {}
+def _payload(row: Delivery) -> dict[str, Any]:
+    return row.payload if isinstance(row.payload, dict) else {}
 
 
 __all__ = ["Dispatcher", "DispatchReport", "announce", "delivery_key"]

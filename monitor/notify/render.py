@@ -25,22 +25,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape as html_escape
 
 from monitor.config import ChannelConfig
 from monitor.models import SEVERITY_RANK, Hit
+from monitor.textfmt import clean, one_line
+from monitor.timefmt import window_words
 from monitor.urls import safe_url
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-DEFAULT_SUBJECT = "[{{ severity|upper }}] {{ rule_title }} — {{ source }}: {{ title }}"
+DEFAULT_SUBJECT = "[{{ severity|upper }}] {{ rule_title }}{{ more_rules }} — {{ source }}: {{ title }}"
 DIALECTS = ("text", "markdown", "slack", "html")
 
 _MARKED = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _PINGS = re.compile(r"([@!])(channel|here|everyone)\b", re.IGNORECASE)
 _SLACK_CONTROL = re.compile(r"<([!@#])")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|~#])")
@@ -49,29 +50,21 @@ _ZWSP = "\u200b"
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered message: ``body`` in its dialect, ``html`` an optional HTML alternative;
-    ``key`` the delivery's stable key (the same on every retry), sent as the email
-    Message-ID and a webhook's Idempotency-Key so a receiver can drop a second copy."""
+    """A rendered message: ``body`` in its dialect, ``html`` an optional HTML alternative,
+    ``data`` the same message as structured JSON (for webhooks); ``key`` the delivery's
+    stable key (the same on every retry), sent as the email Message-ID and a webhook's
+    Idempotency-Key so a receiver can drop a second copy."""
 
     subject: str
     body: str
     dialect: str
     html: str | None = None
     key: str | None = None
+    kind: str = "alert"  # alert | digest | summary | notice
+    data: dict[str, Any] | None = None
 
 
 # -- untrusted text → safe text ----------------------------------------------------------
-
-def clean(text: str | None) -> str:
-    """Drop control and bidi-override characters (they disguise text); keep newlines and tabs."""
-    return _CONTROL.sub("", text or "")
-
-
-
-
-def one_line(text: str) -> str:
-    return " ".join(clean(text).split())
-
 
 def _defang(text: str) -> str:
     """Break mass-mention words so no chat service turns them into a ping."""
@@ -131,7 +124,31 @@ def emphasise(snippet: str, dialect: Dialect) -> Markup:
         out.append(dialect.mark(dialect.escape(m.group(1))))
         pos = m.end()
     out.append(dialect.escape(snippet[pos:]))
-    return Markup("".join(out))
+    text = "".join(out)
+    if dialect.name == "html":
+        text = text.replace("\n", "<br>\n")
+    return Markup(text)
+
+
+def split_title(snippet: str, title: str) -> str:
+    """The snippet with a line break where the item's title ends and its body begins, when
+    the excerpt starts at the title (the matcher runs them together on one line)."""
+    head = one_line(title)
+    if not head:
+        return snippet
+    i = n = 0
+    while i < len(snippet) and n < len(head):
+        if snippet.startswith("**", i):
+            i += 2
+            continue
+        if snippet[i] != head[n]:
+            return snippet
+        i, n = i + 1, n + 1
+    while snippet.startswith("**", i):
+        i += 2
+    if n == len(head) and i < len(snippet) and snippet[i] == " ":
+        return snippet[:i] + "\n" + snippet[i + 1:]
+    return snippet
 
 
 # -- the template environment --------------------------------------------------------------
@@ -188,11 +205,34 @@ def _fmt_time(dt: datetime | None) -> str:
 class Renderer:
     """Renders messages for one channel. ``render_alert(hit, dialect)`` and friends."""
 
-    def __init__(self, channel: ChannelConfig, base_dir: Path | None = None, name: str = "") -> None:
+    def __init__(self, channel: ChannelConfig, base_dir: Path | None = None, name: str = "",
+                 hit_base_url: str | None = None) -> None:
         self.channel = channel
         self.name = name
         self.base_dir = base_dir
+        self.hit_base_url = hit_base_url
         self._envs: dict[str, _Env] = {}
+
+    def hit_url(self, hit: Hit) -> str | None:
+        """The hit on the review page, when ``web.base_url`` says where that is."""
+        return f"{self.hit_base_url.rstrip('/')}/hits/{hit.id}" if self.hit_base_url else None
+
+    def alert_data(self, hit: Hit) -> dict[str, Any]:
+        """An alert as structured JSON (the webhook payload): plain text values, no markup
+        but the matched words of ``snippet`` as ``**word**``."""
+        return {
+            "id": hit.id,
+            "rule": hit.rule_id,
+            "rules": list(hit.rule_ids),
+            "severity": hit.severity,
+            "title": one_line(hit.title),
+            "url": safe_url(hit.url),
+            "source": one_line(hit.source),
+            "published": hit.published.astimezone(timezone.utc).isoformat() if hit.published else None,
+            "snippet": clean(split_title(hit.snippet, hit.title)),
+            "why": one_line(hit.why),
+            "hit_url": self.hit_url(hit),
+        }
 
     def env(self, dialect: str) -> _Env:
         if dialect not in self._envs:
@@ -211,7 +251,7 @@ class Renderer:
             "source": one_line(hit.source),
             "title": one_line(hit.title) or "(untitled)",
             "url": url,
-            "snippet": emphasise(hit.snippet, d),
+            "snippet": emphasise(split_title(hit.snippet, hit.title), d),
             "published": _fmt_time(hit.published),
             "created_at": _fmt_time(hit.created_at),
             "why": one_line(hit.why),
@@ -219,13 +259,19 @@ class Renderer:
             "also_in": [one_line(s) for s in hit.also_in],
             "tags": list(hit.tags),
             "dialect": dialect,
+            # the other rules that fired on the item (one alert per item names them all)
+            "other_rules": [{"id": r.rule_id, "title": one_line(r.rule_title), "severity": r.severity}
+                            for r in hit.rules if r.rule_id != hit.rule_id],
+            "more_rules": more_rules(hit),
+            "hit_url": self.hit_url(hit),
         }
         ctx["subject"] = self.subject(hit)
         return ctx
 
     def subject(self, hit: Hit) -> str:
         ctx = {"severity": hit.severity, "rule_id": hit.rule_id, "rule_title": one_line(hit.rule_title),
-               "source": one_line(hit.source), "title": one_line(hit.title) or "(untitled)"}
+               "source": one_line(hit.source), "title": one_line(hit.title) or "(untitled)",
+               "more_rules": more_rules(hit)}
         env = self.env("text").plain
         source = self.channel.subject_template or DEFAULT_SUBJECT
         try:
@@ -240,12 +286,12 @@ class Renderer:
         env = self.env(dialect).env
         if custom:
             try:
-                return self._custom(env, custom).render(ctx).strip() + "\n"
+                return str(self._custom(env, custom).render(ctx)).strip() + "\n"
             except (TemplateError, OSError) as exc:
                 log.error("channel %s: its template failed (%s); using the default", self.name, exc)
         return env.get_template(default).render(ctx).strip() + "\n"
 
-    def _custom(self, env: SandboxedEnvironment, custom: str):
+    def _custom(self, env: SandboxedEnvironment, custom: str) -> Template:
         if "\n" not in custom and re.search(r"\.(j2|jinja2?|txt|md|html?)$", custom):
             return env.get_template(custom)  # a file beside the config (or a default's name)
         return env.from_string(custom)
@@ -253,13 +299,14 @@ class Renderer:
     def render_alert(self, hit: Hit, dialect: str) -> Message:
         ctx = self.alert_context(hit, dialect)
         custom = self.channel.template
+        data = self.alert_data(hit)
         if dialect == "html":
             html = self._render("html", "alert.html.j2", ctx, custom)
             text = self._render("text", "alert.txt.j2", self.alert_context(hit, "text"))
-            return Message(ctx["subject"], text, "html", html=html)
+            return Message(ctx["subject"], text, "html", html=html, data=data)
         if dialect == "slack" and custom and self.channel.format == "html":
             custom = None  # an HTML template means nothing to Slack
-        return Message(ctx["subject"], self._render(dialect, "alert.txt.j2", ctx, custom), dialect)
+        return Message(ctx["subject"], self._render(dialect, "alert.txt.j2", ctx, custom), dialect, data=data)
 
     def render_digest(self, hits: Iterable[Hit], dialect: str, *, route: str, start: datetime, end: datetime) -> Message:
         ordered = sort_for_digest(hits)
@@ -269,32 +316,34 @@ class Renderer:
             return {"hits": [self.alert_context(h, d) for h in ordered], "count": len(ordered), "route": route,
                     "period_start": _fmt_time(start), "period_end": _fmt_time(end), "subject": subject, "dialect": d}
 
+        data = {"kind": "digest", "title": subject, "route": route, "hits": [self.alert_data(h) for h in ordered]}
         if dialect == "html":
             return Message(subject, self._render("text", "digest.txt.j2", ctx_for("text")), "html",
-                           html=self._render("html", "digest.html.j2", ctx_for("html")))
-        return Message(subject, self._render(dialect, "digest.txt.j2", ctx_for(dialect)), dialect)
+                           html=self._render("html", "digest.html.j2", ctx_for("html")), kind="digest", data=data)
+        return Message(subject, self._render(dialect, "digest.txt.j2", ctx_for(dialect)), dialect, kind="digest",
+                       data=data)
 
     def render_summary(self, hits: Iterable[Hit], dialect: str, *, limit: int, window: float) -> Message:
         ordered = sort_for_digest(hits)
         subject = f"{len(ordered)} more alert{'s' if len(ordered) != 1 else ''} held back by the rate limit"
         ctx = {"hits": [self.alert_context(h, "text" if dialect == "html" else dialect) for h in ordered],
-               "count": len(ordered), "limit": limit, "window": _fmt_window(window), "subject": subject}
+               "count": len(ordered), "limit": limit, "window": window_words(window), "subject": subject}
         d = "text" if dialect == "html" else dialect
         ctx["dialect"] = d
-        return Message(subject, self._render(d, "summary.txt.j2", ctx), d)
+        data = {"kind": "summary", "title": subject, "hits": [self.alert_data(h) for h in ordered]}
+        return Message(subject, self._render(d, "summary.txt.j2", ctx), d, kind="summary", data=data)
 
     def render_notice(self, title: str, text: str, dialect: str) -> Message:
         d = "text" if dialect == "html" else dialect
         ctx = {"title": one_line(title), "text": clean(text), "subject": one_line(title)}
-        return Message(one_line(title), self._render(d, "notice.txt.j2", ctx), d)
+        data = {"kind": "notice", "title": one_line(title), "text": clean(text)}
+        return Message(one_line(title), self._render(d, "notice.txt.j2", ctx), d, kind="notice", data=data)
 
 
-def _fmt_window(seconds: float) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''}" if n != 1 else unit
-    return f"{int(seconds)} seconds"
+def more_rules(hit: Hit) -> str:
+    """`` (+2 rules)`` when other rules fired on the hit's item too, else empty."""
+    n = len([r for r in hit.rules if r.rule_id != hit.rule_id])
+    return f" (+{n} rule{'s' if n != 1 else ''})" if n else ""
 
 
 def sort_for_digest(hits: Iterable[Hit]) -> list[Hit]:

@@ -14,16 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from monitor.models import Item
-
-
-@dataclass(frozen=True)
-class SourceState:
-    """What a source remembers between polls, persisted by the store as JSON."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+from monitor.models import Item, SourceState
 
 
 @dataclass(frozen=True)

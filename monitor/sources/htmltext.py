@@ -8,8 +8,9 @@ collapsed. Links survive only when they are absolute http(s) URLs.
 from __future__ import annotations
 
 import re
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from monitor.textfmt import one_line  # noqa: F401  (re-exported for the sources)
 from monitor.urls import safe_url  # noqa: F401  (re-exported for the sources)
 
 _PARA = "\ue000"  # private-use markers, placed before whitespace is collapsed
@@ -37,12 +38,7 @@ def clean_text(text: str | None) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def one_line(text: str | None) -> str:
-    """Text collapsed to a single line (titles)."""
-    return _WS.sub(" ", _CONTROL.sub("", text or "")).strip()
-
-
-def _mark_blocks(root) -> None:
+def _mark_blocks(root: LexborNode) -> None:
     for node in root.css(_DROP):
         node.decompose()
     for node in root.css(_BLOCKS):

@@ -22,15 +22,16 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from monitor import __version__
 from monitor.config import HttpConfig
 from monitor.errors import FetchError, PermanentFetchError
 from monitor.httpheaders import RETRY_AFTER_MAX, parse_retry_after  # noqa: F401  (re-exported)
+from monitor.sources.transport import GuardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -117,38 +118,6 @@ def check_host(host: str, port: int, allow_private: bool) -> list[str]:
     return addresses
 
 
-class _GuardedBackend(httpcore.SyncBackend):
-    """Connects only to addresses that passed the check, so DNS cannot change its mind
-    between the check and the connection (rebinding)."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = check_host(host, port, self.allow_private)
-        last: Exception | None = None
-        for ip in addresses:
-            try:
-                return super().connect_tcp(ip, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, allow_private: bool, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        # same pool httpx would build, with our connection guard as its network backend
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(allow_private),
-        )
-
-
 # -- response --------------------------------------------------------------------------
 
 
@@ -205,7 +174,7 @@ class _Decoder:
         self._d = self._new() if encoding else None
         self._raw_deflate_tried = False
 
-    def _new(self):
+    def _new(self) -> "zlib._Decompress":
         if self.encoding in ("gzip", "x-gzip"):
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         return zlib.decompressobj(zlib.MAX_WBITS)  # deflate: zlib-wrapped
@@ -258,13 +227,16 @@ class HttpClient:
         self.config = config or HttpConfig()
         self.user_agent = self.config.user_agent or USER_AGENT
         self._client = httpx.Client(
-            transport=_GuardedTransport(
-                self.config.allow_private_networks,
+            transport=GuardedTransport(
+                self._guard,
                 httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30),
             ),
             follow_redirects=False,
             trust_env=False,
         )
+
+    def _guard(self, host: str, port: int) -> list[str]:
+        return check_host(host, port, self.config.allow_private_networks)
 
     def close(self) -> None:
         self._client.close()
@@ -272,7 +244,7 @@ class HttpClient:
     def __enter__(self) -> "HttpClient":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def get(
@@ -393,6 +365,6 @@ def shared_client(config: HttpConfig | None = None) -> HttpClient:
         return client
 
 
-def fetch(url: str, config: HttpConfig | None = None, **kwargs) -> HttpResponse:
+def fetch(url: str, config: HttpConfig | None = None, **kwargs: Any) -> HttpResponse:
     """``shared_client(config).get(url, **kwargs)``: the one-call form."""
     return shared_client(config).get(url, **kwargs)

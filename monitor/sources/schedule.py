@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 
+from monitor.backoff import exponential
+
 DEFAULT_JITTER_FRACTION = 0.1  # when a source sets no jitter: ±10 % of its interval
 DEFAULT_BACKOFF_MAX = 6 * 3600.0
 
@@ -41,8 +43,7 @@ def next_delay(
     if consecutive_failures <= 0:
         base = interval
     else:
-        exponent = min(consecutive_failures - 1, 62)
-        base = min(interval * (2.0**exponent), max(backoff_max, interval))
+        base = exponential(interval, consecutive_failures, max(backoff_max, interval))
         spread = min(spread, base / 2)
     delay = base + rand.uniform(-spread, spread) if spread else base
     if consecutive_failures > 0:

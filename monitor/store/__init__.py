@@ -3,7 +3,9 @@
 One class, assembled from one query module per group of tables:
 
     Store ── SourceQueries  (sources.py)   polling state and health
-          ── ItemQueries    (items.py)     items, and record(): items + hits + outbox in one transaction
+          ── RecordQueries  (record.py)    unit_of_work(): a poll's items + hits + outbox rows, one transaction
+          ── BacktestQueries (backtest_queries.py) items with what was recorded, for rules backtest
+          ── ItemQueries    (items.py)     new keys, iteration, retention
           ── HitQueries     (hits.py)      listing, filters, full-text search
           ── OutboxQueries  (outbox.py)    the notification outbox
           ── TriageQueries  (triage.py)    ack / dismiss / notes, per-rule feedback
@@ -16,21 +18,24 @@ One class, assembled from one query module per group of tables:
 
 from __future__ import annotations
 
+from monitor.models import Entry, OutboxPlan, RecordResult
 from monitor.store.accounts import AccountQueries
+from monitor.store.backtest_queries import BacktestQueries
 from monitor.store.base import parse_ts, ts
 from monitor.store.hits import HitQueries
-from monitor.store.items import Entry, ItemQueries, OutboxPlan, RecordResult
+from monitor.store.items import ItemQueries
 from monitor.store.ops import OpsQueries
 from monitor.store.outbox import OutboxQueries
+from monitor.store.record import RecordQueries, RecordUnit
 from monitor.store.silences import SilenceQueries
 from monitor.store.sources import SourceQueries
 from monitor.store.triage import TriageQueries
 from monitor.store.web_sources import WebSourceQueries
 
 
-class Store(SourceQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries, SilenceQueries, OpsQueries,
-            AccountQueries, WebSourceQueries):
+class Store(SourceQueries, RecordQueries, BacktestQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries,
+            SilenceQueries, OpsQueries, AccountQueries, WebSourceQueries):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 
-__all__ = ["Store", "Entry", "OutboxPlan", "RecordResult", "ts", "parse_ts"]
+__all__ = ["Store", "RecordUnit", "Entry", "OutboxPlan", "RecordResult", "ts", "parse_ts"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.store.base import StoreBase, parse_ts, ts
+from monitor.store.base import StoreBase, parse_ts, rowid, ts
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class AccountQueries(StoreBase):
         return [_user(r) for r in self.query("SELECT * FROM users ORDER BY name")]
 
     def count_users(self) -> int:
-        return self.query("SELECT count(*) AS n FROM users")[0]["n"]
+        return int(self.query("SELECT count(*) AS n FROM users")[0]["n"])
 
     # -- sessions ---------------------------------------------------------------------------
     def add_session(self, id_hash: str, user: str, now: datetime, expires_at: datetime) -> None:
@@ -79,7 +79,7 @@ class AccountQueries(StoreBase):
         with self.transaction() as conn:
             cur = conn.execute("INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
                                (token_hash, user, ts(now)))
-            return int(cur.lastrowid)
+            return rowid(cur)
 
     def token_user(self, token_hash: str) -> User | None:
         rows = self.query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Self
 
 from sqlite_utils import Database
 
@@ -34,6 +34,12 @@ def parse_ts(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -42,6 +48,14 @@ def loads(value: str | None, default: Any = None) -> Any:
     if value is None or value == "":
         return default
     return json.loads(value)
+
+
+@contextlib.contextmanager
+def _as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(str(exc)) from exc
 
 
 class StoreBase:
@@ -81,10 +95,10 @@ class StoreBase:
         with contextlib.suppress(Exception):
             self.conn.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @contextlib.contextmanager
@@ -101,6 +115,10 @@ class StoreBase:
                 raise StoreError(f"database busy: {exc}") from exc
             try:
                 yield self.conn
+            except sqlite3.Error as exc:  # above the store, a database error is a StoreError
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise StoreError(str(exc)) from exc
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -114,13 +132,13 @@ class StoreBase:
                     raise StoreError(f"commit failed: {exc}") from exc
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        with self.lock:
+        with self.lock, _as_store_error():
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description] if cur.description else []
             return [dict(zip(cols, row)) for row in cur.fetchall()]
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
-        with self.lock:
+        with self.lock, _as_store_error():
             row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
 

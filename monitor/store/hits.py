@@ -9,25 +9,39 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
-from monitor.models import Hit
+from monitor.models import SEVERITIES, SEVERITY_RANK, Hit, RuleRef
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 from monitor.store.search import fts_query
 
 HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
     h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_comment, h.status_by, h.status_at,
-    i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id"""
+    i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id,
+    (SELECT json_group_array(json_array(h2.rule_id, h2.rule_title, h2.severity))
+       FROM hits h2 WHERE h2.item_id = h.item_id) AS item_rules"""
+HIT_FROM = "FROM hits h JOIN items i ON i.id = h.item_id"
+# severity as a number, for "most severe first" in SQL
+SEVERITY_SQL = "CASE h.severity " + " ".join(f"WHEN '{s}' THEN {r}" for r, s in enumerate(SEVERITIES)) + " ELSE 0 END"
+
+
+def rules_of(value: str | None) -> tuple[RuleRef, ...]:
+    """The rules that fired on an item (``item_rules``), most severe first, then by id."""
+    refs = {RuleRef(str(a), str(b), str(c)) for a, b, c in loads(value, [])}
+    return tuple(sorted(refs, key=lambda r: (-SEVERITY_RANK.get(r.severity, 0), r.rule_id)))
 
 
 def hit_from_row(r: dict[str, Any]) -> Hit:
+    created = parse_ts(r["created_at"])
+    assert created is not None  # NOT NULL in the schema
     return Hit(
         id=r["id"], rule_id=r["rule_id"], rule_title=r["rule_title"], severity=r["severity"], source=r["source"],
-        item_key=r["item_key"], title=r["title"] or "", url=r["url"], created_at=parse_ts(r["created_at"]),
+        item_key=r["item_key"], title=r["title"] or "", url=r["url"], created_at=created,
         published=parse_ts(r["published"]), terms=tuple(loads(r["terms"], [])),
-        spans=tuple(tuple(s) for s in loads(r["spans"], [])), snippet=r["snippet"], why=r["why"],
+        spans=tuple((int(a), int(b)) for a, b in loads(r["spans"], [])), snippet=r["snippet"], why=r["why"],
         tags=tuple(loads(r["tags"], [])), status=r["status"], also_in=tuple(loads(r["also_in"], [])),
-        story=str(r["story_id"]) if r.get("story_id") else None,
+        story=str(r["story_id"]) if r.get("story_id") else None, item_id=r["item_id"],
+        rules=rules_of(r.get("item_rules")),
     )
 
 
@@ -45,10 +59,13 @@ class HitQueries(StoreBase):
         until: datetime | None = None,
         search: str | None = None,
     ) -> list[Hit]:
-        """Hits, newest first, filtered. ``search`` is a search as people type it (see
-        ``monitor.store.search``) over item titles and texts; SearchError when it cannot be read."""
+        """Hits, newest first, filtered; an item that several rules fired on is listed once, as
+        its most severe matching hit (``Hit.rules`` names them all). ``search`` is a search as
+        people type it (see ``monitor.store.search``) over item titles and texts; SearchError
+        when it cannot be read."""
         sql, params = self._hit_filter_sql(rule, severity, source, status, tag, since, until, search)
-        sql = f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id {sql} ORDER BY h.created_at DESC, h.id DESC"
+        sql = (f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
+               "ORDER BY h.created_at DESC, h.id DESC")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -59,10 +76,18 @@ class HitQueries(StoreBase):
             filters.get("rule"), filters.get("severity"), filters.get("source"), filters.get("status"),
             filters.get("tag"), filters.get("since"), filters.get("until"), filters.get("search"),
         )
-        return int(self.scalar(f"SELECT COUNT(*) FROM hits h JOIN items i ON i.id = h.item_id {sql}", params) or 0)
+        return int(self.scalar(f"SELECT COUNT(DISTINCT h.item_id) {HIT_FROM} {sql}", params) or 0)
 
     @staticmethod
-    def _hit_filter_sql(rule, severity, source, status, tag, since, until, search) -> tuple[str, list[Any]]:
+    def _one_per_item(where: str) -> str:
+        """The ids of the most severe (then first) hit of each item among the filtered hits."""
+        return (f"SELECT id FROM (SELECT h.id, ROW_NUMBER() OVER (PARTITION BY h.item_id "
+                f"ORDER BY {SEVERITY_SQL} DESC, h.id) AS n {HIT_FROM} {where}) WHERE n = 1")
+
+    @staticmethod
+    def _hit_filter_sql(rule: list[str] | None, severity: list[str] | None, source: list[str] | None,
+                        status: list[str] | None, tag: list[str] | None, since: datetime | None,
+                        until: datetime | None, search: str | None) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
 
@@ -103,7 +128,7 @@ class HitQueries(StoreBase):
         rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
         return rows[0] if rows else None
 
-    def iter_hit_rows(self, batch: int = 500, **filters: Any):
+    def iter_hit_rows(self, batch: int = 500, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every matching hit as a flat dict (item text included), newest first, for exports.
 
         Pages by (created_at, id), so hits recorded while an export runs neither repeat nor shift it.

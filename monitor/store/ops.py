@@ -37,8 +37,19 @@ class OpsQueries(StoreBase):
         beat.update(stopped_at=ts(now), last_beat=ts(now))
         self.set_meta("daemon", beat)
 
+    def mark_stopped_if_free(self, now: datetime, pid: int | None = None, wait: float = 2.0) -> None:
+        """``mark_stopped`` only if the connection is free within ``wait`` seconds: a stop
+        never waits on a writer that is stuck."""
+        if self.lock.acquire(timeout=wait):
+            try:
+                self.mark_stopped(now, pid=pid)
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+            finally:
+                self.lock.release()
+
     def heartbeat(self) -> dict[str, Any] | None:
-        beat = self.get_meta("daemon")
+        beat: dict[str, Any] | None = self.get_meta("daemon")
         if not beat:
             return None
         for key in ("started_at", "last_beat", "stopped_at"):
@@ -50,7 +61,7 @@ class OpsQueries(StoreBase):
         self.set_meta("reload", {"at": ts(now), "ok": ok, "errors": list(errors or [])[:50]})
 
     def last_reload(self) -> dict[str, Any] | None:
-        r = self.get_meta("reload")
+        r: dict[str, Any] | None = self.get_meta("reload")
         if r:
             r["at"] = parse_ts(r.get("at"))
         return r
@@ -105,6 +116,13 @@ class OpsQueries(StoreBase):
         return rows[:limit]
 
     # -- maintenance --------------------------------------------------------------
+    def optimize(self) -> None:
+        """Let SQLite refresh its query planner statistics (cheap; after retention)."""
+        try:
+            self.conn.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            pass
+
     def backup(self, dest: str | Path) -> Path:
         """A consistent copy of the database at ``dest`` (SQLite online backup API), taken
         while other processes keep writing: one step over a WAL snapshot, written to a

@@ -23,20 +23,22 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Delivery
-from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
+from monitor.store.base import StoreBase, dumps, loads, parse_ts, rowid, ts
 
 
 def delivery_from_row(r: dict[str, Any]) -> Delivery:
     return Delivery(
         id=r["id"], hit_id=r["hit_id"], channel=r["channel"], status=r["status"], attempts=r["attempts"],
         next_attempt_at=parse_ts(r["next_attempt_at"]), last_error=r["last_error"], sent_at=parse_ts(r["sent_at"]),
-        created_at=parse_ts(r["created_at"]), digest_key=r["digest_key"],
+        created_at=parse_ts(r["created_at"]), digest_key=r["digest_key"], kind=r["kind"], route=r["route"],
+        payload=loads(r["payload"], None), delivered=dict(loads(r["delivered"], {}) or {}),
+        inflight_at=parse_ts(r["inflight_at"]),
     )
 
 
 class OutboxQueries(StoreBase):
-    def due_rows(self, now: datetime, limit: int = 50, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-        """Pending rows whose time has come, oldest first, as dicts (with ``kind``, ``payload``).
+    def due_rows(self, now: datetime, limit: int = 50, kinds: tuple[str, ...] | None = None) -> list[Delivery]:
+        """Pending rows whose time has come, oldest first.
 
         A row written or last tried at a time later than ``now`` means the wall clock was
         put back since: it is due at once rather than when the clock catches up (a digest
@@ -50,10 +52,7 @@ class OutboxQueries(StoreBase):
             params.extend(kinds)
         sql += " ORDER BY next_attempt_at, id LIMIT ?"
         params.append(limit)
-        rows = self.query(sql, params)
-        for r in rows:
-            r["payload"] = loads(r["payload"], None)
-        return rows
+        return [delivery_from_row(r) for r in self.query(sql, params)]
 
     def enqueue(self, channel: str, kind: str, payload: Any, when: datetime, hit_id: int | None = None,
                 route: str | None = None, digest_key: str | None = None) -> int:
@@ -63,27 +62,15 @@ class OutboxQueries(StoreBase):
                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
                 (hit_id, channel, kind, route, dumps(payload) if payload is not None else None, digest_key, ts(when), ts(when)),
             )
-            return int(cur.lastrowid)
+            return rowid(cur)
 
     def mark_inflight(self, row_id: int, now: datetime) -> bool:
         """Claim a pending row for sending; False if someone else claimed it."""
-        with self.transaction() as c:
-            cur = c.execute(
-                "UPDATE outbox SET status = 'inflight', inflight_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                (ts(now), row_id),
-            )
-            return cur.rowcount == 1
+        return bool(self.claim([row_id], now))
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         with self.transaction() as c:
             c.execute("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", (ts(now), row_id))
-
-    def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
-        with self.transaction() as c:
-            c.execute(
-                "UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-                (error[:2000], ts(next_attempt_at), row_id),
-            )
 
     def mark_failed(self, row_id: int, error: str) -> None:
         with self.transaction() as c:
@@ -99,10 +86,10 @@ class OutboxQueries(StoreBase):
         return {r["status"]: r["n"] for r in rows}
 
     def deliveries_for_hit(self, hit_id: int) -> list[Delivery]:
-        return [delivery_from_row(r) for r in self.query("SELECT * FROM outbox WHERE hit_id = ? ORDER BY id", (hit_id,))]
-
-    def failed_rows(self, limit: int = 50) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?", (limit,))
+        """The deliveries of the hit's item: one alert per item and channel carries all its rules."""
+        return [delivery_from_row(r) for r in self.query(
+            """SELECT o.* FROM outbox o JOIN hits h ON h.id = o.hit_id
+               WHERE h.item_id = (SELECT item_id FROM hits WHERE id = ?) ORDER BY o.id""", (hit_id,))]
 
     # -- the notifier's queries (monitor/notify) ------------------------------------------
     def claim(self, row_ids: list[int], now: datetime) -> list[int]:
@@ -118,20 +105,16 @@ class OutboxQueries(StoreBase):
                     claimed.append(rid)
         return claimed
 
-    def outbox_row(self, row_id: int) -> dict[str, Any] | None:
+    def outbox_row(self, row_id: int) -> Delivery | None:
         rows = self.query("SELECT * FROM outbox WHERE id = ?", (row_id,))
-        if not rows:
-            return None
-        rows[0]["payload"] = loads(rows[0]["payload"], None)
-        rows[0]["delivered"] = loads(rows[0]["delivered"], {})
-        return rows[0]
+        return delivery_from_row(rows[0]) if rows else None
 
-    def digest_members(self, channel: str, digest_key: str) -> list[dict[str, Any]]:
+    def digest_members(self, channel: str, digest_key: str) -> list[Delivery]:
         """Pending member rows of one digest (one channel, one route, one period)."""
-        return self.query(
+        return [delivery_from_row(r) for r in self.query(
             "SELECT * FROM outbox WHERE channel = ? AND digest_key = ? AND kind = 'digest-member' AND status = 'pending' ORDER BY id",
             (channel, digest_key),
-        )
+        )]
 
     def finish(self, row_ids: list[int], status: str, *, now: datetime, error: str | None = None,
                next_attempt_at: datetime | None = None, delivered: dict[str, str] | None = None) -> None:
@@ -175,7 +158,7 @@ class OutboxQueries(StoreBase):
                 (channel,),
             ).fetchone()
             if found:
-                summary_id, payload = found[0], loads(found[1], {"hits": []})
+                summary_id, payload = int(found[0]), loads(found[1], {"hits": []})
                 payload["hits"] = [*payload.get("hits", []), hit_id]
                 c.execute("UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id))
             else:
@@ -184,24 +167,9 @@ class OutboxQueries(StoreBase):
                        VALUES (NULL, ?, 'summary', ?, 'pending', ?, ?)""",
                     (channel, dumps({"hits": [hit_id]}), ts(due), ts(now)),
                 )
-                summary_id = int(cur.lastrowid)
+                summary_id = rowid(cur)
             c.execute(
                 "UPDATE outbox SET status = 'suppressed', last_error = ? WHERE id = ?",
                 (f"rate limit: folded into summary #{summary_id}", row_id),
             )
             return summary_id
-
-    def recent_alerted_hits(self, rule_id: str, since: datetime, exclude_hit: int) -> list[dict[str, Any]]:
-        """Hits of a rule since ``since`` that were (or are being) alerted: some outbox row
-        of theirs is not suppressed. For the cooldown per rule and story."""
-        return self.query(
-            """SELECT h.id, h.item_id, i.title, i.story_id FROM hits h JOIN items i ON i.id = h.item_id
-               WHERE h.rule_id = ? AND h.created_at >= ? AND h.id != ?
-                 AND EXISTS (SELECT 1 FROM outbox o WHERE o.hit_id = h.id AND o.status != 'suppressed')
-               ORDER BY h.id DESC""",
-            (rule_id, ts(since), exclude_hit),
-        )
-
-    def hit_item_story(self, hit_id: int) -> tuple[int, int | None] | None:
-        rows = self.query("SELECT i.id, i.story_id FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
-        return (rows[0]["id"], rows[0]["story_id"]) if rows else None

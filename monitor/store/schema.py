@@ -6,6 +6,8 @@ append a new one. Every table is owned by this package; nothing else writes SQL.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("signal-monitor")
@@ -13,9 +15,13 @@ migrations = Migrations("signal-monitor")
 SCHEMA_VERSION_NAMES: list[str] = []
 
 
-def _step(fn):
+Step = Callable[[Database], None]
+
+
+def _step(fn: Step) -> Step:
     SCHEMA_VERSION_NAMES.append(fn.__name__)
-    return migrations(name=fn.__name__)(fn)
+    migrations(name=fn.__name__)(fn)
+    return fn
 
 
 @_step
@@ -65,7 +71,7 @@ def m001_initial(db: Database) -> None:
     )
     db.execute("CREATE INDEX items_fetched_at ON items (fetched_at)")
     db.execute("CREATE INDEX items_story ON items (story_id)")
-    db["items"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db.table("items").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="unicode61 remove_diacritics 2")
     db.execute(
         """
         CREATE TABLE hits (
@@ -179,6 +185,41 @@ def m003_ops_status_at(db: Database) -> None:
     )
     db.execute("CREATE INDEX outbox_failed ON outbox (status_at) WHERE status = 'failed'")
     db.execute("CREATE INDEX hits_item ON hits (item_id)")
+
+
+@_step
+def m005_arch(db: Database) -> None:
+    """Indexed same-story lookups and uniqueness as constraints.
+
+    ``story_bands``: a hit's fingerprint band keys (see ``monitor.dedup.bands``), so the
+    earlier copies of a story are found through an index instead of by reading every hit of
+    the rule in the window; filled for the hits of the last 30 days. One delivery per hit
+    and channel is a unique index (a second row for the same pair is refused)."""
+    from monitor.dedup import bands
+
+    db.execute(
+        """CREATE TABLE story_bands (
+               hit_id INTEGER NOT NULL REFERENCES hits(id) ON DELETE CASCADE,
+               rule_id TEXT NOT NULL,
+               band_key INTEGER NOT NULL,
+               fingerprint INTEGER NOT NULL,       -- the hit's item's, so a lookup reads the index alone
+               created_at TEXT NOT NULL,
+               PRIMARY KEY (hit_id, band_key)
+           )"""
+    )
+    db.execute("CREATE INDEX story_bands_lookup ON story_bands (rule_id, band_key, created_at, hit_id, fingerprint)")
+    db.execute("CREATE INDEX story_bands_created ON story_bands (created_at)")
+    rows = db.execute(
+        """SELECT h.id, h.rule_id, h.created_at, i.fingerprint FROM hits h JOIN items i ON i.id = h.item_id
+           WHERE i.fingerprint IS NOT NULL AND i.fingerprint != 0
+             AND h.created_at >= strftime('%Y-%m-%dT%H:%M:%f', 'now', '-30 days')"""
+    ).fetchall()
+    db.conn.executemany(
+        "INSERT INTO story_bands(hit_id, rule_id, band_key, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(hit_id, rule_id, key, fp, created) for hit_id, rule_id, created, fp in rows
+         for key in bands(fp + (1 << 64) if fp < 0 else fp)],
+    )
+    db.execute("CREATE UNIQUE INDEX outbox_one_per_hit_channel ON outbox (hit_id, channel) WHERE hit_id IS NOT NULL")
 
 
 @_step

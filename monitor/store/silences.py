@@ -10,13 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.store.base import StoreBase, parse_ts, ts
+from monitor.models import Silence
+from monitor.store.base import StoreBase, parse_ts, rowid, ts
+
+SILENCE_COLUMNS = "id, rule_id, source, expires_at, comment, created_by, created_at"
 
 
-def _silence(r: dict[str, Any]) -> dict[str, Any]:
-    r["expires_at"] = parse_ts(r["expires_at"])
-    r["created_at"] = parse_ts(r["created_at"])
-    return r
+def silence_from_row(r: dict[str, Any]) -> Silence:
+    expires = parse_ts(r["expires_at"])
+    assert expires is not None  # NOT NULL in the schema
+    return Silence(id=r["id"], rule_id=r["rule_id"], source=r["source"], expires_at=expires,
+                   comment=r["comment"] or "", created_by=r["created_by"], created_at=parse_ts(r["created_at"]))
 
 
 class SilenceQueries(StoreBase):
@@ -29,26 +33,17 @@ class SilenceQueries(StoreBase):
                 "INSERT INTO silences(rule_id, source, expires_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (rule_id, source, ts(expires_at), comment or "", created_by, ts(now)),
             )
-            return int(cur.lastrowid)
+            return rowid(cur)
 
-    def list_silences(self, now: datetime | None = None) -> list[dict[str, Any]]:
+    def list_silences(self, now: datetime | None = None) -> list[Silence]:
         """Silences still in force at ``now`` (every silence when ``now`` is None), newest first."""
         if now is None:
-            rows = self.query("SELECT * FROM silences ORDER BY id DESC")
+            rows = self.query(f"SELECT {SILENCE_COLUMNS} FROM silences ORDER BY id DESC")
         else:
-            rows = self.query("SELECT * FROM silences WHERE expires_at > ? ORDER BY id DESC", (ts(now),))
-        return [_silence(r) for r in rows]
+            rows = self.query(f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY id DESC",
+                              (ts(now),))
+        return [silence_from_row(r) for r in rows]
 
     def remove_silence(self, silence_id: int) -> bool:
         with self.transaction() as c:
             return c.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount == 1
-
-    def active_silence(self, rule_id: str, source: str, now: datetime) -> dict[str, Any] | None:
-        """The silence (longest-lasting first) that covers this rule and source at ``now``, if any."""
-        rows = self.query(
-            """SELECT * FROM silences
-               WHERE expires_at > ? AND (rule_id IS NULL OR rule_id = ?) AND (source IS NULL OR source = ?)
-               ORDER BY expires_at DESC LIMIT 1""",
-            (ts(now), rule_id, source),
-        )
-        return _silence(rows[0]) if rows else None

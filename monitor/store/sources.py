@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.sources.base import SourceState
+from monitor.models import SourceState, SourceStatus
 from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
 log = logging.getLogger(__name__)
@@ -86,15 +86,22 @@ class SourceQueries(StoreBase):
             )
         return DisabledSource(name, row[0], parse_ts(row[1]))
 
-    def source_row(self, name: str) -> dict[str, Any] | None:
+    def source_row(self, name: str) -> SourceStatus | None:
         rows = self.query("SELECT * FROM sources WHERE name = ?", (name,))
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        r = rows[0]
+        return SourceStatus(
+            name=r["name"], kind=r["kind"], target=r["target"], consecutive_failures=int(r["consecutive_failures"]),
+            failing=bool(r["failing"]), disabled_reason=r["disabled_reason"], last_error=r["last_error"],
+            last_poll_at=parse_ts(r["last_poll_at"]), last_success_at=parse_ts(r["last_success_at"]),
+            next_poll_at=parse_ts(r["next_poll_at"]), items_seen=int(r["items_seen"]),
+            state=SourceState(etag=r["etag"], last_modified=r["last_modified"], data=loads(r["state"], {})),
+        )
 
     def source_state(self, name: str) -> SourceState:
         row = self.source_row(name)
-        if not row:
-            return SourceState()
-        return SourceState(etag=row["etag"], last_modified=row["last_modified"], data=loads(row["state"], {}))
+        return row.state if row else SourceState()
 
     def list_sources(self) -> list[dict[str, Any]]:
         rows = self.query(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from monitor.store.base import StoreBase, parse_ts, ts
+from monitor.store.base import StoreBase, parse_ts, rowid, ts
 from monitor.suggest import did_you_mean, one_of
 
 DISMISS_REASONS: tuple[str, ...] = ("false-positive", "duplicate", "irrelevant")
@@ -134,7 +134,7 @@ class TriageQueries(StoreBase):
                 "INSERT INTO hit_notes(hit_id, action, text, by, created_at) VALUES (?, 'note', ?, ?, ?)",
                 (hit_id, text, by, ts(now)),
             )
-            return int(cur.lastrowid)
+            return rowid(cur)
 
     def hit_notes(self, hit_id: int) -> list[dict[str, Any]]:
         """The hit's history (notes and status changes), oldest first."""

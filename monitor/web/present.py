@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 
 from monitor.models import Hit
 from monitor.store.base import loads, ts
+from monitor.store.hits import rules_of
 from monitor.text import merge_spans
+from monitor.timefmt import ago  # noqa: F401  (the hit log's and the page's wording)
 from monitor.urls import safe_url  # noqa: F401  (used by the templates)
 
 Parts = list[tuple[str, bool]]  # (text, marked)
@@ -52,36 +54,13 @@ def span_parts(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int], 
     return parts
 
 
-def document_parts(title: str, text: str, spans) -> tuple[Parts, Parts]:
+def document_parts(title: str, text: str, spans: Iterable[tuple[int, int]]) -> tuple[Parts, Parts]:
     """Spans index into ``Item.document`` (title, blank line, text): split them back."""
     title, text = title or "", text or ""
     offset = len(title) + 2 if title else 0
     title_spans = [(s, min(e, len(title))) for s, e in spans if s < len(title)]
     body_spans = [(s - offset, e - offset) for s, e in spans if s >= offset] if text else []
     return span_parts(title, title_spans), span_parts(text, body_spans)
-
-
-def ago(when: datetime | None, now: datetime) -> str:
-    """``just now``, ``5m ago``, ``3h ago``, ``4d ago``; older than two weeks: the date; ``in 5m`` ahead."""
-    if when is None:
-        return "—"
-    seconds = (now - when).total_seconds()
-    if seconds < -60:
-        ahead = -seconds
-        if ahead < 3600:
-            return f"in {int(ahead // 60)}m"
-        if ahead < 86400:
-            return f"in {int(ahead // 3600)}h"
-        return f"in {int(ahead // 86400)}d"
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}h ago"
-    if seconds < 14 * 86400:
-        return f"{int(seconds // 86400)}d ago"
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d")
 
 
 def exact(when: datetime | None) -> str:
@@ -96,6 +75,7 @@ def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
     record = {
         "id": hit.id,
         "rule": hit.rule_id,
+        "rules": list(hit.rule_ids),
         "rule_title": hit.rule_title,
         "severity": hit.severity,
         "source": hit.source,
@@ -119,7 +99,9 @@ def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
 def row_record(row: dict[str, Any], with_text: bool = False) -> dict[str, Any]:
     """An export record from a store row (``iter_hit_rows``)."""
     record = {
-        "id": row["id"], "rule": row["rule_id"], "rule_title": row["rule_title"], "severity": row["severity"],
+        "id": row["id"], "rule": row["rule_id"],
+        "rules": [r.rule_id for r in rules_of(row.get("item_rules"))] or [row["rule_id"]],
+        "rule_title": row["rule_title"], "severity": row["severity"],
         "source": row["source"], "title": row["title"] or "", "url": row["url"], "created_at": row["created_at"],
         "published": row["published"], "status": row["status"], "status_reason": row["status_reason"],
         "status_by": row["status_by"], "status_at": row["status_at"], "tags": loads(row["tags"], []),

@@ -17,7 +17,6 @@ from monitor.daemon import Daemon
 from monitor.models import utcnow
 from monitor.notify import Dispatcher
 from monitor.pipeline import Runtime, open_store, recover, run_source
-from monitor.store import parse_ts
 from reliability.helpers import Db, FeedServer, WebhookSink, daemon_config, rss, zebra_items
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -65,7 +64,7 @@ def test_polls_and_sends_across_jumps_record_and_deliver_each_alert_once(tmp_pat
             report = run_source(runtime, store, source, clock=clock)
             assert report.ok and report.next_poll_at == clock() + timedelta(minutes=10)
             row = store.source_row("wire")
-            assert parse_ts(row["next_poll_at"]) == report.next_poll_at  # the schedule follows the clock
+            assert row.next_poll_at == report.next_poll_at  # the schedule follows the clock
             Dispatcher(runtime.config, store, clock=clock).run_once()
         assert [store.count_hits()] == [5]
         assert store.outbox_counts() == {"sent": 5}
@@ -108,7 +107,7 @@ def test_a_schedule_stored_under_a_clock_that_was_a_day_ahead_does_not_delay_the
     try:
         recover(runtime, store)
         run_source(runtime, store, runtime.config.source("wire"), clock=lambda: utcnow() + DAY)
-        assert parse_ts(store.source_row("wire")["next_poll_at"]) > utcnow() + DAY - timedelta(minutes=1)
+        assert store.source_row("wire").next_poll_at > utcnow() + DAY - timedelta(minutes=1)
     finally:
         store.close()
     daemon = Daemon(cfg, runtime)

@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from apprise.plugins.slack import NotifySlack
 from werkzeug import Request, Response
 
 from conftest import free_port, monitor_cmd
@@ -85,10 +84,10 @@ class SlackScript:
 
 
 @pytest.fixture
-def slack(httpserver, monkeypatch):
-    monkeypatch.setattr(NotifySlack, "webhook_url", httpserver.url_for("/services"))
+def slack(httpserver):
     script = SlackScript()
     httpserver.expect_request(HOOK, method="POST").respond_with_handler(script)
+    script.base = httpserver.url_for("/services")
     return script
 
 
@@ -97,7 +96,8 @@ def test_slack_429_retry_after_then_500_then_ok_gives_one_message_per_alert(tmp_
     cfg = daemon_config(
         tmp_path,
         sources=[{"name": "wire", "kind": "feed", "url": feeds.url("/wire.xml"), "interval": "1h"}],
-        channels={"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": "markdown"}},
+        channels={"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": "markdown",
+                            "base_url": slack.base}},
         routes=[{"channels": ["slack"]}],
     )
     daemon = Daemon(cfg, Runtime.load(cfg))  # in this process: the webhook base is a class attribute

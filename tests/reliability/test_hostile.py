@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from apprise.plugins.slack import NotifySlack
 
 from conftest import monitor_cmd
 from helpers_sources import billion_laughs, gzip_bomb
@@ -248,14 +247,14 @@ INJECTION = [{
 
 
 def test_feed_text_cannot_ping_a_slack_channel_or_inject_html_into_an_email(tmp_path: Path, feeds, smtp_sink,
-                                                                             httpserver, monkeypatch):
-    monkeypatch.setattr(NotifySlack, "webhook_url", httpserver.url_for("/services"))
+                                                                             httpserver):
     httpserver.expect_request("/services/T0AAAA/B0BBBB/cccccccccccccccccccc", method="POST").respond_with_data("ok")
     feeds.set_feed("/wire.xml", rss(INJECTION))
     cfg = daemon_config(
         tmp_path,
         sources=[{"name": "wire", "kind": "feed", "url": feeds.url("/wire.xml")}],
-        channels={"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": "markdown"},
+        channels={"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": "markdown",
+                            "base_url": httpserver.url_for("/services")},
                   "email": {"urls": [smtp_sink.mailto()], "format": "html"}},
         routes=[{"channels": ["slack", "email"]}],
     )
