@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from helpers_hits import HitsDB, hits_db, hits_template  # noqa: F401
+from helpers_hits import HitsDB
 from monitor.cli import cli
 from monitor.store.triage import parse_dismissal
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from helpers_hits import HitsDB, hits_db, hits_template  # noqa: F401
+from helpers_hits import HitsDB
 from monitor.cli import cli
 from monitor.store.search import SearchError, fts_query
 
