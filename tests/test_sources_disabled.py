@@ -48,14 +48,14 @@ def test_allowing_private_networks_enables_a_source_disabled_for_a_private_addre
     url = server.url_for("/feed")
     config = _config(tmp_path, url, allow_private=False)
     report, row = _poll(config)
-    assert not report.ok and "allow_private_networks" in row["disabled_reason"]
+    assert not report.ok and "allow_private_networks" in row.disabled_reason
     again, row = _poll(config)  # nothing changed: still disabled, not fetched
     assert again.error.startswith("disabled:") and len(server.log) == 0
 
     _config(tmp_path, url, allow_private=True)  # the fix: the restart (or reload) enables it
     fixed, row = _poll(config)
     assert fixed.ok and fixed.new_items == 2, fixed
-    assert row["disabled_reason"] is None and row["consecutive_failures"] == 0
+    assert row.disabled_reason is None and row.consecutive_failures == 0
     assert len(server.log) == 1
 
 
@@ -65,7 +65,7 @@ def test_a_change_that_does_not_touch_the_fetch_leaves_it_disabled(tmp_path):
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace('"storage"', '"scheduler": {"failure_threshold": 3}, "storage"'), encoding="utf-8")
     report, row = _poll(config)
-    assert report.error.startswith("disabled:") and row["disabled_reason"]
+    assert report.error.startswith("disabled:") and row.disabled_reason
 
 
 def test_sources_enable_by_hand_and_run_once_summary(tmp_path):
@@ -83,7 +83,7 @@ def test_sources_enable_by_hand_and_run_once_summary(tmp_path):
     assert done.exit_code == 0 and "intranet: enabled (it was disabled: " in done.stdout
     with open_store(Runtime.load(config).config) as store:
         row = store.source_row("intranet")
-    assert row["disabled_reason"] is None and row["next_poll_at"] is None
+    assert row.disabled_reason is None and row.next_poll_at is None
     assert "intranet: not disabled" in cli_run("--config", str(config), "sources", "enable", "intranet").stdout
 
 
