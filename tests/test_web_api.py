@@ -9,7 +9,7 @@ import sys
 import jsonschema
 import pytest
 
-from helpers_hits import HitsDB, hits_db, hits_template  # noqa: F401 (fixtures)
+from helpers_hits import HitsDB
 from web_helpers import RULE_FILE, ROLES, serve_team
 
 BAD_RULE = RULE_FILE.replace("severity: high", "severity: extreme")

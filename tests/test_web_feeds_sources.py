@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from helpers_hits import XSS_TITLE, HitsDB, hits_db, hits_template  # noqa: F401 (fixtures)
+from helpers_hits import XSS_TITLE, HitsDB
 from monitor.config import load_config
 from web_helpers import serve_team
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from conftest import ROOT
-from helpers_hits import HitsDB, hits_db, hits_template  # noqa: F401 (fixtures)
+from helpers_hits import HitsDB
 from test_web_api import BAD_RULE
 from web_helpers import PASSWORD, RULE_FILE, csrf_of, serve_team
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers_hits import HitsDB, hits_db, hits_template, serve_review_page  # noqa: F401 (fixtures)
+from helpers_hits import HitsDB, serve_review_page
 from monitor.accounts import hash_password
 from monitor.config import load_config
 from monitor.models import utcnow

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import httpx
 from click.testing import CliRunner
 
-from helpers_hits import HitsDB, hits_db, hits_template, serve_review_page  # noqa: F401 (fixtures)
+from helpers_hits import HitsDB, serve_review_page
 from monitor.cli import cli
 from web_helpers import PASSWORD, csrf_of, serve_team
 
