@@ -19,7 +19,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from monitor.models import Hit
+from monitor.models import Hit, Silence
 from monitor.store.base import ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
@@ -220,9 +220,9 @@ def _iso(value: Any) -> Any:
     return ts(value) if isinstance(value, datetime) else value
 
 
-def _silence(s: dict[str, Any]) -> dict[str, Any]:
-    return {"id": s["id"], "rule": s.get("rule_id"), "source": s.get("source"), "expires_at": _iso(s["expires_at"]),
-            "comment": s.get("comment", ""), "created_by": s.get("created_by"), "created_at": _iso(s.get("created_at"))}
+def _silence(s: Silence) -> dict[str, Any]:
+    return {"id": s.id, "rule": s.rule_id, "source": s.source, "expires_at": _iso(s.expires_at),
+            "comment": s.comment, "created_by": s.created_by, "created_at": _iso(s.created_at)}
 
 
 @router.get("/silences", tags=["silences"])
@@ -241,7 +241,7 @@ def add_silence(request: Request, body: SilenceIn, who: Principal = Depends(anal
     now = ctx.clock()
     sid = ctx.store.add_silence(rule_id=body.rule, source=body.source, expires_at=now + timedelta(hours=body.hours),
                                 comment=body.comment, now=now, created_by=ctx.who(who))
-    return next(_silence(s) for s in ctx.store.list_silences(now) if s["id"] == sid)
+    return next(_silence(s) for s in ctx.store.list_silences(now) if s.id == sid)
 
 
 @router.delete("/silences/{silence_id}", tags=["silences"])

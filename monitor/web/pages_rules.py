@@ -129,7 +129,7 @@ def rule_page(request: Request, rule_id: str, who: Principal = Depends(viewer)):
     start = rule.line or 1
     end = next((s for s in starts if s > start), len(lines) + 1)
     stats = ctx.store.rule_stats(ctx.clock(), rules=[(rule.id, rule.title, rule.severity)])
-    silences = [s for s in ctx.store.list_silences(ctx.clock()) if s.get("rule_id") == rule.id]
+    silences = [s for s in ctx.store.list_silences(ctx.clock()) if s.rule_id == rule.id]
     return render(request, "rule.html", {
         "rule": rule, "file": ruleset.label(ctx.rule_paths, Path(rule.path)), "yaml": "".join(lines[start - 1:end - 1]),
         "stats": next((s for s in stats if s.rule_id == rule.id), None), "silences": silences,
