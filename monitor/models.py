@@ -154,8 +154,9 @@ class Hit:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        """Every rule that fired on this hit's item (this hit's own when nothing else is known)."""
-        return tuple(r.rule_id for r in self.rules) or (self.rule_id,)
+        """Every rule that fired on this hit's item: this hit's own first, then the others
+        most severe first."""
+        return (self.rule_id, *(r.rule_id for r in self.rules if r.rule_id != self.rule_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ class SilenceIn(BaseModel):
 
 def summary(hit: Hit) -> dict[str, Any]:
     return {"id": hit.id, "title": hit.title, "url": hit.url, "rule": hit.rule_id,
-            "rules": list(getattr(hit, "rules", None) or [hit.rule_id]), "severity": hit.severity,
+            "rules": list(hit.rule_ids), "severity": hit.severity,
             "source": hit.source, "published": ts(hit.published), "status": hit.status, "snippet": hit.snippet}
 
 
