@@ -217,7 +217,7 @@ def test_silence_a_rule_from_its_page_and_read_its_feed(browser, deployment):  #
     page.wait_for_selector(".silence")
     assert "by analyst: survey week" in page.locator(".silence").inner_text()
     with Store(served.db.path) as store:
-        assert [s["comment"] for s in store.list_silences(datetime.now(timezone.utc))] == ["survey week"]
+        assert [s.comment for s in store.list_silences(datetime.now(timezone.utc))] == ["survey week"]
     # the rule's Atom feed, as a reader would fetch it with the user's token
     feed = page.context.request.get(served.url + "/feeds/hits.atom",
                                     params={"rule": "quillwort-watch", "token": tokens["viewer"]})
