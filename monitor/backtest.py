@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from monitor.matching import Matcher
 from monitor.models import Item, RuleMatch
@@ -66,3 +66,20 @@ def backtest(entries: Iterable[tuple[Item, dict[str, str]]], matcher: Matcher,
         for rid in before & now.keys():
             result.same[rid] += 1
     return result
+
+
+def backtest_record(result: BacktestResult, max_changes: int | None = None) -> dict[str, Any]:
+    """The replay as ``monitor rules backtest --json`` prints it (and the page's API returns):
+    per rule how many items stay, start or stop firing, and the changes themselves (the
+    first ``max_changes`` of them, with their total)."""
+    new, gone = result.count("new"), result.count("gone")
+    changes = result.changes if max_changes is None else result.changes[:max_changes]
+    return {
+        "items": result.items,
+        "rules": [{"rule": rid, "same": result.same.get(rid, 0), "new": new.get(rid, 0), "gone": gone.get(rid, 0)}
+                  for rid in result.rules()],
+        "changes": [{"rule": c.rule_id, "change": c.kind, "source": c.item.source, "key": c.item.key,
+                     "title": c.item.title, "url": c.item.url, "was_status": c.was_status,
+                     "snippet": c.match.snippet if c.match else None} for c in changes],
+        "changes_total": len(result.changes),
+    }

@@ -281,7 +281,7 @@ def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, .
       monitor rules backtest --since 30d
       monitor rules backtest --rules rules/ --rule detainees-release-return --drafts
     """
-    from monitor.backtest import backtest
+    from monitor.backtest import backtest, backtest_record
     from monitor.matching import Matcher
     from monitor.models import utcnow
     from monitor.store import Store
@@ -305,21 +305,9 @@ def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, .
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(_backtest_record(result), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(backtest_record(result), ensure_ascii=False, indent=2))
         return
     _print_backtest(result, show)
-
-
-def _backtest_record(result: BacktestResult) -> dict[str, Any]:
-    new, gone = result.count("new"), result.count("gone")
-    return {
-        "items": result.items,
-        "rules": [{"rule": rid, "same": result.same.get(rid, 0), "new": new.get(rid, 0), "gone": gone.get(rid, 0)}
-                  for rid in result.rules()],
-        "changes": [{"rule": c.rule_id, "change": c.kind, "source": c.item.source, "key": c.item.key,
-                     "title": c.item.title, "url": c.item.url, "was_status": c.was_status,
-                     "snippet": c.match.snippet if c.match else None} for c in result.changes],
-    }
 
 
 def _print_backtest(result: BacktestResult, show: int) -> None:

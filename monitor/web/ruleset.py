@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from monitor.models import Item, RuleMatch
 
@@ -142,39 +142,7 @@ def try_text(rules: list, text: str, title: str = "", language: str | None = Non
 def backtest(store, rules: list, since, only: set[str] | None = None) -> dict[str, Any]:
     """What ``monitor rules backtest --json`` reports, over items fetched since ``since``."""
     from monitor.backtest import backtest as replay
+    from monitor.backtest import backtest_record
     from monitor.matching import Matcher
-    from monitor.store.backtest_queries import recorded_hits
 
-    def entries() -> Iterable[tuple[Item, dict[str, str]]]:
-        batch: list[dict] = []
-
-        def flush():
-            ids = {r["id"] for r in batch} | {r["story_id"] for r in batch if r.get("story_id")}
-            recorded = recorded_hits(store, ids)
-            for r in batch:
-                hits = dict(recorded.get(r["id"], {}))
-                story = r.get("story_id")
-                if story and story != r["id"]:
-                    for rid, st in recorded.get(story, {}).items():
-                        hits.setdefault(rid, st)
-                yield store.item_from_row(r), hits
-
-        for row in store.iter_items(since=since):
-            batch.append(row)
-            if len(batch) >= 500:
-                yield from flush()
-                batch = []
-        if batch:
-            yield from flush()
-
-    result = replay(entries(), Matcher(rules), only)
-    new, gone = result.count("new"), result.count("gone")
-    return {
-        "items": result.items,
-        "rules": [{"rule": rid, "same": result.same.get(rid, 0), "new": new.get(rid, 0), "gone": gone.get(rid, 0)}
-                  for rid in result.rules()],
-        "changes": [{"rule": c.rule_id, "change": c.kind, "source": c.item.source, "key": c.item.key,
-                     "title": c.item.title, "url": c.item.url, "was_status": c.was_status,
-                     "snippet": c.match.snippet if c.match else None} for c in result.changes[:MAX_CHANGES]],
-        "changes_total": len(result.changes),
-    }
+    return backtest_record(replay(store.backtest_items(since), Matcher(rules), only), MAX_CHANGES)
