@@ -19,6 +19,7 @@ Russian dictionaries) loads on first use, so a CLI command that matches nothing 
 from __future__ import annotations
 
 import functools
+import os.path
 import sys
 from typing import Any
 
@@ -100,20 +101,10 @@ def lexeme_needles(word: str) -> tuple[str, ...]:
     forms with the same first three (suppletive forms: человек / люди)."""
     forms = {_fold(f.word) for p in (_known_readings(word) or _readings(word)) for f in p.lexeme}
     forms.add(_fold(word))
-    common = _common_prefix(forms)
+    common = os.path.commonprefix(sorted(forms))
     if len(common) >= 3 or common in forms:
         return (" " + common,)
     groups: dict[str, set[str]] = {}
     for f in forms:
         groups.setdefault(f[:3], set()).add(f)
-    return tuple(sorted(" " + _common_prefix(g) for g in groups.values()))
-
-
-def _common_prefix(words: set[str]) -> str:
-    lo, hi = min(words), max(words)
-    n = 0
-    for a, b in zip(lo, hi):
-        if a != b:
-            break
-        n += 1
-    return lo[:n]
+    return tuple(sorted(" " + os.path.commonprefix(sorted(g)) for g in groups.values()))

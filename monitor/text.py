@@ -15,6 +15,7 @@ separate tokens, on both sides (rules and text alike), so "Azerbaijan’s" is th
 from __future__ import annotations
 
 import html
+import os.path
 import re
 import sys
 import unicodedata
@@ -253,7 +254,7 @@ def stem_needles(s: str) -> tuple[str, ...]:
         return (s,)
     exc = _EN_EXCEPTIONS.get(s)
     if exc:
-        return (_common_prefix(s, exc),)
+        return (os.path.commonprefix([s, exc]),)
     if s.endswith("e"):
         return (s, s[:-1] + "ing", s[:-1] + "ed")
     if s.endswith("i"):
@@ -263,13 +264,6 @@ def stem_needles(s: str) -> tuple[str, ...]:
     return (s,)
 
 
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
 
 
 # -- sentences --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from monitor.web import ruleset
 from monitor.web.app import PageError, WebContext
 from monitor.web.auth import Principal
-from monitor.web.deps import context, require
+from monitor.web.deps import context, poll_now, require
 
 router = APIRouter(prefix="/api/v1")
 viewer, analyst, admin = require("viewer"), require("analyst"), require("admin")
@@ -306,14 +306,6 @@ def update_source(request: Request, name: str, body: SourcePatch, who: Principal
 @router.post("/sources/{name}/retry", tags=["sources"])
 def retry_source(request: Request, name: str, who: Principal = Depends(analyst)) -> dict[str, Any]:
     """Poll the source now (its last error is replaced by this poll's outcome)."""
-    ctx = context(request)
-    poll = ctx.extra.get("poll")
-    if poll is None:
-        raise PageError(409, "This page was not started from a config file, so it cannot poll.")
-    try:
-        report = poll(name)
-    except KeyError:
-        raise PageError(404, f"There is no source {name}.") from None
-    ctx.store.record_edit("source", name, "retry", ctx.who(who), ctx.clock())
+    report = poll_now(context(request), name, who)
     return {"name": name, "ok": report.ok, "fetched": report.fetched, "new_items": report.new_items,
             "hits": report.hits, "error": report.error}

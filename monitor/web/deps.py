@@ -3,7 +3,7 @@ did a form really come from this page (CSRF)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, Request
@@ -105,3 +105,17 @@ async def read_form(request: Request) -> Form:
     check_origin(request)
     check_token(request, form.get("csrf"))
     return form
+
+
+def poll_now(ctx: WebContext, name: str, who: Principal) -> Any:
+    """"Retry now" for the page and the API: poll the source from this process, record who
+    asked; 409 when the page has no config to poll from, 404 for an unknown source."""
+    poll = ctx.extra.get("poll")
+    if poll is None:
+        raise PageError(409, "This page was not started from a config file, so it cannot poll.")
+    try:
+        report = poll(name)
+    except KeyError:
+        raise PageError(404, f"There is no source {name}.") from None
+    ctx.store.record_edit("source", name, "retry", ctx.who(who), ctx.clock())
+    return report

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 
 from monitor.web.app import PageError
 from monitor.web.auth import Principal
-from monitor.web.deps import Form, context, read_form, require
+from monitor.web.deps import Form, context, poll_now, read_form, require
 from monitor.web.pages import redirect
 
 router = APIRouter(include_in_schema=False)
@@ -54,14 +54,7 @@ def act(request: Request, name: str, action: str, form: Form = Depends(read_form
         who: Principal = Depends(analyst)):
     ctx = context(request)
     if action == "retry":
-        poll = ctx.extra.get("poll")
-        if poll is None:
-            raise PageError(409, "This page was not started from a config file, so it cannot poll.")
-        try:
-            report = poll(name)
-        except KeyError:
-            raise PageError(404, f"There is no source {name}.") from None
-        ctx.store.record_edit("source", name, "retry", ctx.who(who), ctx.clock())
+        report = poll_now(ctx, name, who)
         outcome = f"{report.new_items} new items, {report.hits} hits" if report.ok else f"failed: {report.error}"
         return redirect(f"/sources?retried={quote(name)}&outcome={quote(outcome)}")
     if action not in ("enable", "disable"):
