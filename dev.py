@@ -43,8 +43,12 @@ def _setup(extras: str) -> None:
     stamp = _stamp(extras)
     print("installing signal monitor and its dependencies …", flush=True)
     target = f".[{extras}]" if extras else "."
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", target], cwd=ROOT, check=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True
+    )
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "-q", "-e", target], cwd=ROOT, check=True
+    )
     stamp.write_text(digest)
 
 

@@ -29,8 +29,13 @@ def _heuristic():
     # the detector as it was (script, then common words), from the project's history
     import subprocess
 
-    old = subprocess.run(["git", "show", "83219f4:monitor/langdetect.py"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    old = subprocess.run(
+        ["git", "show", "83219f4:monitor/langdetect.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     space: dict = {"__name__": "old_langdetect"}
     exec(compile(old, "old_langdetect", "exec"), space)
     return space["detect_language"]
@@ -85,10 +90,19 @@ def data() -> dict[str, list[tuple[str, str]]]:
 
 def main() -> None:
     sets = data()
-    which = {"before (heuristic)": _heuristic, "lingua high": lambda: _lingua(False),
-             "lingua low": lambda: _lingua(True), "py3langid": _langid, "monitor now": _monitor}
+    which = {
+        "before (heuristic)": _heuristic,
+        "lingua high": lambda: _lingua(False),
+        "lingua low": lambda: _lingua(True),
+        "py3langid": _langid,
+        "monitor now": _monitor,
+    }
     only = sys.argv[1:]
-    print(f"{'detector':20} " + " ".join(f"{k[:14]:>14}" for k in sets) + f" {'µs/call':>8} {'load s':>7}")
+    print(
+        f"{'detector':20} "
+        + " ".join(f"{k[:14]:>14}" for k in sets)
+        + f" {'µs/call':>8} {'load s':>7}"
+    )
     for name, make in which.items():
         if only and name not in only:
             continue
@@ -107,8 +121,11 @@ def main() -> None:
             wrong = sum(g is not None and g != lang for g, (lang, _) in zip(got, rows))
             cells.append(f"{ok / len(rows):.3f} ({wrong} wrong)")
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-        print(f"{name:20} " + " ".join(f"{c:>14}" for c in cells)
-              + f" {spent / n * 1e6:8.0f} {load:7.2f}  (+{grown:.0f} MB)")
+        print(
+            f"{name:20} "
+            + " ".join(f"{c:>14}" for c in cells)
+            + f" {spent / n * 1e6:8.0f} {load:7.2f}  (+{grown:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

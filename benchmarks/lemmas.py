@@ -84,7 +84,9 @@ def main() -> None:
         per = (time.perf_counter() - t) / (2 * len(data)) * 1e6
         missed = [f"{w}/{f}" for (w, f, _), h in zip(pos, hit) if not h]
         missed += [f"!{w}/{f}" for (w, f, _), b in zip(neg, bad) if b]
-        print(f"{name:44} {sum(hit) / len(pos):7.3f} {sum(bad) / len(neg):7.3f} {per:8.1f}  {' '.join(missed[:8])}")
+        print(
+            f"{name:44} {sum(hit) / len(pos):7.3f} {sum(bad) / len(neg):7.3f} {per:8.1f}  {' '.join(missed[:8])}"
+        )
 
 
 if __name__ == "__main__":

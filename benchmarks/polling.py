@@ -37,8 +37,10 @@ def feed_body(n: int, items: int) -> bytes:
         f"of detained citizens, border security and transit routes.&lt;/p&gt;</description></item>"
         for i in range(items)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {n}</title>'
-            f"<link>https://news{n}.example.org/</link>{entries}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {n}</title>'
+        f"<link>https://news{n}.example.org/</link>{entries}</channel></rss>"
+    ).encode()
 
 
 def make_server(feeds: int, items: int) -> ThreadingHTTPServer:
@@ -96,10 +98,19 @@ def main() -> int:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     http = HttpConfig(allow_private_networks=True)  # the benchmark server is on loopback
     client = HttpClient(http)
-    sources = [make_source(SourceConfig(name=f"feed{n}", kind="feed", url=f"{base}/feed/{n}"), http, ".", client=client)
-               for n in range(args.feeds)]
+    sources = [
+        make_source(
+            SourceConfig(name=f"feed{n}", kind="feed", url=f"{base}/feed/{n}"),
+            http,
+            ".",
+            client=client,
+        )
+        for n in range(args.feeds)
+    ]
 
-    print(f"{args.feeds} feeds × {args.items} items on {base}, {args.workers} workers, {os.cpu_count()} CPUs")
+    print(
+        f"{args.feeds} feeds × {args.items} items on {base}, {args.workers} workers, {os.cpu_count()} CPUs"
+    )
     t1, first = poll_all(sources, [SourceState()] * args.feeds, args.workers)
     items1 = sum(len(r.items) for r in first)
     assert items1 == args.feeds * args.items, items1
@@ -109,10 +120,14 @@ def main() -> int:
     not_modified = sum(r.not_modified for r in second)
     items2 = sum(len(r.items) for r in second)
     assert not_modified == args.feeds and items2 == 0, (not_modified, items2)
-    print(f"304 poll   : {t2:6.2f} s  {args.feeds / t2:8.0f} feeds/s  {items2 / t2:9.0f} items/s "
-          f"(all {not_modified} answered 304, nothing parsed)")
-    print(f"304 cycle vs target: {t2:.2f} s / {TARGET_304_SECONDS:.0f} s = {t2 / TARGET_304_SECONDS:.3f} "
-          f"({'met' if t2 < TARGET_304_SECONDS else 'MISSED'}); first/304 time ratio {t1 / t2:.1f}×")
+    print(
+        f"304 poll   : {t2:6.2f} s  {args.feeds / t2:8.0f} feeds/s  {items2 / t2:9.0f} items/s "
+        f"(all {not_modified} answered 304, nothing parsed)"
+    )
+    print(
+        f"304 cycle vs target: {t2:.2f} s / {TARGET_304_SECONDS:.0f} s = {t2 / TARGET_304_SECONDS:.3f} "
+        f"({'met' if t2 < TARGET_304_SECONDS else 'MISSED'}); first/304 time ratio {t1 / t2:.1f}×"
+    )
     client.close()
     server.shutdown()
     return 0 if t2 < TARGET_304_SECONDS else 1

@@ -79,9 +79,16 @@ def pool() -> list[str]:
         out += [f"{i.title}\n\n{i.text}" for i in feed.items if len(i.text) > 80]
     out += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     yaml = YAML(typ="safe")
-    for path in ["tests/corpus/corpus.yaml", "tests/corpus/heldout.yaml",
-                 "tests/corpus/blind2.yaml", "tests/corpus/eval/dev.yaml"]:
-        out += [f"{e['title']}\n\n{e['text']}" for e in yaml.load((ROOT / path).read_text(encoding="utf-8"))]
+    for path in [
+        "tests/corpus/corpus.yaml",
+        "tests/corpus/heldout.yaml",
+        "tests/corpus/blind2.yaml",
+        "tests/corpus/eval/dev.yaml",
+    ]:
+        out += [
+            f"{e['title']}\n\n{e['text']}"
+            for e in yaml.load((ROOT / path).read_text(encoding="utf-8"))
+        ]
     return list(dict.fromkeys(t for t in out if t.strip()))
 
 
@@ -111,8 +118,11 @@ class Vocabulary:
         ranked = [w for w, _ in tokens.most_common() if len(w) > 2 and not w.isdigit()]
         self.words = ranked[STOP_TYPES:]
         stop = set(ranked[:STOP_TYPES])
-        self.phrases = [f"{a} {b}" for (a, b), c in bigrams.most_common()
-                        if c > 1 and a not in stop and b not in stop and len(a) > 2 and len(b) > 2]
+        self.phrases = [
+            f"{a} {b}"
+            for (a, b), c in bigrams.most_common()
+            if c > 1 and a not in stop and b not in stop and len(a) > 2 and len(b) > 2
+        ]
         self._types = list(tokens)
         self._by_key: dict[str, set[str]] | None = None
 
@@ -192,16 +202,29 @@ class Naive:
     def __init__(self, specs: list[dict], vocab: Vocabulary):
         self.cache: dict[str, re.Pattern] = {}
         self.vocab = vocab
-        self.rules = [(s, [self.term(t) for t in s["a"]], [self.term(t) for t in s["b"]],
-                       [self.term(t) for t in s["none"]]) for s in specs]
+        self.rules = [
+            (
+                s,
+                [self.term(t) for t in s["a"]],
+                [self.term(t) for t in s["b"]],
+                [self.term(t) for t in s["none"]],
+            )
+            for s in specs
+        ]
 
     def term(self, term: str) -> re.Pattern:
         got = self.cache.get(term)
         if got is None:
             words = textmod.words(term)
-            alts = ["(?:" + "|".join(sorted(map(re.escape, self.vocab.forms(w)), key=len, reverse=True)) + ")"
-                    for w in words]
-            got = self.cache[term] = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(alts) + r"(?![^\W_])")
+            alts = [
+                "(?:"
+                + "|".join(sorted(map(re.escape, self.vocab.forms(w)), key=len, reverse=True))
+                + ")"
+                for w in words
+            ]
+            got = self.cache[term] = re.compile(
+                r"(?<![^\W_])" + r"[\W_]+".join(alts) + r"(?![^\W_])"
+            )
         return got
 
     def fires(self, text: str) -> set[str]:
@@ -230,8 +253,11 @@ class Naive:
                 if any(bisect.bisect_right(sentences, x) - 1 in which for x, _ in sb):
                     out.add(s["id"])
             # as the matcher does, one place may stand for both arguments (overlapping spans)
-            elif any(len(_WORD.findall(folded, min(e1, e2), max(s1, s2))) <= 8
-                     for s1, e1 in sa for s2, e2 in sb):
+            elif any(
+                len(_WORD.findall(folded, min(e1, e2), max(s1, s2))) <= 8
+                for s1, e1 in sa
+                for s2, e2 in sb
+            ):
                 out.add(s["id"])
         return out
 
@@ -275,10 +301,14 @@ def rate(fn, items: list, min_seconds: float = 1.0, max_seconds: float | None = 
 def run(n_rules: int, vocab: Vocabulary, items: list[str], args) -> dict:
     rng = random.Random(args.seed + n_rules)
     specs = rule_specs(vocab, n_rules, rng)
-    docs = [Item(source="bench", key=str(i), title="", text=t)
-            for i, t in enumerate(documents(items, args.docs, rng))]
-    past = [Item(source="bench", key=f"p{i}", title="", text=t)
-            for i, t in enumerate(documents(items, args.docs, random.Random(args.seed + 99)))]
+    docs = [
+        Item(source="bench", key=str(i), title="", text=t)
+        for i, t in enumerate(documents(items, args.docs, rng))
+    ]
+    past = [
+        Item(source="bench", key=f"p{i}", title="", text=t)
+        for i, t in enumerate(documents(items, args.docs, random.Random(args.seed + 99)))
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "bench.yaml").write_text(rules_yaml(specs), encoding="utf-8")
         gc.collect()
@@ -315,17 +345,26 @@ def run(n_rules: int, vocab: Vocabulary, items: list[str], args) -> dict:
             evidence += ct
 
     naive = Naive(specs, vocab)
-    naive_hits, naive_rate = rate(lambda d: naive.fires(d.document), docs, min_seconds=0,
-                                  max_seconds=args.naive_seconds)
+    naive_hits, naive_rate = rate(
+        lambda d: naive.fires(d.document), docs, min_seconds=0, max_seconds=args.naive_seconds
+    )
     agree = all(o == n for o, n in zip(ours, naive_hits))
     fl = floor_set(specs)
     _, floor_rate = rate(lambda d: fl.Match(textmod.fold(d.document)), docs, min_seconds=0.5)
     cand_share = (1 / cand_rate) / (1 / ours_rate) if ours_rate else 0.0
     return {
-        "rules": n_rules, "load": load_s, "mem": mem, "ours": ours_rate, "naive": naive_rate,
-        "naive_docs": len(naive_hits), "floor": floor_rate, "agree": agree,
-        "hits": sum(map(len, ours)) / len(ours), "slowest_ms": slowest * 1e3,
-        "cand": min(cand_share, 1.0), "evidence": evidence / total if total else float("nan"),
+        "rules": n_rules,
+        "load": load_s,
+        "mem": mem,
+        "ours": ours_rate,
+        "naive": naive_rate,
+        "naive_docs": len(naive_hits),
+        "floor": floor_rate,
+        "agree": agree,
+        "hits": sum(map(len, ours)) / len(ours),
+        "slowest_ms": slowest * 1e3,
+        "cand": min(cand_share, 1.0),
+        "evidence": evidence / total if total else float("nan"),
     }
 
 
@@ -342,28 +381,39 @@ def main() -> int:
         CLOCK = time.perf_counter
     items = pool()
     vocab = Vocabulary(items)
-    print(f"== real-text corpus: {len(items)} items of real text, {len(vocab.words)} word types "
-          f"and {len(vocab.phrases)} phrases for rule terms; {args.docs} documents of ~4 KB; seed {args.seed}")
-    print(f"{'rules':>6} {'load+compile s':>14} {'mem MB':>7} {'ours docs/s':>11} {'naive docs/s':>12} "
-          f"{'floor docs/s':>12} {'vs naive':>8} {'vs floor':>8} {'hits/doc':>8} {'slowest ms':>10} "
-          f"{'candidates':>10} {'evidence':>8} {'agree':>5}")
+    print(
+        f"== real-text corpus: {len(items)} items of real text, {len(vocab.words)} word types "
+        f"and {len(vocab.phrases)} phrases for rule terms; {args.docs} documents of ~4 KB; seed {args.seed}"
+    )
+    print(
+        f"{'rules':>6} {'load+compile s':>14} {'mem MB':>7} {'ours docs/s':>11} {'naive docs/s':>12} "
+        f"{'floor docs/s':>12} {'vs naive':>8} {'vs floor':>8} {'hits/doc':>8} {'slowest ms':>10} "
+        f"{'candidates':>10} {'evidence':>8} {'agree':>5}"
+    )
     rows = []
     for n in map(int, args.sizes.split(",")):
         r = run(n, vocab, items, args)
         rows.append(r)
-        print(f"{r['rules']:6} {r['load']:14.2f} {r['mem']:7.1f} {r['ours']:11.0f} {r['naive']:12.1f} "
-              f"{r['floor']:12.0f} {r['ours'] / r['naive']:7.0f}x {r['ours'] / r['floor']:8.2f} "
-              f"{r['hits']:8.2f} {r['slowest_ms']:10.1f} {r['cand']:10.0%} {r['evidence']:8.0%} "
-              f"{'yes' if r['agree'] else 'NO':>5}", flush=True)
+        print(
+            f"{r['rules']:6} {r['load']:14.2f} {r['mem']:7.1f} {r['ours']:11.0f} {r['naive']:12.1f} "
+            f"{r['floor']:12.0f} {r['ours'] / r['naive']:7.0f}x {r['ours'] / r['floor']:8.2f} "
+            f"{r['hits']:8.2f} {r['slowest_ms']:10.1f} {r['cand']:10.0%} {r['evidence']:8.0%} "
+            f"{'yes' if r['agree'] else 'NO':>5}",
+            flush=True,
+        )
     if len(rows) > 1:
         import math
 
         a, b = rows[0], rows[-1]
         exp = math.log((1 / b["ours"]) / (1 / a["ours"])) / math.log(b["rules"] / a["rules"])
-        print(f"time per document grows with exponent {exp:.2f} from {a['rules']} to {b['rules']} rules")
+        print(
+            f"time per document grows with exponent {exp:.2f} from {a['rules']} to {b['rules']} rules"
+        )
     last = rows[-1]
-    print(f"rules={last['rules']} docs_per_s={last['ours']:.0f} vs_naive={last['ours'] / last['naive']:.0f}x "
-          f"agree={'yes' if all(r['agree'] for r in rows) else 'no'}")
+    print(
+        f"rules={last['rules']} docs_per_s={last['ours']:.0f} vs_naive={last['ours'] / last['naive']:.0f}x "
+        f"agree={'yes' if all(r['agree'] for r in rows) else 'no'}"
+    )
     return 0 if all(r["agree"] for r in rows) else 1
 
 

@@ -46,7 +46,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from reliability.helpers import (  # noqa: E402
-    FeedServer, WebhookSink, daemon_config, respond, rss, rss_peak_kib, tags_in, zebra_items,
+    FeedServer,
+    WebhookSink,
+    daemon_config,
+    respond,
+    rss,
+    rss_peak_kib,
+    tags_in,
+    zebra_items,
 )
 
 MODES = ("500", "503", "stall", "garbage", "truncated")
@@ -75,10 +82,15 @@ class ChaosFeeds:
         if mode == "ok":
             self.server.set_feed(path, body)
         elif mode == "500":
-            self.server.set_handler(path, lambda h: respond(h, 500, b"down", content_type="text/plain"))
+            self.server.set_handler(
+                path, lambda h: respond(h, 500, b"down", content_type="text/plain")
+            )
         elif mode == "503":
-            self.server.set_handler(path, lambda h: respond(h, 503, b"busy", {"Retry-After": "2"}, "text/plain"))
+            self.server.set_handler(
+                path, lambda h: respond(h, 503, b"busy", {"Retry-After": "2"}, "text/plain")
+            )
         elif mode == "stall":
+
             def stall(h) -> None:
                 h.send_response(200)
                 h.send_header("Content-Type", "application/rss+xml")
@@ -87,6 +99,7 @@ class ChaosFeeds:
                 h.wfile.write(body[:40])
                 h.wfile.flush()
                 self.stall.wait(4)  # past the client's 2 s timeout
+
             self.server.set_handler(path, stall)
         elif mode == "garbage":
             self.server.set_feed(path, b"\x00\xff<html>maintenance</html>")
@@ -130,8 +143,12 @@ class Daemon:
         self.peak_kib = 0
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(self.config), "run"],
-                                     cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(self.config), "run"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
         self.starts += 1
 
     def _note_memory(self) -> None:
@@ -156,8 +173,10 @@ def inflight_tags(db: Path) -> set[str]:
         return set()
     conn = sqlite3.connect(str(db), timeout=30)
     try:
-        rows = conn.execute("SELECT i.title FROM outbox o JOIN hits h ON h.id = o.hit_id JOIN items i ON i.id = h.item_id "
-                            "WHERE o.status = 'inflight'").fetchall()
+        rows = conn.execute(
+            "SELECT i.title FROM outbox o JOIN hits h ON h.id = o.hit_id JOIN items i ON i.id = h.item_id "
+            "WHERE o.status = 'inflight'"
+        ).fetchall()
     except sqlite3.OperationalError:
         return set()
     finally:
@@ -168,7 +187,9 @@ def inflight_tags(db: Path) -> set[str]:
 def outbox_open(db: Path) -> int:
     conn = sqlite3.connect(str(db), timeout=30)
     try:
-        return conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'inflight')").fetchone()[0]
+        return conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'inflight')"
+        ).fetchone()[0]
     finally:
         conn.close()
 
@@ -180,7 +201,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--feeds", type=int, default=8)
     ap.add_argument("--tick", type=float, default=1.0, help="seconds between feed changes")
-    ap.add_argument("--keep", action="store_true", help="keep the working folder (config, database, log)")
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the working folder (config, database, log)"
+    )
     args = ap.parse_args()
     duration = args.seconds if args.seconds is not None else args.minutes * 60
     rng = random.Random(args.seed)
@@ -207,8 +230,16 @@ def main() -> int:
     chaos = ChaosFeeds(feeds, args.feeds, rng)
     config = daemon_config(
         workdir,
-        sources=[{"name": n, "kind": "feed", "url": feeds.url(f"/{n}.xml"), "interval": "1s", "jitter": "0.3s"}
-                 for n in chaos.names],
+        sources=[
+            {
+                "name": n,
+                "kind": "feed",
+                "url": feeds.url(f"/{n}.xml"),
+                "interval": "1s",
+                "jitter": "0.3s",
+            }
+            for n in chaos.names
+        ],
         channels={"hook": {"urls": [hook.url()]}},
         routes=[{"channels": ["hook"]}],
         http={"timeout": "2s", "connect_timeout": "1s"},
@@ -220,7 +251,10 @@ def main() -> int:
     window: set[str] = set()
     kills = terms = 0
     started = time.monotonic()
-    print(f"soak: {duration:.0f} s, seed {args.seed}, {args.feeds} feeds, working folder {workdir}", flush=True)
+    print(
+        f"soak: {duration:.0f} s, seed {args.seed}, {args.feeds} feeds, working folder {workdir}",
+        flush=True,
+    )
     daemon.start()
     next_kill = started + rng.uniform(8, 25)
     next_tick = started
@@ -269,22 +303,32 @@ def main() -> int:
     unkeyed = hook.unkeyed_copies()
     explained = sum(n - 1 for t, n in counts.items() if n > 1 and t in window)
     elapsed = time.monotonic() - started
-    print(f"ran {elapsed:.0f} s: {daemon.starts} daemon start(s), {kills} SIGKILL, {terms} SIGTERM; "
-          f"last stop exit {code}")
-    print(f"feeds: {chaos.published} item(s) published, failures injected {dict(chaos.failures)}; "
-          f"{feeds.requests.total()} request(s) served")
-    print(f"webhook: {len(hook.answered)} post(s) answered, {sum(1 for _, s in hook.answered if s != 200)} refused")
+    print(
+        f"ran {elapsed:.0f} s: {daemon.starts} daemon start(s), {kills} SIGKILL, {terms} SIGTERM; "
+        f"last stop exit {code}"
+    )
+    print(
+        f"feeds: {chaos.published} item(s) published, failures injected {dict(chaos.failures)}; "
+        f"{feeds.requests.total()} request(s) served"
+    )
+    print(
+        f"webhook: {len(hook.answered)} post(s) answered, {sum(1 for _, s in hook.answered if s != 200)} refused"
+    )
     print(f"daemon peak RSS {daemon.peak_kib // 1024} MiB (VmHWM, largest of the runs measured)")
-    print(f"in flight at a SIGKILL: {len(window)} alert(s); duplicates they explain: {explained}; "
-          f"alerts not owed: {unexpected}")
+    print(
+        f"in flight at a SIGKILL: {len(window)} alert(s); duplicates they explain: {explained}; "
+        f"alerts not owed: {unexpected}"
+    )
     if args.keep:
         print(f"kept {workdir}")
     else:
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"expected={len(expected)} delivered={delivered} lost={lost} duplicated={duplicated} "
-          f"duplicated_unkeyed={unkeyed}")
+    print(
+        f"expected={len(expected)} delivered={delivered} lost={lost} duplicated={duplicated} "
+        f"duplicated_unkeyed={unkeyed}"
+    )
     return 0 if lost == 0 and unexpected == 0 and duplicated == explained and unkeyed == 0 else 1
 
 

@@ -30,25 +30,48 @@ from monitor.store import Store  # noqa: E402
 
 def main() -> None:
     rng = random.Random(1)
-    m = RuleMatch(rule_id="r", rule_title="R", severity="low", terms=("x",), spans=((0, 1),), snippet="x")
+    m = RuleMatch(
+        rule_id="r", rule_title="R", severity="low", terms=("x",), spans=((0, 1),), snippet="x"
+    )
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)
     since = now - timedelta(days=3)
     for n in (100, 1000, 3000, 10000):
-        store = Store(Path(tempfile.mkdtemp()) / "m.db"); store.conn.execute("PRAGMA synchronous = OFF")
-        record(store, Config(), [Entry(Item(source="s", key=f"k{i}", title=f"t{i}", text="x"), [m], rng.getrandbits(64) | 1) for i in range(n)], now)
+        store = Store(Path(tempfile.mkdtemp()) / "m.db")
+        store.conn.execute("PRAGMA synchronous = OFF")
+        record(
+            store,
+            Config(),
+            [
+                Entry(
+                    Item(source="s", key=f"k{i}", title=f"t{i}", text="x"),
+                    [m],
+                    rng.getrandbits(64) | 1,
+                )
+                for i in range(n)
+            ],
+            now,
+        )
         probes = [rng.getrandbits(64) | 1 for _ in range(300)]
-        t = time.perf_counter(); cand = 0
+        t = time.perf_counter()
+        cand = 0
         with store.unit_of_work() as uow:
             for fp in probes:
-                c = uow.story_candidates(["r"], dedup.probe_keys(fp), since); cand += len(c)
-                copies = dedup.earlier_copies(fp, [m], c); uow.story_hits(copies.values())
+                c = uow.story_candidates(["r"], dedup.probe_keys(fp), since)
+                cand += len(c)
+                copies = dedup.earlier_copies(fp, [m], c)
+                uow.story_hits(copies.values())
         new = (time.perf_counter() - t) / len(probes)
         t = time.perf_counter()
         for fp in probes:  # the old way: every hit of the rule in the window, compared in Python
-            rows = store.conn.execute("SELECT h.id, h.item_id, i.story_id, h.also_in, h.source, i.fingerprint FROM hits h JOIN items i ON i.id = h.item_id WHERE h.rule_id = ? AND h.created_at >= ? AND i.fingerprint IS NOT NULL ORDER BY h.id", ("r", since.isoformat())).fetchall()
+            rows = store.conn.execute(
+                "SELECT h.id, h.item_id, i.story_id, h.also_in, h.source, i.fingerprint FROM hits h JOIN items i ON i.id = h.item_id WHERE h.rule_id = ? AND h.created_at >= ? AND i.fingerprint IS NOT NULL ORDER BY h.id",
+                ("r", since.isoformat()),
+            ).fetchall()
             any(dedup.similar(fp, f[5]) for f in rows)
         old = (time.perf_counter() - t) / len(probes)
-        print(f"{n:>6} hits of the rule in the window: probe index {new*1e3:.2f} ms/lookup ({cand/len(probes):.0f} candidates), full scan {old*1e3:.2f} ms; scan/index {old/new:.1f}x")
+        print(
+            f"{n:>6} hits of the rule in the window: probe index {new * 1e3:.2f} ms/lookup ({cand / len(probes):.0f} candidates), full scan {old * 1e3:.2f} ms; scan/index {old / new:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,11 @@ class BacktestResult:
         return sorted(ids)
 
 
-def backtest(entries: Iterable[tuple[Item, dict[str, str]]], matcher: Matcher,
-             rule_ids: set[str] | None = None) -> BacktestResult:
+def backtest(
+    entries: Iterable[tuple[Item, dict[str, str]]],
+    matcher: Matcher,
+    rule_ids: set[str] | None = None,
+) -> BacktestResult:
     """``entries``: each stored item with ``{rule_id: hit status}`` recorded for it.
 
     ``rule_ids`` limits the comparison to some rules (default: the matcher's rules, plus
@@ -76,10 +79,27 @@ def backtest_record(result: BacktestResult, max_changes: int | None = None) -> d
     changes = result.changes if max_changes is None else result.changes[:max_changes]
     return {
         "items": result.items,
-        "rules": [{"rule": rid, "same": result.same.get(rid, 0), "new": new.get(rid, 0), "gone": gone.get(rid, 0)}
-                  for rid in result.rules()],
-        "changes": [{"rule": c.rule_id, "change": c.kind, "source": c.item.source, "key": c.item.key,
-                     "title": c.item.title, "url": c.item.url, "was_status": c.was_status,
-                     "snippet": c.match.snippet if c.match else None} for c in changes],
+        "rules": [
+            {
+                "rule": rid,
+                "same": result.same.get(rid, 0),
+                "new": new.get(rid, 0),
+                "gone": gone.get(rid, 0),
+            }
+            for rid in result.rules()
+        ],
+        "changes": [
+            {
+                "rule": c.rule_id,
+                "change": c.kind,
+                "source": c.item.source,
+                "key": c.item.key,
+                "title": c.item.title,
+                "url": c.item.url,
+                "was_status": c.was_status,
+                "snippet": c.match.snippet if c.match else None,
+            }
+            for c in changes
+        ],
         "changes_total": len(result.changes),
     }

@@ -63,7 +63,7 @@ def channel_url_problems(path: Path) -> list[ConfigError]:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # apprise logs its own complaint; ours names the line
     try:
-        for name, channel in (channels.items() if isinstance(channels, dict) else []):
+        for name, channel in channels.items() if isinstance(channels, dict) else []:
             if not isinstance(channel, dict) or channel.get("type", "apprise") != "apprise":
                 continue
             urls = channel.get("urls")
@@ -77,10 +77,17 @@ def channel_url_problems(path: Path) -> list[ConfigError]:
                 if apprise.Apprise.instantiate(url) is not None:
                     continue
                 scheme = url.split("://", 1)[0] if "://" in url else ""
-                why = (f"apprise has no {scheme}:// service" if scheme and not _known_scheme(scheme)
-                       else "apprise cannot read this URL (a part is missing or malformed)")
-                problems.append(doc.error(f"channels.{name}.urls[{i}]: {why}: {_private(url)}",
-                                          ("channels", name, "urls", i)))
+                why = (
+                    f"apprise has no {scheme}:// service"
+                    if scheme and not _known_scheme(scheme)
+                    else "apprise cannot read this URL (a part is missing or malformed)"
+                )
+                problems.append(
+                    doc.error(
+                        f"channels.{name}.urls[{i}]: {why}: {_private(url)}",
+                        ("channels", name, "urls", i),
+                    )
+                )
     finally:
         quiet.setLevel(level)
     return problems
@@ -91,7 +98,9 @@ def _known_scheme(scheme: str) -> bool:
 
     details = apprise.Apprise().details()
     for service in details.get("schemas", []):
-        protocols = list(service.get("protocols") or []) + list(service.get("secure_protocols") or [])
+        protocols = list(service.get("protocols") or []) + list(
+            service.get("secure_protocols") or []
+        )
         if scheme.lower() in (p.lower() for p in protocols):
             return True
     return False
@@ -104,8 +113,12 @@ def route_rule_problems(cfg: Config, rule_ids: list[str]) -> list[ConfigError]:
         for j, rule_id in enumerate(route.rules):
             if rule_id in rule_ids:
                 continue
-            message = f"routes[{i}].rules[{j}]: no rule {rule_id!r}{did_you_mean(rule_id, rule_ids)}"
-            problems.append(doc.error(message, ("routes", i, "rules", j)) if doc else ConfigError(message))
+            message = (
+                f"routes[{i}].rules[{j}]: no rule {rule_id!r}{did_you_mean(rule_id, rule_ids)}"
+            )
+            problems.append(
+                doc.error(message, ("routes", i, "rules", j)) if doc else ConfigError(message)
+            )
     return problems
 
 
@@ -180,8 +193,11 @@ def check_config(path: str | Path, online: bool = False) -> CheckReport:
     if cfg is not None:
         report.problems.extend(route_rule_problems(cfg, rule_ids))
         urls = sum(len(c.urls) for c in cfg.channels.values())
-        report.notes.insert(0, f"{len(cfg.sources)} source(s), {len(cfg.channels)} channel(s) with {urls} URL(s), "
-                               f"{len(cfg.routes)} route(s)")
+        report.notes.insert(
+            0,
+            f"{len(cfg.sources)} source(s), {len(cfg.channels)} channel(s) with {urls} URL(s), "
+            f"{len(cfg.routes)} route(s)",
+        )
         if online:
             problems, notes = fetch_problems(cfg)
             report.problems.extend(problems)

@@ -45,14 +45,15 @@ def parse_duration(value: Any) -> float:
     elif isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
     else:
-        raise ValueError(f"invalid duration {value!r}: use seconds or a string like '15m', '2h', '1d'")
+        raise ValueError(
+            f"invalid duration {value!r}: use seconds or a string like '15m', '2h', '1d'"
+        )
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
-
 
 
 def env_names(text: str) -> set[str]:
@@ -82,7 +83,10 @@ class _Model(BaseModel):
 class StorageConfig(_Model):
     path: Path = Path("data/monitor.db")
     busy_timeout: Duration = 30.0
-    retention: Duration | None = Field(default=90 * 86400, description="prune items older than this (hits and their items are kept)")
+    retention: Duration | None = Field(
+        default=90 * 86400,
+        description="prune items older than this (hits and their items are kept)",
+    )
 
 
 class RulesConfig(_Model):
@@ -120,7 +124,9 @@ class SourceConfig(_Model):
     # page sources
     selector: str | None = None
     # folder sources
-    patterns: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.html", "*.htm", "*.eml"])
+    patterns: list[str] = Field(
+        default_factory=lambda: ["*.txt", "*.md", "*.html", "*.htm", "*.eml"]
+    )
     recursive: bool = True
 
     @field_validator("interval")
@@ -145,12 +151,18 @@ ChannelFormat = Literal["text", "markdown", "html"]
 
 
 class ChannelConfig(_Model):
-    type: Literal["apprise", "console", "slack"] = "apprise"  # slack: urls may be any host's https webhook
+    type: Literal["apprise", "console", "slack"] = (
+        "apprise"  # slack: urls may be any host's https webhook
+    )
     urls: list[str] = Field(default_factory=list)
     format: ChannelFormat = "text"
     template: str | None = None
     subject_template: str | None = None
-    rate_limit: int | None = Field(default=None, gt=0, description="messages per rate_window; the overflow is folded into one summary")
+    rate_limit: int | None = Field(
+        default=None,
+        gt=0,
+        description="messages per rate_window; the overflow is folded into one summary",
+    )
     rate_window: Duration = 3600.0
     # the URLs as the config file spells them, before ${VAR} expansion (set by load_config)
     _templates: tuple[str, ...] | None = PrivateAttr(default=None)
@@ -162,13 +174,19 @@ class ChannelConfig(_Model):
         if self._templates and len(self._templates) == len(self.urls):
             return list(self._templates)
         return list(self.urls)
-    base_url: str | None = Field(default=None, description="for slack:// URLs: the webhook (or bot API) root of a "
-                                 "Slack-compatible host instead of Slack's own")
+
+    base_url: str | None = Field(
+        default=None,
+        description="for slack:// URLs: the webhook (or bot API) root of a "
+        "Slack-compatible host instead of Slack's own",
+    )
 
     @model_validator(mode="after")
     def _urls(self) -> "ChannelConfig":
         if self.type != "console" and not self.urls:
-            raise ValueError(f"{'an' if self.type == 'apprise' else 'a'} {self.type} channel needs at least one url")
+            raise ValueError(
+                f"{'an' if self.type == 'apprise' else 'a'} {self.type} channel needs at least one url"
+            )
         if self.base_url is not None and not re.match(r"^https?://", self.base_url, re.IGNORECASE):
             raise ValueError("base_url must start with http:// or https://")
         return self
@@ -192,13 +210,17 @@ class RouteConfig(_Model):
     name: str | None = None
     rules: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
-    severity: list[Literal["info", "low", "medium", "high", "critical"]] = Field(default_factory=list)
+    severity: list[Literal["info", "low", "medium", "high", "critical"]] = Field(
+        default_factory=list
+    )
     min_severity: Literal["info", "low", "medium", "high", "critical"] | None = None
     sources: list[str] = Field(default_factory=list)
     channels: list[str] = Field(min_length=1)
     digest: DigestConfig | None = None
 
-    def matches(self, rule_id: str, tags: tuple[str, ...] | list[str], severity: str, source: str) -> bool:
+    def matches(
+        self, rule_id: str, tags: tuple[str, ...] | list[str], severity: str, source: str
+    ) -> bool:
         if self.rules and rule_id not in self.rules:
             return False
         if self.tags and not set(self.tags) & set(tags):
@@ -223,15 +245,23 @@ class NotifyConfig(_Model):
 
 
 class SchedulerConfig(_Model):
-    failure_threshold: int = Field(default=5, gt=0, description="consecutive failures before a source is marked failing")
+    failure_threshold: int = Field(
+        default=5, gt=0, description="consecutive failures before a source is marked failing"
+    )
     backoff_max: Duration = 6 * 3600.0
     dedup_window: Duration = 3 * 86400.0
 
 
 class DaemonConfig(_Model):
-    watch_interval: Duration = Field(default=2.0, gt=0, description="how often rules/ and the config are checked for changes")
-    heartbeat: Duration = Field(default=15.0, gt=0, description="how often the daemon records that it is alive")
-    stop_timeout: Duration = Field(default=30.0, ge=0, description="how long a stop waits for running polls")
+    watch_interval: Duration = Field(
+        default=2.0, gt=0, description="how often rules/ and the config are checked for changes"
+    )
+    heartbeat: Duration = Field(
+        default=15.0, gt=0, description="how often the daemon records that it is alive"
+    )
+    stop_timeout: Duration = Field(
+        default=30.0, ge=0, description="how long a stop waits for running polls"
+    )
 
 
 class MetricsConfig(_Model):
@@ -243,16 +273,34 @@ class MetricsConfig(_Model):
 class WebConfig(_Model):
     """The review page (``monitor web``): the names it answers to, its server's limits."""
 
-    hosts: list[str] = Field(default_factory=list, description="public host names it answers to, besides loopback")
-    base_url: str | None = Field(default=None, description="its public address, for links in alerts and feeds")
-    workers: int = Field(default=8, gt=0, le=256, description="threads that run requests (a bounded pool)")
-    timeout: Duration = Field(default=10.0, gt=0, description="how long a connection may take to send a request's headers, or idle between requests")
-    read_timeout: Duration = Field(default=30.0, gt=0, description="how long one read from a client may take")
+    hosts: list[str] = Field(
+        default_factory=list, description="public host names it answers to, besides loopback"
+    )
+    base_url: str | None = Field(
+        default=None, description="its public address, for links in alerts and feeds"
+    )
+    workers: int = Field(
+        default=8, gt=0, le=256, description="threads that run requests (a bounded pool)"
+    )
+    timeout: Duration = Field(
+        default=10.0,
+        gt=0,
+        description="how long a connection may take to send a request's headers, or idle between requests",
+    )
+    read_timeout: Duration = Field(
+        default=30.0, gt=0, description="how long one read from a client may take"
+    )
     backlog: int = Field(default=1024, gt=0, description="connections waiting to be accepted")
-    login_attempts: int = Field(default=5, gt=0, description="failed sign-ins from one address per login_window")
-    login_window: Duration = Field(default=300.0, gt=0, description="the window failed sign-ins are counted over")
+    login_attempts: int = Field(
+        default=5, gt=0, description="failed sign-ins from one address per login_window"
+    )
+    login_window: Duration = Field(
+        default=300.0, gt=0, description="the window failed sign-ins are counted over"
+    )
     session_days: float = Field(default=14.0, gt=0, description="how long a sign-in lasts")
-    live_interval: Duration = Field(default=10.0, ge=1, description="how often the hit list looks for new hits")
+    live_interval: Duration = Field(
+        default=10.0, ge=1, description="how often the hit list looks for new hits"
+    )
 
 
 class Config(_Model):
@@ -284,7 +332,9 @@ class Config(_Model):
                 if ch not in self.channels:
                     raise ValueError(f"routes[{i}] names undefined channel {ch!r}")
         if self.notify.operations_channel and self.notify.operations_channel not in self.channels:
-            raise ValueError(f"notify.operations_channel names undefined channel {self.notify.operations_channel!r}")
+            raise ValueError(
+                f"notify.operations_channel names undefined channel {self.notify.operations_channel!r}"
+            )
         return self
 
     # -- resolved paths -------------------------------------------------------------
@@ -306,7 +356,9 @@ class Config(_Model):
         http = self.http.model_dump(mode="json")
         out = {}
         for s in self.sources:
-            own = s.model_dump(mode="json", exclude={"name", "interval", "jitter", "enabled", "tags", "language"})
+            own = s.model_dump(
+                mode="json", exclude={"name", "interval", "jitter", "enabled", "tags", "language"}
+            )
             blob = json.dumps({"source": own, "http": http}, sort_keys=True, default=str)
             out[s.name] = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
         return out
@@ -318,7 +370,9 @@ class Config(_Model):
         raise KeyError(name)
 
 
-def _expand_channel_urls(data: dict[str, Any], doc: Any, templates: dict[str, tuple[str, ...]]) -> list[ConfigError]:
+def _expand_channel_urls(
+    data: dict[str, Any], doc: Any, templates: dict[str, tuple[str, ...]]
+) -> list[ConfigError]:
     errors: list[ConfigError] = []
     channels = data.get("channels")
     if not isinstance(channels, dict):
@@ -335,7 +389,9 @@ def _expand_channel_urls(data: dict[str, Any], doc: Any, templates: dict[str, tu
             try:
                 expanded.append(expand_env(url))
             except ValueError as exc:
-                errors.append(doc.error(f"channels.{name}.urls[{i}]: {exc}", ("channels", name, "urls", i)))
+                errors.append(
+                    doc.error(f"channels.{name}.urls[{i}]: {exc}", ("channels", name, "urls", i))
+                )
                 expanded.append(url)
         ch["urls"] = expanded
     return errors
@@ -345,7 +401,11 @@ def _names(items: Any, key: str) -> list[tuple[int, Any]]:
     """``(index, item[key])`` of each mapping in a list from the raw file (anything else skipped)."""
     if not isinstance(items, list):
         return []
-    return [(i, x.get(key)) for i, x in enumerate(items) if isinstance(x, dict) and isinstance(x.get(key), str)]
+    return [
+        (i, x.get(key))
+        for i, x in enumerate(items)
+        if isinstance(x, dict) and isinstance(x.get(key), str)
+    ]
 
 
 def _reference_errors(data: dict[str, Any], doc: Any) -> list[ConfigError]:
@@ -359,26 +419,40 @@ def _reference_errors(data: dict[str, Any], doc: Any) -> list[ConfigError]:
     first: dict[str, int] = {}
     for i, name in sources:
         if name in first:
-            errors.append(doc.error(f"sources[{i}].name: {name!r} is already the name of sources[{first[name]}]",
-                                    ("sources", i, "name")))
+            errors.append(
+                doc.error(
+                    f"sources[{i}].name: {name!r} is already the name of sources[{first[name]}]",
+                    ("sources", i, "name"),
+                )
+            )
         first.setdefault(name, i)
     routes = data.get("routes")
     for i, route in enumerate(routes if isinstance(routes, list) else []):
         if not isinstance(route, dict):
             continue
-        for key, known, what in (("channels", channel_names, "channel"), ("sources", source_names, "source")):
+        for key, known, what in (
+            ("channels", channel_names, "channel"),
+            ("sources", source_names, "source"),
+        ):
             names = route.get(key)
             for j, name in enumerate(names if isinstance(names, list) else []):
                 if isinstance(name, str) and name not in known:
-                    errors.append(doc.error(
-                        f"routes[{i}].{key}[{j}]: no {what} named {name!r}{did_you_mean(name, known)}"
-                        + ("" if known or what == "source" else " (define it under channels:)"),
-                        ("routes", i, key, j)))
+                    errors.append(
+                        doc.error(
+                            f"routes[{i}].{key}[{j}]: no {what} named {name!r}{did_you_mean(name, known)}"
+                            + ("" if known or what == "source" else " (define it under channels:)"),
+                            ("routes", i, key, j),
+                        )
+                    )
     notify = data.get("notify")
     ops = notify.get("operations_channel") if isinstance(notify, dict) else None
     if isinstance(ops, str) and ops not in channel_names:
-        errors.append(doc.error(f"notify.operations_channel: no channel named {ops!r}{did_you_mean(ops, channel_names)}",
-                                ("notify", "operations_channel")))
+        errors.append(
+            doc.error(
+                f"notify.operations_channel: no channel named {ops!r}{did_you_mean(ops, channel_names)}",
+                ("notify", "operations_channel"),
+            )
+        )
     return errors
 
 
@@ -395,7 +469,9 @@ def load_config(path: str | Path) -> Config:
     doc = load_yaml_file(path)
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
-        raise doc.error("the config file must be a mapping of sections (storage, sources, channels, routes …)")
+        raise doc.error(
+            "the config file must be a mapping of sections (storage, sources, channels, routes …)"
+        )
     templates: dict[str, tuple[str, ...]] = {}
     errors = _expand_channel_urls(data, doc, templates)
     for reserved in ("path", "base_dir"):
@@ -404,8 +480,10 @@ def load_config(path: str | Path) -> Config:
             data.pop(reserved)
     errors.extend(_reference_errors(data, doc))
     try:
-        cfg = Config.model_validate({**data, "path": path.resolve(), "base_dir": path.resolve().parent},
-                                    context={"references_checked": True})
+        cfg = Config.model_validate(
+            {**data, "path": path.resolve(), "base_dir": path.resolve().parent},
+            context={"references_checked": True},
+        )
     except ValidationError as exc:
         errors.extend(doc.validation_errors(exc, model=Config))
         cfg = None

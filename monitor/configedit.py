@@ -66,7 +66,9 @@ def append_sources(path: Path, entries: list[dict[str, Any]], comment: str | Non
         try:
             load_config(tmp)  # refuse to write a config the monitor would not start on
         except ConfigError as exc:
-            raise ConfigError(f"not changed, the result would not load:\n{str(exc).replace(tmp, str(path))}") from None
+            raise ConfigError(
+                f"not changed, the result would not load:\n{str(exc).replace(tmp, str(path))}"
+            ) from None
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -74,7 +76,11 @@ def append_sources(path: Path, entries: list[dict[str, Any]], comment: str | Non
 
 
 def _check_only_added(old: str, new: str, path: Path) -> None:
-    ops = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False).get_opcodes()
+    ops = difflib.SequenceMatcher(
+        None, old.splitlines(), new.splitlines(), autojunk=False
+    ).get_opcodes()
     if any(tag in ("replace", "delete") for tag, *_ in ops):
-        raise ConfigError("cannot add to this file without changing its other lines; add the sources by hand",
-                          path=str(path))
+        raise ConfigError(
+            "cannot add to this file without changing its other lines; add the sources by hand",
+            path=str(path),
+        )

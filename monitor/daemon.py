@@ -43,7 +43,16 @@ from monitor.jobs import JobTracker
 from monitor.logs import channel_labels, config_secrets, hide_secrets
 from monitor.models import utcnow
 from monitor.once import run_once
-from monitor.pipeline import PollReport, Runtime, disabled_sources, dispatch, open_store, recover, retention, run_source
+from monitor.pipeline import (
+    PollReport,
+    Runtime,
+    disabled_sources,
+    dispatch,
+    open_store,
+    recover,
+    retention,
+    run_source,
+)
 from monitor.store import Store
 
 __all__ = ["Daemon", "run_once", "watched_files"]
@@ -75,7 +84,9 @@ def _scheduler_time(delay: timedelta) -> datetime:
 
 
 class Daemon:
-    def __init__(self, config_path: str | Path, runtime: Runtime, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, config_path: str | Path, runtime: Runtime, clock: Callable[[], datetime] = utcnow
+    ):
         self.config_path = Path(config_path)
         self.runtime = runtime
         self.clock = clock
@@ -116,8 +127,9 @@ class Daemon:
             self._observe_poll(report)
         if report.next_poll_at and not self.stopping.is_set():
             with contextlib.suppress(Exception):  # the job was removed by a reload meanwhile
-                self.scheduler.modify_job(_job_id(source),
-                                          next_run_time=_scheduler_time(report.next_poll_at - started))
+                self.scheduler.modify_job(
+                    _job_id(source), next_run_time=_scheduler_time(report.next_poll_at - started)
+                )
         if report.hits and not self.stopping.is_set():
             self._dispatch_soon()
 
@@ -133,10 +145,24 @@ class Daemon:
         except Exception:
             log.debug("could not read the state of source %s", report.source, exc_info=True)
         self._hits_since_start += report.hits
-        metrics.record_poll(report.source, ok=report.ok, fetched=report.fetched, new_items=report.new_items,
-                            hits=report.hits, seconds=report.seconds, consecutive_failures=failures)
-        log.debug("source %s polled in %.2fs: %s, %d item(s), %d new, %d hit(s)", report.source, report.seconds,
-                  "ok" if report.ok else "failed", report.fetched, report.new_items, report.hits)
+        metrics.record_poll(
+            report.source,
+            ok=report.ok,
+            fetched=report.fetched,
+            new_items=report.new_items,
+            hits=report.hits,
+            seconds=report.seconds,
+            consecutive_failures=failures,
+        )
+        log.debug(
+            "source %s polled in %.2fs: %s, %d item(s), %d new, %d hit(s)",
+            report.source,
+            report.seconds,
+            "ok" if report.ok else "failed",
+            report.fetched,
+            report.new_items,
+            report.hits,
+        )
 
     def _dispatch(self) -> None:
         with self.jobs.track("dispatch") as go:
@@ -150,7 +176,9 @@ class Daemon:
             sent, retried, failed = report.sent, report.retried, report.failed
             metrics.record_dispatch(sent=sent, retried=retried, failed=failed)
             if report.claimed:
-                log.debug("dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed)
+                log.debug(
+                    "dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed
+                )
 
     def _dispatch_soon(self) -> None:
         with contextlib.suppress(Exception):
@@ -162,7 +190,9 @@ class Daemon:
             if not go:
                 return
             try:
-                self.store.beat(self.started_at, self.clock(), self._heartbeat_every(), pid=self.pid)
+                self.store.beat(
+                    self.started_at, self.clock(), self._heartbeat_every(), pid=self.pid
+                )
             except Exception as exc:  # the database busy for long: say so, keep running
                 log.warning("could not record the heartbeat: %s", exc)
         if self._watchdog_every:
@@ -171,8 +201,10 @@ class Daemon:
 
     def status_line(self) -> str:
         cfg = self.runtime.config
-        line = (f"watching {sum(1 for s in cfg.sources if s.enabled)} source(s) with "
-                f"{self.runtime.matcher.rule_count} rule(s); {self._hits_since_start} hit(s) since start")
+        line = (
+            f"watching {sum(1 for s in cfg.sources if s.enabled)} source(s) with "
+            f"{self.runtime.matcher.rule_count} rule(s); {self._hits_since_start} hit(s) since start"
+        )
         if self._failing:
             line += f"; failing: {', '.join(sorted(self._failing))}"
         return line
@@ -192,7 +224,10 @@ class Daemon:
         changed = self.files.settled(watched_files(self.runtime.config))
         if changed is None:
             return False
-        log.info("changed on disk: %s; reloading", ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""))
+        log.info(
+            "changed on disk: %s; reloading",
+            ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""),
+        )
         with self.jobs.track("reload") as go:
             if go:
                 self.reload()
@@ -237,33 +272,71 @@ class Daemon:
             intended = next_at - (row.get("last_poll_at") or now)
             first = _scheduler_time(min(next_at - now, max(intended, timedelta(0))))
             existing = self.scheduler.get_job(job_id)
-            trigger = IntervalTrigger(seconds=source.interval, jitter=int(source.jitter) if source.jitter else None)
+            trigger = IntervalTrigger(
+                seconds=source.interval, jitter=int(source.jitter) if source.jitter else None
+            )
             if existing:
                 existing.reschedule(trigger)
                 existing.modify(next_run_time=first)
             else:
-                self.scheduler.add_job(self._poll, trigger, args=[source.name], id=job_id, name=source.name,
-                                       next_run_time=first)
+                self.scheduler.add_job(
+                    self._poll,
+                    trigger,
+                    args=[source.name],
+                    id=job_id,
+                    name=source.name,
+                    next_run_time=first,
+                )
 
     def _schedule_ops(self) -> None:
         """The daemon's own jobs; called at start and after a reload (intervals may change)."""
         cfg = self.runtime.config
         now = datetime.now().astimezone()
-        self.scheduler.add_job(self._dispatch, IntervalTrigger(seconds=cfg.notify.interval), id=DISPATCH_JOB,
-                               name="dispatch", replace_existing=True, next_run_time=now)
-        self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self._heartbeat_every()), id=HEARTBEAT_JOB,
-                               name="heartbeat", executor="ops", replace_existing=True, next_run_time=now)
-        self.scheduler.add_job(self.check_files, IntervalTrigger(seconds=cfg.daemon.watch_interval), id=WATCH_JOB,
-                               name="watch", executor="ops", replace_existing=True,
-                               next_run_time=now + timedelta(seconds=cfg.daemon.watch_interval))
-        self.scheduler.add_job(self._learn_job, IntervalTrigger(seconds=LEARN_EVERY), id=LEARN_JOB,
-                               name="learn", executor="ops", replace_existing=True,
-                               next_run_time=now + timedelta(seconds=LEARN_EVERY))
+        self.scheduler.add_job(
+            self._dispatch,
+            IntervalTrigger(seconds=cfg.notify.interval),
+            id=DISPATCH_JOB,
+            name="dispatch",
+            replace_existing=True,
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self.heartbeat,
+            IntervalTrigger(seconds=self._heartbeat_every()),
+            id=HEARTBEAT_JOB,
+            name="heartbeat",
+            executor="ops",
+            replace_existing=True,
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self.check_files,
+            IntervalTrigger(seconds=cfg.daemon.watch_interval),
+            id=WATCH_JOB,
+            name="watch",
+            executor="ops",
+            replace_existing=True,
+            next_run_time=now + timedelta(seconds=cfg.daemon.watch_interval),
+        )
+        self.scheduler.add_job(
+            self._learn_job,
+            IntervalTrigger(seconds=LEARN_EVERY),
+            id=LEARN_JOB,
+            name="learn",
+            executor="ops",
+            replace_existing=True,
+            next_run_time=now + timedelta(seconds=LEARN_EVERY),
+        )
         if cfg.storage.retention:
             if not self.scheduler.get_job(RETENTION_JOB):
-                self.scheduler.add_job(self._prune_job, IntervalTrigger(seconds=RETENTION_EVERY), id=RETENTION_JOB,
-                                       name="retention", executor="ops",
-                                       next_run_time=now + timedelta(seconds=RETENTION_FIRST_DELAY))
+                self.scheduler.add_job(
+                    self._prune_job,
+                    IntervalTrigger(seconds=RETENTION_EVERY),
+                    id=RETENTION_JOB,
+                    name="retention",
+                    executor="ops",
+                    next_run_time=now + timedelta(seconds=RETENTION_FIRST_DELAY),
+                )
         elif self.scheduler.get_job(RETENTION_JOB):
             self.scheduler.remove_job(RETENTION_JOB)
 
@@ -279,7 +352,10 @@ class Daemon:
         self.files.reset(watched_files(cfg))
         recovered = recover(self.runtime, self.store)
         if recovered:
-            log.warning("%d notification(s) were in flight at the last stop; they will be sent again", recovered)
+            log.warning(
+                "%d notification(s) were in flight at the last stop; they will be sent again",
+                recovered,
+            )
         if cfg.metrics.enabled:
             self._metrics_server = metrics.serve(cfg.metrics.host, cfg.metrics.port)
             metrics.watch_outbox(self.store.outbox_counts)
@@ -287,13 +363,22 @@ class Daemon:
         for name, what in channel_labels(cfg):
             log.info("channel %s: %s", name, what)
         for name, reason in disabled_sources(self.store, cfg):
-            log.warning("source %s is disabled: %s (fix the cause in the config, which enables it again, "
-                        "or run `monitor sources enable %s`)", name, reason, name)
+            log.warning(
+                "source %s is disabled: %s (fix the cause in the config, which enables it again, "
+                "or run `monitor sources enable %s`)",
+                name,
+                reason,
+                name,
+            )
         self._schedule_sources()
         self._schedule_ops()
         self.scheduler.start()
-        log.info("monitor running: %d source(s), %d active rule(s), database %s",
-                 sum(1 for s in cfg.sources if s.enabled), self.runtime.matcher.rule_count, cfg.db_path)
+        log.info(
+            "monitor running: %d source(s), %d active rule(s), database %s",
+            sum(1 for s in cfg.sources if s.enabled),
+            self.runtime.matcher.rule_count,
+            cfg.db_path,
+        )
 
     def reload(self) -> bool:
         """Re-read config and rules; on any error keep running on the previous ones."""
@@ -308,7 +393,10 @@ class Daemon:
                 errors = error_lines(exc)
                 for line in errors:
                     log.error("reload refused: %s", line)
-                log.error("still running on the previous config and rules (%d error(s) above)", len(errors))
+                log.error(
+                    "still running on the previous config and rules (%d error(s) above)",
+                    len(errors),
+                )
                 self._record_reload(False, errors)
                 sdnotify.ready(f"reload refused: {errors[0] if errors else exc}")
                 return False
@@ -321,17 +409,30 @@ class Daemon:
             old = self.runtime.config
             hide_secrets(config_secrets(runtime.config))
             self.runtime = runtime
-            self.files.reset(watched_files(runtime.config) if runtime.config.rule_paths != old.rule_paths else snapshot)
-            self.store.sync_sources(runtime.config.sources, fingerprints=runtime.config.source_fingerprints())
+            self.files.reset(
+                watched_files(runtime.config)
+                if runtime.config.rule_paths != old.rule_paths
+                else snapshot
+            )
+            self.store.sync_sources(
+                runtime.config.sources, fingerprints=runtime.config.source_fingerprints()
+            )
             self._schedule_sources()
             self._schedule_ops()
-            if (runtime.config.metrics != old.metrics) or (runtime.config.storage.path != old.storage.path):
-                log.warning("changes to the metrics and storage sections take effect at the next restart")
+            if (runtime.config.metrics != old.metrics) or (
+                runtime.config.storage.path != old.storage.path
+            ):
+                log.warning(
+                    "changes to the metrics and storage sections take effect at the next restart"
+                )
             process.settle()
             self._record_reload(True, [])
             metrics.set_rules(runtime.matcher.rule_count)
-            log.info("reloaded: %d source(s), %d active rule(s)",
-                     sum(1 for s in runtime.config.sources if s.enabled), runtime.matcher.rule_count)
+            log.info(
+                "reloaded: %d source(s), %d active rule(s)",
+                sum(1 for s in runtime.config.sources if s.enabled),
+                runtime.matcher.rule_count,
+            )
             sdnotify.ready(self.status_line())
             return True
 
@@ -349,7 +450,9 @@ class Daemon:
         timeout = self.runtime.config.daemon.stop_timeout
         busy = self.running_jobs()
         sdnotify.stopping(f"stopping: waiting for {', '.join(busy)}" if busy else "stopping")
-        log.info("stopping%s", f": waiting up to {timeout:.0f}s for {', '.join(busy)}" if busy else "")
+        log.info(
+            "stopping%s", f": waiting up to {timeout:.0f}s for {', '.join(busy)}" if busy else ""
+        )
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)  # no new runs; running ones carry on
         finished = self.jobs.wait_idle(timeout)
@@ -358,8 +461,12 @@ class Daemon:
             metrics.watch_outbox(None)
         if not finished:
             left = self.running_jobs()
-            log.error("stop: %s still running after %.0fs; leaving without them (their work is "
-                      "not committed and will be redone at the next start)", ", ".join(left), timeout)
+            log.error(
+                "stop: %s still running after %.0fs; leaving without them (their work is "
+                "not committed and will be redone at the next start)",
+                ", ".join(left),
+                timeout,
+            )
             self.store.mark_stopped_if_free(self.clock(), pid=self.pid)
             self.lock.release()
             return False
@@ -377,7 +484,10 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         if hasattr(signal, "SIGHUP"):
-            signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self._reload_job, daemon=True).start())
+            signal.signal(
+                signal.SIGHUP,
+                lambda *_: threading.Thread(target=self._reload_job, daemon=True).start(),
+            )
         self.start()
         sdnotify.ready(self.status_line())
         try:
@@ -395,4 +505,3 @@ class Daemon:
         with self.jobs.track("reload") as go:
             if go:
                 self.reload()
-

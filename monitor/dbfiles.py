@@ -101,7 +101,8 @@ class InstanceLock:
         return AlreadyRunning(
             f"another monitor daemon ({who}) is already running on this database ({self.path.with_suffix('')}); "
             f"refusing to start a second one, which would send its in-flight alerts again. "
-            f"Stop it first, or give this one its own storage.path")
+            f"Stop it first, or give this one its own storage.path"
+        )
 
     def acquire_for_daemon(self, wait: float) -> None:
         """Take the lock as the daemon, or raise AlreadyRunning. A ``run --once`` holding it
@@ -113,7 +114,10 @@ class InstanceLock:
             if holder.get("role") != "once" or time.monotonic() > deadline:
                 raise self.refusal()
             if not said:
-                log.info("waiting for `monitor run --once` (pid %s) to finish on this database", holder.get("pid"))
+                log.info(
+                    "waiting for `monitor run --once` (pid %s) to finish on this database",
+                    holder.get("pid"),
+                )
                 said = True
             time.sleep(0.2)
 

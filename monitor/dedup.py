@@ -64,7 +64,8 @@ def fingerprint(text: str) -> int:
         return 0
     shingles = [" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)]
     digest = b"".join(
-        hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest() for s in shingles
+        hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        for s in shingles
     )
     half = len(shingles) / 2
     result = 0
@@ -106,8 +107,11 @@ def _band_values(fp: int) -> list[int]:
 @cache
 def _flips(width: int, radius: int) -> tuple[int, ...]:
     """Every mask of at most ``radius`` set bits among ``width``."""
-    return tuple(sum(1 << b for b in bits) for r in range(radius + 1)
-                 for bits in itertools.combinations(range(width), r))
+    return tuple(
+        sum(1 << b for b in bits)
+        for r in range(radius + 1)
+        for bits in itertools.combinations(range(width), r)
+    )
 
 
 def bands(fp: int | None) -> tuple[int, ...]:
@@ -122,8 +126,11 @@ def probe_keys(fp: int | None) -> tuple[int, ...]:
     """The band keys any fingerprint within THRESHOLD bits of ``fp`` has at least one of."""
     if not fp or not (fp & _MASK):
         return ()
-    return tuple((n << _KEY_SHIFT) | (v ^ flip) for n, (v, width) in enumerate(zip(_band_values(fp & _MASK), _WIDTHS))
-                 for flip in _flips(width, RADIUS))
+    return tuple(
+        (n << _KEY_SHIFT) | (v ^ flip)
+        for n, (v, width) in enumerate(zip(_band_values(fp & _MASK), _WIDTHS))
+        for flip in _flips(width, RADIUS)
+    )
 
 
 @dataclass(frozen=True)
@@ -137,13 +144,17 @@ class Folded:
 
 @dataclass(frozen=True)
 class Fold:
-    new: tuple[RuleMatch, ...]       # matches that become hits
-    folded: tuple[Folded, ...]       # matches that fold into an earlier hit of the same story
-    story_id: int | None             # the story the item belongs to (None: its own)
+    new: tuple[RuleMatch, ...]  # matches that become hits
+    folded: tuple[Folded, ...]  # matches that fold into an earlier hit of the same story
+    story_id: int | None  # the story the item belongs to (None: its own)
 
 
-def earlier_copies(fp: int | None, matches: list[RuleMatch], candidates: list[StoryCandidate],
-                   threshold: int = THRESHOLD) -> dict[str, int]:
+def earlier_copies(
+    fp: int | None,
+    matches: list[RuleMatch],
+    candidates: list[StoryCandidate],
+    threshold: int = THRESHOLD,
+) -> dict[str, int]:
     """For each matched rule, the oldest candidate hit within ``threshold`` bits of ``fp``."""
     found: dict[str, int] = {}
     rules = {m.rule_id for m in matches}

@@ -40,8 +40,9 @@ def _load_equivalents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str
     for key in ("actors", "actions"):
         table = data.get(key) if isinstance(data, dict) else None
         if not isinstance(table, dict) or not all(
-                isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
-                for k, v in table.items()):
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in table.items()
+        ):
             raise ValueError(f"{_EQUIVALENTS}: '{key}' must map each word to a list of words")
         tables.append({k: tuple(v) for k, v in table.items()})
     return tables[0], tables[1]
@@ -51,7 +52,8 @@ def _load_equivalents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str
 # worth watching, with Russian equivalents
 ACTORS, ACTIONS = _load_equivalents()
 
-_STOPWORDS = frozenset("""
+_STOPWORDS = frozenset(
+    """
 a an the and or but nor of to in on at by for from with without about into over under
 after before between through during against among as is are was were be been being has
 have had do does did will would shall should can could may might must not no any some
@@ -67,11 +69,14 @@ details required operational particular strategic strategically various number i
 itself themselves something anything nothing everything indicate indicates indication
 suggest suggests suggesting shows show shown level levels point points context framework
 years year months month period stage today yesterday said says according noted added
-""".split())
+""".split()
+)
 
-_LEADING = frozenset("""the a an any signs post operational despite however while although
+_LEADING = frozenset(
+    """the a an any signs post operational despite however while although
 whether within according speaking seeing recognizing following this that these those
-what monitor further meanwhile consequently nevertheless strategically""".split())
+what monitor further meanwhile consequently nevertheless strategically""".split()
+)
 
 _QUOTED = re.compile(r"[“\"«]([^”\"»]{2,60}?)[”\"»]")
 _NAME = re.compile(r"\b(?:[A-Z][\w’'.-]*[\w])(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*[\w])*")
@@ -175,7 +180,7 @@ def _actors(sentence: str, known: "_VocabIndex | None" = None) -> list[str]:
     for m in _NAME.finditer(sentence):
         name = _strip_possessive(m.group())
         first = name.split()[0]
-        if m.start() == 0 or sentence[:m.start()].rstrip()[-1:] in "“\"(—–-":
+        if m.start() == 0 or sentence[: m.start()].rstrip()[-1:] in '“"(—–-':
             # a capital at the start of a sentence says nothing: keep only known names
             is_known = _strip_possessive(first) in ACTORS or (known and known.find(first))
             if not is_known and first.split("-")[0].lower() in _LEADING | _STOPWORDS | {"post"}:
@@ -274,7 +279,9 @@ def _leaves(nodes: Iterable[MatchNode]) -> list[Term | Pattern]:
     return out
 
 
-def _expand(words: list[str], table: dict[str, tuple[str, ...]], vocab: _VocabIndex, limit: int) -> list[str]:
+def _expand(
+    words: list[str], table: dict[str, tuple[str, ...]], vocab: _VocabIndex, limit: int
+) -> list[str]:
     """Terms for a group: a vocabulary reference where one holds the word, else the word and
     its Russian equivalents."""
     out: list[str] = []
@@ -320,8 +327,12 @@ def seed_tag(seed: Path) -> str:
     return m.group(1) if m else re.sub(r"[^a-z0-9]+", "-", seed.stem.lower()).strip("-")[:16]
 
 
-def draft_rules(seed: Path, text: str, vocabularies: dict[str, Vocabulary] | None = None,
-                seed_label: str | None = None) -> list[dict[str, Any]]:
+def draft_rules(
+    seed: Path,
+    text: str,
+    vocabularies: dict[str, Vocabulary] | None = None,
+    seed_label: str | None = None,
+) -> list[dict[str, Any]]:
     """One draft rule (a plain mapping in the rule format) per signal of the brief."""
     index = _VocabIndex(vocabularies or {})
     tag = seed_tag(seed)
@@ -333,37 +344,50 @@ def draft_rules(seed: Path, text: str, vocabularies: dict[str, Vocabulary] | Non
         actors = [a for a in _actors(sig.text, index) if a not in quoted]
         actions = _actions(sig.text, quoted, actors)
         actor_terms = _expand(actors, ACTORS, index, limit=14)
-        action_terms = _expand(quoted + actions[: max(0, 8 - len(quoted))], ACTIONS, index, limit=16)
+        action_terms = _expand(
+            quoted + actions[: max(0, 8 - len(quoted))], ACTIONS, index, limit=16
+        )
         if actor_terms and action_terms:
             match: dict[str, Any] = {"all": [{"any": actor_terms}, {"any": action_terms}]}
         elif action_terms:
-            match = {"at_least": 2, "of": action_terms} if len(action_terms) >= 2 else {"any": action_terms}
+            match = (
+                {"at_least": 2, "of": action_terms}
+                if len(action_terms) >= 2
+                else {"any": action_terms}
+            )
         elif actor_terms:
-            match = {"at_least": 2, "of": actor_terms} if len(actor_terms) >= 2 else {"any": actor_terms}
+            match = (
+                {"at_least": 2, "of": actor_terms}
+                if len(actor_terms) >= 2
+                else {"any": actor_terms}
+            )
         else:
             continue
         rid = f"draft-{tag}-{n:02d}-{_slug(quoted + actions + actors)}"
         while rid in used_ids:
             rid += "-x"
         used_ids.add(rid)
-        rules.append({
-            "id": rid,
-            "title": _title(sig.text),
-            "description": f"Draft from the {sig.kind.replace('_', ' ')} at line {sig.line} of "
-                           f"{seed.name}: review the terms, add exclusions and no_match examples, "
-                           "then set status: active.",
-            "severity": "medium",
-            "tags": ["draft", f"seed-{tag}"],
-            "status": "draft",
-            "derived_from": {"seed": seed_label or str(seed), "signal": sig.text},
-            "match": match,
-            "examples": {"match": [sig.text]},
-        })
+        rules.append(
+            {
+                "id": rid,
+                "title": _title(sig.text),
+                "description": f"Draft from the {sig.kind.replace('_', ' ')} at line {sig.line} of "
+                f"{seed.name}: review the terms, add exclusions and no_match examples, "
+                "then set status: active.",
+                "severity": "medium",
+                "tags": ["draft", f"seed-{tag}"],
+                "status": "draft",
+                "derived_from": {"seed": seed_label or str(seed), "signal": sig.text},
+                "match": match,
+                "examples": {"match": [sig.text]},
+            }
+        )
     return rules
 
 
-def derive_yaml(seed: Path, vocabularies: dict[str, Vocabulary] | None = None,
-                seed_label: str | None = None) -> str:
+def derive_yaml(
+    seed: Path, vocabularies: dict[str, Vocabulary] | None = None, seed_label: str | None = None
+) -> str:
     """The drafts of a brief as a rule file (YAML text), ready for ``monitor rules check``."""
     text = seed.read_text(encoding="utf-8")
     rules = draft_rules(seed, text, vocabularies, seed_label)
@@ -372,8 +396,11 @@ def derive_yaml(seed: Path, vocabularies: dict[str, Vocabulary] | None = None,
     doc.yaml_set_start_comment(
         f"Draft rules derived from {seed_label or seed} by `monitor rules derive`.\n"
         "Each rule is status: draft and matches its own signal sentence; review before activating.\n"
-        + ("$names refer to vocabularies in the rules folder: load this file together with it.\n"
-           if vocabularies else "")
+        + (
+            "$names refer to vocabularies in the rules folder: load this file together with it.\n"
+            if vocabularies
+            else ""
+        )
     )
     buf = io.StringIO()
     yaml = YAML()

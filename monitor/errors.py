@@ -75,7 +75,9 @@ class FetchError(MonitorError):
     ``retry_after`` (seconds), when set, is the earliest sensible next attempt.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
         self.status = status
         self.retry_after = retry_after
         super().__init__(message)

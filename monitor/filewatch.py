@@ -1,8 +1,8 @@
 """Watching the config and rule files for a reload: which files, and when a change has settled.
 
-    watched_files(config)      {path: (mtime_ns, size)} of the config and every rule file
-    FileWatch.settled(now)     the changed paths once a change has stayed the same for one
-                               round (an editor may still be writing), else None
+watched_files(config)      {path: (mtime_ns, size)} of the config and every rule file
+FileWatch.settled(now)     the changed paths once a change has stayed the same for one
+                           round (an editor may still be writing), else None
 """
 
 from __future__ import annotations
@@ -50,4 +50,6 @@ class FileWatch:
         if now != self._pending:
             self._pending = now  # changed: wait one round for it to settle
             return None
-        return sorted(set(now) ^ set(self.snapshot) | {k for k in now if self.snapshot.get(k) != now[k]})
+        return sorted(
+            set(now) ^ set(self.snapshot) | {k for k in now if self.snapshot.get(k) != now[k]}
+        )

@@ -73,17 +73,28 @@ def daemon_state(store: Store, now: datetime) -> dict[str, Any]:
     interval = float(beat.get("interval") or 15.0)
     last = beat.get("last_beat")
     age = (now - last).total_seconds() if last else None
-    info = {"pid": beat.get("pid"), "host": beat.get("host"), "started_at": beat.get("started_at"),
-            "last_beat": last, "beat_age": age, "interval": interval}
+    info = {
+        "pid": beat.get("pid"),
+        "host": beat.get("host"),
+        "started_at": beat.get("started_at"),
+        "last_beat": last,
+        "beat_age": age,
+        "interval": interval,
+    }
     if beat.get("stopped_at"):
         return {**info, "running": False, "state": "stopped", "stopped_at": beat["stopped_at"]}
     if age is None or age > 3 * interval + 5 or _process_gone(beat):
-        return {**info, "running": False, "state": "not responding" if not _process_gone(beat) else "gone"}
+        return {
+            **info,
+            "running": False,
+            "state": "not responding" if not _process_gone(beat) else "gone",
+        }
     return {**info, "running": True, "state": "running"}
 
 
-def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.0,
-             expect_daemon: bool = True) -> Health:
+def evaluate(
+    store: Store, config: Config, now: datetime, window: float = 86400.0, expect_daemon: bool = True
+) -> Health:
     problems: list[str] = []
     since = now - timedelta(seconds=window)
 
@@ -94,8 +105,10 @@ def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.
         elif daemon["state"] == "stopped":
             problems.append(f"the daemon stopped at {daemon['stopped_at']:%Y-%m-%d %H:%M:%S} UTC")
         else:
-            problems.append(f"the daemon is not running (last heartbeat {duration(daemon.get('beat_age'))} ago, "
-                            f"pid {daemon.get('pid')})")
+            problems.append(
+                f"the daemon is not running (last heartbeat {duration(daemon.get('beat_age'))} ago, "
+                f"pid {daemon.get('pid')})"
+            )
 
     threshold = config.scheduler.failure_threshold
     configured = {s.name: s for s in config.sources}
@@ -112,45 +125,80 @@ def evaluate(store: Store, config: Config, now: datetime, window: float = 86400.
             problems.append(f"source {row['name']} was disabled: {row['disabled_reason']}")
         elif failures >= threshold or row.get("failing"):
             health = "failing"
-            problems.append(f"source {row['name']} failed {failures} times in a row: {row.get('last_error')}")
+            problems.append(
+                f"source {row['name']} failed {failures} times in a row: {row.get('last_error')}"
+            )
         elif failures:
             health = "retrying"
         elif row.get("last_success_at"):
             health = "ok"
         else:
             health = "not polled yet"
-        sources.append({
-            "name": row["name"], "kind": row["kind"], "health": health, "consecutive_failures": failures,
-            "last_success_at": row.get("last_success_at"), "last_poll_at": row.get("last_poll_at"),
-            "next_poll_at": row.get("next_poll_at"), "last_error": row.get("last_error") if failures or
-            row.get("disabled_reason") else None, "items_seen": row.get("items_seen", 0),
-        })
+        sources.append(
+            {
+                "name": row["name"],
+                "kind": row["kind"],
+                "health": health,
+                "consecutive_failures": failures,
+                "last_success_at": row.get("last_success_at"),
+                "last_poll_at": row.get("last_poll_at"),
+                "next_poll_at": row.get("next_poll_at"),
+                "last_error": row.get("last_error")
+                if failures or row.get("disabled_reason")
+                else None,
+                "items_seen": row.get("items_seen", 0),
+            }
+        )
     for name, cfg in configured.items():
         if cfg.enabled and not any(s["name"] == name for s in sources):
-            sources.append({"name": name, "kind": cfg.kind, "health": "not polled yet", "consecutive_failures": 0,
-                            "last_success_at": None, "last_poll_at": None, "next_poll_at": None,
-                            "last_error": None, "items_seen": 0})
+            sources.append(
+                {
+                    "name": name,
+                    "kind": cfg.kind,
+                    "health": "not polled yet",
+                    "consecutive_failures": 0,
+                    "last_success_at": None,
+                    "last_poll_at": None,
+                    "next_poll_at": None,
+                    "last_error": None,
+                    "items_seen": 0,
+                }
+            )
 
     backlog = store.outbox_backlog(now)
     backlog["counts"] = store.outbox_counts()
     oldest = backlog.get("oldest_due_at")
     if oldest and (now - oldest).total_seconds() > BACKLOG_GRACE + config.notify.interval:
-        problems.append(f"{backlog['due']} notification(s) due but not sent; the oldest has waited "
-                        f"{duration((now - oldest).total_seconds())}")
+        problems.append(
+            f"{backlog['due']} notification(s) due but not sent; the oldest has waited "
+            f"{duration((now - oldest).total_seconds())}"
+        )
     failed = store.failed_deliveries_since(since)
     if failed:
-        problems.append(f"{len(failed)} notification(s) given up on in the last {duration(window)}: "
-                        f"{failed[0]['channel']}: {failed[0]['last_error']}")
+        problems.append(
+            f"{len(failed)} notification(s) given up on in the last {duration(window)}: "
+            f"{failed[0]['channel']}: {failed[0]['last_error']}"
+        )
 
     reload = store.last_reload()
     if reload and not reload.get("ok"):
         first = (reload.get("errors") or ["unknown error"])[0]
-        problems.append(f"the last reload was refused, running on the previous config and rules: {first}")
+        problems.append(
+            f"the last reload was refused, running on the previous config and rules: {first}"
+        )
 
     errors = store.last_errors(limit=1)
     return Health(
-        ok=not problems, problems=problems, daemon=daemon, sources=sorted(sources, key=lambda s: s["name"]),
-        outbox=backlog, failed_deliveries=failed[:10], hits_24h=store.count_hits_since(now - timedelta(days=1)),
-        last_error=errors[0] if errors else None, reload=reload, retention=store.get_meta("retention"),
-        checked_at=now, database=str(store.path),
+        ok=not problems,
+        problems=problems,
+        daemon=daemon,
+        sources=sorted(sources, key=lambda s: s["name"]),
+        outbox=backlog,
+        failed_deliveries=failed[:10],
+        hits_24h=store.count_hits_since(now - timedelta(days=1)),
+        last_error=errors[0] if errors else None,
+        reload=reload,
+        retention=store.get_meta("retention"),
+        checked_at=now,
+        database=str(store.path),
     )

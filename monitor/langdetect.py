@@ -27,8 +27,30 @@ __all__ = ["detect_language", "normalise_language", "LANGUAGES", "MIN_PROBABILIT
 
 # what the detector may answer: the stream's languages and their close neighbours (a
 # Ukrainian or Bulgarian text must be able to be told from a Russian one)
-LANGUAGES = ("en", "ru", "uk", "be", "bg", "sr", "mk", "kk", "de", "fr", "es", "it", "pt",
-             "tr", "nl", "pl", "hy", "ka", "az", "fa", "ar", "zh")
+LANGUAGES = (
+    "en",
+    "ru",
+    "uk",
+    "be",
+    "bg",
+    "sr",
+    "mk",
+    "kk",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "tr",
+    "nl",
+    "pl",
+    "hy",
+    "ka",
+    "az",
+    "fa",
+    "ar",
+    "zh",
+)
 MIN_PROBABILITY = 0.45
 _SAMPLE = 3000
 _MIN_LETTERS = 12

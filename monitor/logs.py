@@ -20,16 +20,22 @@ _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+                out[key] = (
+                    value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+                )
         if record.exc_info or record.exc_text:
-            out["exc"] = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
+            out["exc"] = record.exc_text or (
+                self.formatException(record.exc_info) if record.exc_info else ""
+            )
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -72,7 +78,9 @@ _SECRETS = SecretFilter()
 
 def hide_secrets(values: Iterable[str]) -> None:
     """Never print these strings (values shorter than 4 characters are ignored)."""
-    _SECRETS.secrets = tuple(sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True))
+    _SECRETS.secrets = tuple(
+        sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+    )
 
 
 _SECRET_PARAMS = re.compile(r"(pass|pwd|secret|token|key|auth)", re.IGNORECASE)
@@ -148,9 +156,20 @@ def setup_logging(level: str = "INFO", fmt: str = "plain") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
+            )
+        )
     root.addHandler(handler)
     root.setLevel(level)
     # libraries that are chatty at INFO
-    for noisy in ("apscheduler.executors.default", "apscheduler.executors.ops", "apscheduler.scheduler", "httpx", "httpcore", "trafilatura"):
+    for noisy in (
+        "apscheduler.executors.default",
+        "apscheduler.executors.ops",
+        "apscheduler.scheduler",
+        "httpx",
+        "httpcore",
+        "trafilatura",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -23,33 +23,60 @@ import logging
 import threading
 from typing import Any, Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-ITEMS_FETCHED = Counter("monitor_items_fetched", "Items returned by a source's polls", ["source"], registry=REGISTRY)
+ITEMS_FETCHED = Counter(
+    "monitor_items_fetched", "Items returned by a source's polls", ["source"], registry=REGISTRY
+)
 ITEMS_NEW = Counter("monitor_items_new", "Items never seen before", ["source"], registry=REGISTRY)
 HITS = Counter("monitor_hits", "Hits recorded", ["source"], registry=REGISTRY)
 POLLS = Counter("monitor_polls", "Polls of a source", ["source", "result"], registry=REGISTRY)
 POLL_SECONDS = Histogram(
-    "monitor_poll_duration_seconds", "How long one poll of a source took", ["source"], registry=REGISTRY,
+    "monitor_poll_duration_seconds",
+    "How long one poll of a source took",
+    ["source"],
+    registry=REGISTRY,
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
 )
-FAILURES = Gauge("monitor_source_consecutive_failures", "Consecutive failed polls of a source", ["source"],
-                 registry=REGISTRY)
+FAILURES = Gauge(
+    "monitor_source_consecutive_failures",
+    "Consecutive failed polls of a source",
+    ["source"],
+    registry=REGISTRY,
+)
 SENT = Counter("monitor_notifications_sent", "Outbox rows delivered", registry=REGISTRY)
-RETRIED = Counter("monitor_notifications_retried", "Delivery attempts that failed and will be retried",
-                  registry=REGISTRY)
+RETRIED = Counter(
+    "monitor_notifications_retried",
+    "Delivery attempts that failed and will be retried",
+    registry=REGISTRY,
+)
 FAILED = Counter("monitor_notifications_failed", "Outbox rows given up on", registry=REGISTRY)
 RULES = Gauge("monitor_rules_active", "Active watch rules", registry=REGISTRY)
 RELOADS = Counter("monitor_reloads", "Reloads of config and rules", ["result"], registry=REGISTRY)
 
 
-def record_poll(source: str, *, ok: bool, fetched: int = 0, new_items: int = 0, hits: int = 0,
-                seconds: float = 0.0, consecutive_failures: int | None = None) -> None:
+def record_poll(
+    source: str,
+    *,
+    ok: bool,
+    fetched: int = 0,
+    new_items: int = 0,
+    hits: int = 0,
+    seconds: float = 0.0,
+    consecutive_failures: int | None = None,
+) -> None:
     POLLS.labels(source, "ok" if ok else "failed").inc()
     POLL_SECONDS.labels(source).observe(max(0.0, seconds))
     if fetched:
@@ -97,7 +124,9 @@ class _OutboxCollector:
         self.counts: Callable[[], dict[str, int]] | None = None
 
     def collect(self):
-        family = GaugeMetricFamily("monitor_outbox_rows", "Outbox rows by status", labels=["status"])
+        family = GaugeMetricFamily(
+            "monitor_outbox_rows", "Outbox rows by status", labels=["status"]
+        )
         if self.counts is not None:
             try:
                 counts = self.counts()

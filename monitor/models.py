@@ -1,10 +1,10 @@
 """Frozen data passed between stages. Imports nothing of ours.
 
-    Source.fetch() ──► Item ──► Matcher.match(item) ──► RuleMatch ─┐
-                                                                   ▼
-    Store reads ──► StoryHit, Silence, AlertedHit ──► dedup.fold / router.plan (pure)
-                                                                   │
-    Store writes ◄── Entry, OutboxPlan ◄───────────────────────────┘ ──► Hit, Delivery
+Source.fetch() ──► Item ──► Matcher.match(item) ──► RuleMatch ─┐
+                                                               ▼
+Store reads ──► StoryHit, Silence, AlertedHit ──► dedup.fold / router.plan (pure)
+                                                               │
+Store writes ◄── Entry, OutboxPlan ◄───────────────────────────┘ ──► Hit, Delivery
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ class Delivery:
 
 # -- what the pure stages between matching and writing read and decide --------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """An item to record, with what the matcher found and its near-duplicate fingerprint."""
@@ -236,8 +237,11 @@ class Silence:
     created_at: datetime | None = None
 
     def covers(self, rule_id: str, source: str, now: datetime) -> bool:
-        return (self.expires_at > now and self.rule_id in (None, rule_id)
-                and self.source in (None, source))
+        return (
+            self.expires_at > now
+            and self.rule_id in (None, rule_id)
+            and self.source in (None, source)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,4 +262,6 @@ class OutboxPlan:
 class RecordResult:
     new_items: int
     hits: list[Hit]
-    folded: list[tuple[int, str]]  # (existing hit id, source) folded into an earlier hit of the same story
+    folded: list[
+        tuple[int, str]
+    ]  # (existing hit id, source) folded into an earlier hit of the same story

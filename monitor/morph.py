@@ -71,7 +71,9 @@ def _readings(word: str) -> list[Any]:
     if not parses:
         return []
     folded = _fold(word)
-    lemma = next((p.normal_form for p in parses if _fold(p.normal_form) == folded), parses[0].normal_form)
+    lemma = next(
+        (p.normal_form for p in parses if _fold(p.normal_form) == folded), parses[0].normal_form
+    )
     return [p for p in parses if p.normal_form == lemma]
 
 

@@ -25,8 +25,10 @@ def run_once(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> list[P
         if lock.acquire("once"):
             recover(runtime, store)
         else:  # a daemon runs on this database: rows in flight are its sends, not a crash's
-            log.info("a daemon (pid %s) is running on this database; its in-flight alerts are left to it",
-                     lock.holder().get("pid", "?"))
+            log.info(
+                "a daemon (pid %s) is running on this database; its in-flight alerts are left to it",
+                lock.holder().get("pid", "?"),
+            )
             store.sync_sources(cfg.sources)
         sources = [s for s in cfg.sources if s.enabled]
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(sources)))) as pool:

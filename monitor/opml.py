@@ -28,7 +28,9 @@ class OpmlFeed:
 @dataclass
 class OpmlList:
     feeds: list[OpmlFeed] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # outlines that are not http(s) feeds, in plain words
+    skipped: list[str] = field(
+        default_factory=list
+    )  # outlines that are not http(s) feeds, in plain words
 
 
 def read_opml(data: bytes, path: str = "<opml>") -> OpmlList:
@@ -45,7 +47,9 @@ def read_opml(data: bytes, path: str = "<opml>") -> OpmlList:
         url = safe_url(feed.get("url"))
         title = " ".join(str(feed.get("title") or "").split())
         if url is None:
-            out.skipped.append(f"{title or feed.get('url')!s}: not an http(s) URL ({feed.get('url')!r})")
+            out.skipped.append(
+                f"{title or feed.get('url')!s}: not an http(s) URL ({feed.get('url')!r})"
+            )
             continue
         if url in seen:
             continue
@@ -61,7 +65,9 @@ def slug(text: str, limit: int = 40) -> str:
     return "-".join(words)[:limit].strip("-_")
 
 
-def write_opml(feeds: list[OpmlFeed], title: str = "signal monitor sources", now: datetime | None = None) -> str:
+def write_opml(
+    feeds: list[OpmlFeed], title: str = "signal monitor sources", now: datetime | None = None
+) -> str:
     """An OPML 2.0 document with one ``rss`` outline per feed (tags as its category)."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
@@ -69,7 +75,12 @@ def write_opml(feeds: list[OpmlFeed], title: str = "signal monitor sources", now
     ET.SubElement(head, "dateCreated").text = format_datetime(now or datetime.now(timezone.utc))
     body = ET.SubElement(root, "body")
     for f in feeds:
-        attrs = {"type": "rss", "text": f.title or f.url, "title": f.title or f.url, "xmlUrl": f.url}
+        attrs = {
+            "type": "rss",
+            "text": f.title or f.url,
+            "title": f.title or f.url,
+            "xmlUrl": f.url,
+        }
         if f.tags:
             attrs["category"] = ",".join(f.tags)
         ET.SubElement(body, "outline", attrs)

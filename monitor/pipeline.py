@@ -96,21 +96,40 @@ def run_source(
         now = clock()
         reason = f"database: {exc}"
         failures = 0
-        delay = next_delay(source.interval, source.jitter, 1, backoff_max=runtime.config.scheduler.backoff_max)
+        delay = next_delay(
+            source.interval, source.jitter, 1, backoff_max=runtime.config.scheduler.backoff_max
+        )
         next_at = now + timedelta(seconds=delay)
         try:
             failures = store.record_poll_failure(source.name, reason, now, next_at)
         except StoreError:
             pass
-        log.error("source %s: poll not recorded, it will be polled again in %.0fs: %s", source.name, delay, reason)
-        return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at,
-                          seconds=time.monotonic() - started, warnings=[f"{failures} failure(s) in a row"] if failures else [])
+        log.error(
+            "source %s: poll not recorded, it will be polled again in %.0fs: %s",
+            source.name,
+            delay,
+            reason,
+        )
+        return PollReport(
+            source.name,
+            ok=False,
+            error=reason,
+            next_poll_at=next_at,
+            seconds=time.monotonic() - started,
+            warnings=[f"{failures} failure(s) in a row"] if failures else [],
+        )
     except Exception as exc:  # a fault in recording what a source brought: count it on the source
         return _unexpected_failure(runtime, store, source, clock, started, exc)
 
 
-def _unexpected_failure(runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime],
-                        started: float, exc: Exception) -> PollReport:
+def _unexpected_failure(
+    runtime: Runtime,
+    store: Store,
+    source: SourceConfig,
+    clock: Callable[[], datetime],
+    started: float,
+    exc: Exception,
+) -> PollReport:
     """Record an unforeseen error like any failed poll, so a source that keeps failing shows
     as failing (rather than as never polled) and backs off; the traceback goes to the log."""
     cfg = runtime.config
@@ -118,17 +137,36 @@ def _unexpected_failure(runtime: Runtime, store: Store, source: SourceConfig, cl
     reason = f"{type(exc).__name__}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
     row = store.source_row(source.name)
     failures = row.consecutive_failures if row else 0
-    delay = next_delay(source.interval, source.jitter, failures + 1, backoff_max=cfg.scheduler.backoff_max)
+    delay = next_delay(
+        source.interval, source.jitter, failures + 1, backoff_max=cfg.scheduler.backoff_max
+    )
     next_at = now + timedelta(seconds=delay)
     count = store.record_poll_failure(source.name, reason, now, next_at)
-    log.error("source %s failed (%d in a row), next try in %.0fs: %s", source.name, count, delay, reason, exc_info=exc)
+    log.error(
+        "source %s failed (%d in a row), next try in %.0fs: %s",
+        source.name,
+        count,
+        delay,
+        reason,
+        exc_info=exc,
+    )
     if count == cfg.scheduler.failure_threshold:
         store.set_source_failing(source.name, True)
-    return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at, seconds=time.monotonic() - started)
+    return PollReport(
+        source.name,
+        ok=False,
+        error=reason,
+        next_poll_at=next_at,
+        seconds=time.monotonic() - started,
+    )
 
 
 def _run_source(
-    runtime: Runtime, store: Store, source: SourceConfig, clock: Callable[[], datetime], started: float
+    runtime: Runtime,
+    store: Store,
+    source: SourceConfig,
+    clock: Callable[[], datetime],
+    started: float,
 ) -> PollReport:
     cfg = runtime.config
     now = clock()
@@ -143,22 +181,50 @@ def _run_source(
         reason = str(exc)
         log.error("source %s disabled: %s", source.name, reason)
         store.disable_source(source.name, reason, now)
-        announce(store, cfg, f"Source {source.name} was disabled: {reason}", title=f"Source disabled: {source.name}", now=now)
+        announce(
+            store,
+            cfg,
+            f"Source {source.name} was disabled: {reason}",
+            title=f"Source disabled: {source.name}",
+            now=now,
+        )
         return PollReport(source.name, ok=False, error=reason, seconds=time.monotonic() - started)
     except Exception as exc:  # a source's fault, whatever it is, must not stop the others
         reason = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        delay = next_delay(source.interval, source.jitter, failures + 1, retry_after=retry_after,
-                           backoff_max=cfg.scheduler.backoff_max)
+        delay = next_delay(
+            source.interval,
+            source.jitter,
+            failures + 1,
+            retry_after=retry_after,
+            backoff_max=cfg.scheduler.backoff_max,
+        )
         next_at = now + timedelta(seconds=delay)
         count = store.record_poll_failure(source.name, reason, now, next_at)
-        log.warning("source %s failed (%d in a row), next try in %.0fs: %s", source.name, count, delay, reason,
-                    exc_info=not isinstance(exc, FetchError))
+        log.warning(
+            "source %s failed (%d in a row), next try in %.0fs: %s",
+            source.name,
+            count,
+            delay,
+            reason,
+            exc_info=not isinstance(exc, FetchError),
+        )
         if count == cfg.scheduler.failure_threshold:
             store.set_source_failing(source.name, True)
-            announce(store, cfg, f"Source {source.name} has failed {count} times in a row. Last error: {reason}",
-                     title=f"Source failing: {source.name}", now=now)
-        return PollReport(source.name, ok=False, error=reason, next_poll_at=next_at, seconds=time.monotonic() - started)
+            announce(
+                store,
+                cfg,
+                f"Source {source.name} has failed {count} times in a row. Last error: {reason}",
+                title=f"Source failing: {source.name}",
+                now=now,
+            )
+        return PollReport(
+            source.name,
+            ok=False,
+            error=reason,
+            next_poll_at=next_at,
+            seconds=time.monotonic() - started,
+        )
 
     items = _with_language(result.items, source)
     unseen = store.unseen_keys(source.name, [i.key for i in items]) if items else set()
@@ -172,21 +238,41 @@ def _run_source(
         fp = dedup.fingerprint(item.document) if matches else None
         entries.append(Entry(item=item, matches=matches, fingerprint=fp))
     recorded = record(store, cfg, entries, now)
-    delay = next_delay(source.interval, source.jitter, 0, min_next_poll=result.min_next_poll,
-                       backoff_max=cfg.scheduler.backoff_max)
+    delay = next_delay(
+        source.interval,
+        source.jitter,
+        0,
+        min_next_poll=result.min_next_poll,
+        backoff_max=cfg.scheduler.backoff_max,
+    )
     next_at = now + timedelta(seconds=delay)
-    recovered = store.record_poll_success(source.name, result.state, now, next_at, recorded.new_items)
+    recovered = store.record_poll_success(
+        source.name, result.state, now, next_at, recorded.new_items
+    )
     if recovered:
         log.info("source %s recovered", source.name)
-        announce(store, cfg, f"Source {source.name} is being read again.", title=f"Source recovered: {source.name}", now=now)
+        announce(
+            store,
+            cfg,
+            f"Source {source.name} is being read again.",
+            title=f"Source recovered: {source.name}",
+            now=now,
+        )
     for w in result.warnings:
         log.warning("source %s: %s", source.name, w)
     for hit in recorded.hits:
         log.info("hit #%d %s [%s] %s: %s", hit.id, hit.rule_id, hit.severity, hit.source, hit.title)
     return PollReport(
-        source.name, ok=True, fetched=len(items), new_items=recorded.new_items, hits=len(recorded.hits),
-        folded=len(recorded.folded), not_modified=result.not_modified, warnings=list(result.warnings),
-        next_poll_at=next_at, seconds=time.monotonic() - started,
+        source.name,
+        ok=True,
+        fetched=len(items),
+        new_items=recorded.new_items,
+        hits=len(recorded.hits),
+        folded=len(recorded.folded),
+        not_modified=result.not_modified,
+        warnings=list(result.warnings),
+        next_poll_at=next_at,
+        seconds=time.monotonic() - started,
     )
 
 
@@ -222,11 +308,16 @@ def record(store: Store, config: Config, entries: list[Entry], now: datetime) ->
                 continue
             keys = dedup.bands(entry.fingerprint)
             rule_ids = sorted({m.rule_id for m in entry.matches})
-            candidates = uow.story_candidates(rule_ids, dedup.probe_keys(entry.fingerprint), window_start)
+            candidates = uow.story_candidates(
+                rule_ids, dedup.probe_keys(entry.fingerprint), window_start
+            )
             copies = dedup.earlier_copies(entry.fingerprint, entry.matches, candidates)
             earlier = uow.story_hits(copies.values())
-            decision = dedup.fold(it.source, entry.matches,
-                                  {rule: earlier[hit_id] for rule, hit_id in copies.items() if hit_id in earlier})
+            decision = dedup.fold(
+                it.source,
+                entry.matches,
+                {rule: earlier[hit_id] for rule, hit_id in copies.items() if hit_id in earlier},
+            )
             for f in decision.folded:
                 if f.also_in is not None:
                     uow.set_also_in(f.earlier.hit_id, f.also_in)
@@ -237,18 +328,40 @@ def record(store: Store, config: Config, entries: list[Entry], now: datetime) ->
                 if hit_id is None:
                     continue
                 uow.insert_bands(hit_id, m.rule_id, entry.fingerprint, keys, now)
-                mine.append(Hit(
-                    id=hit_id, rule_id=m.rule_id, rule_title=m.rule_title, severity=m.severity, source=it.source,
-                    item_key=it.key, title=it.title, url=it.url, created_at=now, published=it.published,
-                    terms=m.terms, spans=m.spans, snippet=m.snippet, why=m.why, tags=m.tags, item_id=item_id,
-                ))
+                mine.append(
+                    Hit(
+                        id=hit_id,
+                        rule_id=m.rule_id,
+                        rule_title=m.rule_title,
+                        severity=m.severity,
+                        source=it.source,
+                        item_key=it.key,
+                        title=it.title,
+                        url=it.url,
+                        created_at=now,
+                        published=it.published,
+                        terms=m.terms,
+                        spans=m.spans,
+                        snippet=m.snippet,
+                        why=m.why,
+                        tags=m.tags,
+                        item_id=item_id,
+                    )
+                )
             if decision.story_id is not None and decision.story_id != item_id:
                 uow.set_item_story(item_id, decision.story_id)
             if mine and config.routes:
-                recent = (uow.recent_alerts([h.rule_id for h in mine], now - timedelta(seconds=cooldown))
-                          if cooldown > 0 else [])
-                story_ids = frozenset({item_id} | ({decision.story_id} if decision.story_id else set()))
-                context = router.Context(silences=silences, recent=tuple(recent), story_ids=story_ids)
+                recent = (
+                    uow.recent_alerts([h.rule_id for h in mine], now - timedelta(seconds=cooldown))
+                    if cooldown > 0
+                    else []
+                )
+                story_ids = frozenset(
+                    {item_id} | ({decision.story_id} if decision.story_id else set())
+                )
+                context = router.Context(
+                    silences=silences, recent=tuple(recent), story_ids=story_ids
+                )
                 uow.insert_deliveries(router.plan(config, mine, context), now)
             hits.extend(mine)
     return RecordResult(new_items=new_items, hits=hits, folded=folded)
@@ -269,11 +382,17 @@ def retention(store: Store, config: Config, now: datetime) -> int:
     store.record_retention(now, older_than, pruned)
     store.optimize()
     if pruned:
-        log.info("retention: pruned %d item(s) fetched before %s", pruned, older_than.isoformat(timespec="seconds"))
+        log.info(
+            "retention: pruned %d item(s) fetched before %s",
+            pruned,
+            older_than.isoformat(timespec="seconds"),
+        )
     return pruned
 
 
-def dispatch(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow) -> DispatchReport:
+def dispatch(
+    runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow
+) -> DispatchReport:
     """One round of the outbox: send what is due. Returns the dispatcher's report."""
     return Dispatcher(runtime.config, store, clock=clock).run_once()
 
@@ -284,4 +403,15 @@ def recover(runtime: Runtime, store: Store) -> int:
     return Dispatcher(runtime.config, store).recover()
 
 
-__all__ = ["Runtime", "PollReport", "run_source", "record", "retention", "disabled_sources", "dispatch", "recover", "open_store", "StoreError"]
+__all__ = [
+    "Runtime",
+    "PollReport",
+    "run_source",
+    "record",
+    "retention",
+    "disabled_sources",
+    "dispatch",
+    "recover",
+    "open_store",
+    "StoreError",
+]

@@ -62,7 +62,9 @@ def _model_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> type[BaseM
 def keys_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
     """The keys the mapping at ``loc`` (below ``model``) accepts; empty when unknown."""
     found = _model_at(model, loc)
-    return [] if found is None else [name for name in found.model_fields if not name.startswith("_")]
+    return (
+        [] if found is None else [name for name in found.model_fields if not name.startswith("_")]
+    )
 
 
 def _shown(value: Any) -> str:
@@ -71,20 +73,28 @@ def _shown(value: Any) -> str:
 
 
 _TYPE_WORDS = {
-    "bool_parsing": "must be true or false", "bool_type": "must be true or false",
-    "int_parsing": "must be a whole number", "int_type": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
-    "float_parsing": "must be a number", "float_type": "must be a number",
-    "string_type": "must be text", "list_type": "must be a list", "tuple_type": "must be a list",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
     "set_type": "must be a list",
-    "dict_type": "must be a mapping of keys and values", "model_type": "must be a mapping of keys and values",
+    "dict_type": "must be a mapping of keys and values",
+    "model_type": "must be a mapping of keys and values",
     "model_attributes_type": "must be a mapping of keys and values",
-    "path_type": "must be a path", "none_required": "must be empty",
+    "path_type": "must be a path",
+    "none_required": "must be empty",
 }
 
 
-def plain_message(err: dict[str, Any], model: type[BaseModel] | None = None,
-                  keys: list[str] | None = None) -> str:
+def plain_message(
+    err: dict[str, Any], model: type[BaseModel] | None = None, keys: list[str] | None = None
+) -> str:
     """One pydantic error (from ``errors(include_url=False)``) in plain words, without its place.
     The keys a misspelt key is compared with: ``keys``, or those of ``model`` at its place."""
     kind = err.get("type", "")
@@ -100,11 +110,17 @@ def plain_message(err: dict[str, Any], model: type[BaseModel] | None = None,
     if kind in ("literal_error", "enum"):
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
-        return f"{_shown(value)} is not one of {one_of(choices)}{hint}" if choices else "is not an allowed value"
+        return (
+            f"{_shown(value)} is not one of {one_of(choices)}{hint}"
+            if choices
+            else "is not an allowed value"
+        )
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error") or err.get("msg", "invalid")).removeprefix("Value error, ")
     if kind in _TYPE_WORDS:
-        return f"{_TYPE_WORDS[kind]}, not {_shown(value)}" if value is not None else _TYPE_WORDS[kind]
+        return (
+            f"{_TYPE_WORDS[kind]}, not {_shown(value)}" if value is not None else _TYPE_WORDS[kind]
+        )
     if kind == "greater_than":
         return f"must be more than {ctx.get('gt')}, not {_shown(value)}"
     if kind == "greater_than_equal":

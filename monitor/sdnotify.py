@@ -65,7 +65,9 @@ def watchdog() -> bool:
 
 def reloading() -> bool:
     # MONOTONIC_USEC lets systemd ≥ 253 (Type=notify-reload) match this to the reload request
-    return notify("RELOADING=1", f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}")
+    return notify(
+        "RELOADING=1", f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}"
+    )
 
 
 def stopping(status: str | None = None) -> bool:

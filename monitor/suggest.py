@@ -16,7 +16,9 @@ def closest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     if not found:
         return []
     best = difflib.SequenceMatcher(None, target, found[0]).ratio()
-    return sorted(lowered[f] for f in found if difflib.SequenceMatcher(None, target, f).ratio() >= best - 1e-9)
+    return sorted(
+        lowered[f] for f in found if difflib.SequenceMatcher(None, target, f).ratio() >= best - 1e-9
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -28,7 +28,9 @@ import Stemmer
 _QUOTES_SINGLE = "\u2018\u2019\u201a\u201b\u2032\u02bc\u02b9\u0060\u00b4"
 _QUOTES_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2e3a\u2e3b"
-_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000\u205f"
+_SPACES = (
+    "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000\u205f"
+)
 
 FOLD_CHARS: dict[int, str] = {}
 for _c in _QUOTES_SINGLE:
@@ -44,7 +46,13 @@ FOLD_CHARS[ord("Ё")] = "Е"
 
 # the code points the flat table covers: Latin, Greek, Cyrillic, Armenian, Georgian,
 # general punctuation and symbols, CJK punctuation, full-width forms, emoji
-FLAT_RANGES = ((0x0000, 0x0800), (0x10A0, 0x1100), (0x1E00, 0x3040), (0xFE00, 0xFFF0), (0x1F000, 0x1FB00))
+FLAT_RANGES = (
+    (0x0000, 0x0800),
+    (0x10A0, 0x1100),
+    (0x1E00, 0x3040),
+    (0xFE00, 0xFFF0),
+    (0x1F000, 0x1FB00),
+)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -264,8 +272,6 @@ def stem_needles(s: str) -> tuple[str, ...]:
     return (s,)
 
 
-
-
 # -- sentences --------------------------------------------------------------------------
 
 _ABBREVIATIONS = frozenset(
@@ -292,7 +298,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
             before = text[start : m.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
             last = last.rsplit(".", 1)[-1] if "." in last else last
-            if m.group()[0] == "." and (last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())):
+            if m.group()[0] == "." and (
+                last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+            ):
                 continue
             nxt = text[end : end + 3].lstrip()
             if nxt and nxt[0].islower():
@@ -351,9 +359,9 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], style: str = "markdow
     return "".join(parts)
 
 
-
-
-def snippet(text: str, spans: Iterable[tuple[int, int]], width: int = 240, style: str = "markdown") -> str:
+def snippet(
+    text: str, spans: Iterable[tuple[int, int]], width: int = 240, style: str = "markdown"
+) -> str:
     """A short excerpt around the densest cluster of ``spans``, terms marked, one line.
 
     The window is about ``width`` characters, cut at word boundaries, with ``…`` where text

@@ -1,9 +1,9 @@
 """Untrusted text made safe to show on one line: the one ``one_line`` of the project.
 
-    clean(text)            control and bidi-override characters dropped (they disguise
-                           text); newlines and tabs kept
-    one_line(text, limit)  clean, every run of white space (zero-width ones included) one
-                           space, stripped; cut to ``limit`` characters when given
+clean(text)            control and bidi-override characters dropped (they disguise
+                       text); newlines and tabs kept
+one_line(text, limit)  clean, every run of white space (zero-width ones included) one
+                       space, stripped; cut to ``limit`` characters when given
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Time as people read it, in one place: how long ago, how long, how often.
 
-    ago(when, now)         "just now", "5m ago", "3h ago", "4d ago", a date; "in 5m" ahead
-    duration(seconds)      "90s", "5m", "2h 3m", "4d"            (status and health lines)
-    short_duration(secs)   "30m", "1.5h", "2d"                   (a configured length)
-    window_words(secs)     "hour", "2 hours", "90 seconds"       (a rate-limit window)
+ago(when, now)         "just now", "5m ago", "3h ago", "4d ago", a date; "in 5m" ahead
+duration(seconds)      "90s", "5m", "2h 3m", "4d"            (status and health lines)
+short_duration(secs)   "30m", "1.5h", "2d"                   (a configured length)
+window_words(secs)     "hour", "2 hours", "90 seconds"       (a rate-limit window)
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ def ago(when: datetime | None, now: datetime) -> str:
     if seconds < 14 * 86400:
         return f"{int(seconds // 86400)}d ago"
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d")
-
-
 
 
 def duration(seconds: float | None) -> str:

@@ -24,7 +24,9 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
             url = urljoin(base, url)
         except ValueError:
             return None
-    if len(url) > MAX_URL or any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c in '<>"' for c in url):
+    if len(url) > MAX_URL or any(
+        c.isspace() or ord(c) < 32 or ord(c) == 127 or c in '<>"' for c in url
+    ):
         return None
     try:
         parts = urlsplit(url)

@@ -21,16 +21,19 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import (
-    AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent,
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    ScalarEvent,
 )
 
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.plainerrors import plain_message
 
 MAX_BYTES = 8 * 1024 * 1024  # a config or rule file larger than this is refused unread
-MAX_DEPTH = 64               # nested mappings and lists (a rule's match nests two per level)
-MAX_ALIASES = 1000           # ``*name`` references in one file
-MAX_NODES = 1_000_000        # nodes of the document with every alias expanded
+MAX_DEPTH = 64  # nested mappings and lists (a rule's match nests two per level)
+MAX_ALIASES = 1000  # ``*name`` references in one file
+MAX_NODES = 1_000_000  # nodes of the document with every alias expanded
 
 
 class YamlDoc:
@@ -65,7 +68,9 @@ class YamlDoc:
                 continue
         return line, col
 
-    def error(self, message: str, loc: tuple[Any, ...] | list[Any] = (), cls=ConfigError) -> ConfigError:
+    def error(
+        self, message: str, loc: tuple[Any, ...] | list[Any] = (), cls=ConfigError
+    ) -> ConfigError:
         line, col = self.where(loc)
         return cls(message, path=self.path, line=line, column=col)
 
@@ -95,7 +100,10 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 def _plain(node: Any) -> Any:
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, (str, int, float, bool)) else k: _plain(v) for k, v in node.items()}
+        return {
+            str(k) if not isinstance(k, (str, int, float, bool)) else k: _plain(v)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_plain(v) for v in node]
     if isinstance(node, str):
@@ -119,7 +127,7 @@ def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
     """Refuse a document too deep, with too many aliases, or whose aliases expand past
     ``MAX_NODES`` nodes, at the position where it crosses the limit. Reads only events."""
     open_: list[tuple[str | None, int]] = []  # (anchor, expanded nodes when it opened)
-    anchors: dict[str, int] = {}              # anchor → expanded size of its node
+    anchors: dict[str, int] = {}  # anchor → expanded size of its node
     total = aliases = 0
     for ev in _yaml().parse(text):
         if isinstance(ev, ScalarEvent):
@@ -128,8 +136,13 @@ def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
                 anchors[ev.anchor] = 1
         elif isinstance(ev, CollectionStartEvent):
             if len(open_) >= MAX_DEPTH:
-                raise _at(cls, f"nested more than {MAX_DEPTH} levels deep; refused (flatten it, "
-                          "or split it into named parts)", path, ev.start_mark)
+                raise _at(
+                    cls,
+                    f"nested more than {MAX_DEPTH} levels deep; refused (flatten it, "
+                    "or split it into named parts)",
+                    path,
+                    ev.start_mark,
+                )
             total += 1
             open_.append((ev.anchor, total - 1))
         elif isinstance(ev, CollectionEndEvent):
@@ -139,17 +152,30 @@ def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
         elif isinstance(ev, AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise _at(cls, f"more than {MAX_ALIASES} aliases (*name) in one file; refused",
-                          path, ev.start_mark)
+                raise _at(
+                    cls,
+                    f"more than {MAX_ALIASES} aliases (*name) in one file; refused",
+                    path,
+                    ev.start_mark,
+                )
             if any(a == ev.anchor for a, _ in open_):
-                raise _at(cls, f"alias *{ev.anchor} refers to the collection it is inside; refused",
-                          path, ev.start_mark)
+                raise _at(
+                    cls,
+                    f"alias *{ev.anchor} refers to the collection it is inside; refused",
+                    path,
+                    ev.start_mark,
+                )
             total += anchors.get(ev.anchor, 1)  # an unknown anchor: the loader reports it
         else:
             continue
         if total > MAX_NODES:
-            raise _at(cls, f"aliases expand this document past {MAX_NODES:,} nodes (a YAML alias bomb?); "
-                      "refused", path, ev.start_mark)
+            raise _at(
+                cls,
+                f"aliases expand this document past {MAX_NODES:,} nodes (a YAML alias bomb?); "
+                "refused",
+                path,
+                ev.start_mark,
+            )
 
 
 def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDoc:
@@ -192,5 +218,14 @@ def load_yaml_file(path: str | Path, cls=ConfigError) -> YamlDoc:
     return load_yaml_text(text, str(p), cls=cls)
 
 
-__all__ = ["YamlDoc", "load_yaml_text", "load_yaml_file", "check_shape", "ConfigErrors",
-           "MAX_BYTES", "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES"]
+__all__ = [
+    "YamlDoc",
+    "load_yaml_text",
+    "load_yaml_file",
+    "check_shape",
+    "ConfigErrors",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_ALIASES",
+    "MAX_NODES",
+]

@@ -61,6 +61,7 @@ def pg_cluster():
 
 # -- a hit log of 320 hits (tests/helpers_hits.py builds it once per session) --------------
 
+
 @pytest.fixture(scope="session")
 def hits_template(tmp_path_factory) -> HitsDB:
     folder = tmp_path_factory.mktemp("hits-template")
@@ -78,5 +79,9 @@ def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
     (tmp_path / "rules").mkdir()
     config = tmp_path / "config.yaml"
     config.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n", encoding="utf-8")
-    return HitsDB(path=path, config_path=config, now=hits_template.now,
-                  hits=[dict(h) for h in hits_template.hits])
+    return HitsDB(
+        path=path,
+        config_path=config,
+        now=hits_template.now,
+        hits=[dict(h) for h in hits_template.hits],
+    )

@@ -34,14 +34,55 @@ from monitor.store import Store
 
 # id, title, severity, tags, terms (each appears in every matching item)
 RULES: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
-    ("detainees-release", "Russians jailed in Baku — release or return", "high",
-     ("detainees", "russia", "azerbaijan"), ("Baku", "release")),
-    ("route-lease", "Route lease to the US for 49 or 99 years", "critical", ("route", "armenia", "us"), ("lease", "route")),
-    ("rail-transit", "Rail transit of goods to Armenia via Azerbaijan", "medium", ("rail", "armenia"), ("rail", "transit")),
-    ("hybrid-war", "Accusations of a hybrid war against Armenia", "medium", ("russia", "armenia"), ("hybrid", "war")),
-    ("eaeu-pressure", "EAEU and CSTO pressure on Yerevan", "low", ("eaeu", "csto"), ("EAEU", "Yerevan")),
-    ("extradition-refused", "Refused extradition of a wanted businessman", "high", ("extradition",), ("extradition", "refused")),
-    ("stock-noise", "Exchange wording that is usually noise", "info", ("noise",), ("exchange", "return")),
+    (
+        "detainees-release",
+        "Russians jailed in Baku — release or return",
+        "high",
+        ("detainees", "russia", "azerbaijan"),
+        ("Baku", "release"),
+    ),
+    (
+        "route-lease",
+        "Route lease to the US for 49 or 99 years",
+        "critical",
+        ("route", "armenia", "us"),
+        ("lease", "route"),
+    ),
+    (
+        "rail-transit",
+        "Rail transit of goods to Armenia via Azerbaijan",
+        "medium",
+        ("rail", "armenia"),
+        ("rail", "transit"),
+    ),
+    (
+        "hybrid-war",
+        "Accusations of a hybrid war against Armenia",
+        "medium",
+        ("russia", "armenia"),
+        ("hybrid", "war"),
+    ),
+    (
+        "eaeu-pressure",
+        "EAEU and CSTO pressure on Yerevan",
+        "low",
+        ("eaeu", "csto"),
+        ("EAEU", "Yerevan"),
+    ),
+    (
+        "extradition-refused",
+        "Refused extradition of a wanted businessman",
+        "high",
+        ("extradition",),
+        ("extradition", "refused"),
+    ),
+    (
+        "stock-noise",
+        "Exchange wording that is usually noise",
+        "info",
+        ("noise",),
+        ("exchange", "return"),
+    ),
 ]
 SOURCES = ["caucasus-wire", "yerevan-daily", "baku-bulletin", "seeds"]
 FAILING_SOURCE = "baku-bulletin"
@@ -100,22 +141,34 @@ def _snippet(text: str, terms: tuple[str, ...]) -> str:
     return out + ("…" if len(text) > 220 else "")
 
 
-def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) -> list[dict[str, Any]]:
+def build_hits_db(
+    path: Path, now: datetime, count: int = 320, seed: int = 7
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     manifest: list[dict[str, Any]] = []
     store = Store(path)
     store.conn.execute("PRAGMA synchronous = OFF")  # test data only: no need to fsync each poll
-    store.sync_sources([
-        SourceConfig(name=n, kind="folder", path=Path(n)) if n == "seeds"
-        else SourceConfig(name=n, kind="feed", url=f"https://{n}.example.org/rss")
-        for n in SOURCES
-    ])
+    store.sync_sources(
+        [
+            SourceConfig(name=n, kind="folder", path=Path(n))
+            if n == "seeds"
+            else SourceConfig(name=n, kind="feed", url=f"https://{n}.example.org/rss")
+            for n in SOURCES
+        ]
+    )
 
     # every hit to the console, high and critical ones by email too; nothing held back
-    routing = Config(channels={"console": ChannelConfig(type="console"),
-                               "email": ChannelConfig(urls=["mailto://alerts@example.org"])},
-                     routes=[RouteConfig(channels=["console"]), RouteConfig(min_severity="high", channels=["email"])],
-                     notify=NotifyConfig(cooldown=0))
+    routing = Config(
+        channels={
+            "console": ChannelConfig(type="console"),
+            "email": ChannelConfig(urls=["mailto://alerts@example.org"]),
+        },
+        routes=[
+            RouteConfig(channels=["console"]),
+            RouteConfig(min_severity="high", channels=["email"]),
+        ],
+        notify=NotifyConfig(cooldown=0),
+    )
 
     specs = []
     for n in range(count):
@@ -137,19 +190,41 @@ def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) ->
             rule_id, rule_title, severity, tags, terms = RULES[0]
             key, title, url = "xss-item", XSS_TITLE, "javascript:alert(1)"
             body = "Reports from Baku say a release is near. <img src=x onerror=alert(2)>"
-        item = Item(source=source, key=key, title=title, text=body, url=url,
-                    published=created - timedelta(minutes=rng.randint(1, 90)), language="en")
+        item = Item(
+            source=source,
+            key=key,
+            title=title,
+            text=body,
+            url=url,
+            published=created - timedelta(minutes=rng.randint(1, 90)),
+            language="en",
+        )
         match = RuleMatch(
-            rule_id=rule_id, rule_title=rule_title, severity=severity, terms=terms,
-            spans=_spans(item.document, terms), snippet=_snippet(body, terms),
-            why=f"all of: any[{terms[0]}], any[{terms[1]}]", tags=tags,
+            rule_id=rule_id,
+            rule_title=rule_title,
+            severity=severity,
+            terms=terms,
+            spans=_spans(item.document, terms),
+            snippet=_snippet(body, terms),
+            why=f"all of: any[{terms[0]}], any[{terms[1]}]",
+            tags=tags,
         )
         result = record(store, routing, [Entry(item=item, matches=[match])], now=created)
         for hit in result.hits:
-            manifest.append({
-                "id": hit.id, "rule": rule_id, "severity": severity, "source": source, "tags": tags,
-                "created_at": created, "title": title, "url": url, "body": body, "key": key,
-            })
+            manifest.append(
+                {
+                    "id": hit.id,
+                    "rule": rule_id,
+                    "severity": severity,
+                    "source": source,
+                    "tags": tags,
+                    "created_at": created,
+                    "title": title,
+                    "url": url,
+                    "body": body,
+                    "key": key,
+                }
+            )
 
     # deliveries: older ones sent, the newest email deliveries failed
     for row in store.query("SELECT id, channel, created_at FROM outbox ORDER BY id"):
@@ -166,10 +241,16 @@ def build_hits_db(path: Path, now: datetime, count: int = 320, seed: int = 7) ->
         h.setdefault("status", "new")
     # source health
     for name in SOURCES:
-        store.record_poll_success(name, SourceState(), now - timedelta(minutes=10), now + timedelta(minutes=20), 5)
+        store.record_poll_success(
+            name, SourceState(), now - timedelta(minutes=10), now + timedelta(minutes=20), 5
+        )
     for _ in range(6):
-        store.record_poll_failure(FAILING_SOURCE, "HTTP 503 Service Unavailable", now - timedelta(minutes=3),
-                                  now + timedelta(minutes=30))
+        store.record_poll_failure(
+            FAILING_SOURCE,
+            "HTTP 503 Service Unavailable",
+            now - timedelta(minutes=3),
+            now + timedelta(minutes=30),
+        )
     store.set_source_failing(FAILING_SOURCE, True)
     store.close()
     return manifest
@@ -185,7 +266,9 @@ class Served:
 
 
 @contextmanager
-def serve_review_page(db: HitsDB, access=None, default_by: str = "tester", config=None, limiter=None, poll=None):
+def serve_review_page(
+    db: HitsDB, access=None, default_by: str = "tester", config=None, limiter=None, poll=None
+):
     """Start the review page on 127.0.0.1 and a free port (Hypercorn in a thread); stop it afterwards."""
     from monitor.web.app import create_app
     from monitor.web.server import Server, bind
@@ -195,8 +278,15 @@ def serve_review_page(db: HitsDB, access=None, default_by: str = "tester", confi
         from monitor.cli.web import source_poller
 
         poll = source_poller(config, store)
-    app = create_app(store, access=access, default_by=default_by, config=config, limiter=limiter, poll=poll,
-                     rules=lambda: [("quiet-rule", "A rule that never fires", "low")])
+    app = create_app(
+        store,
+        access=access,
+        default_by=default_by,
+        config=config,
+        limiter=limiter,
+        poll=poll,
+        rules=lambda: [("quiet-rule", "A rule that never fires", "low")],
+    )
     server = Server(app, bind("127.0.0.1", 0, 64))
     thread = threading.Thread(target=server.run, name="review-page", daemon=True)
     thread.start()

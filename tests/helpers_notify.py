@@ -32,8 +32,12 @@ class Clock:
         return self.now
 
 
-def make_config(tmp_path: Path, channels: dict[str, Any], routes: list[dict[str, Any]] | None = None,
-                **notify: Any) -> Config:
+def make_config(
+    tmp_path: Path,
+    channels: dict[str, Any],
+    routes: list[dict[str, Any]] | None = None,
+    **notify: Any,
+) -> Config:
     data: dict[str, Any] = {
         "storage": {"path": str(tmp_path / "monitor.db")},
         "channels": channels,
@@ -46,25 +50,52 @@ def make_config(tmp_path: Path, channels: dict[str, Any], routes: list[dict[str,
 _counter = iter(range(1, 10**9))
 
 
-def record_hit(store: Store, config: Config, *, when: datetime = T0, title: str = "Baku agrees to free the eleven Russians",
-               source: str = "newswire", rule_id: str = "detainees-release-return",
-               rule_title: str = "Russians jailed in Baku — release or return", severity: str = "high",
-               snippet: str = "Baku agrees in principle to **free** the eleven **Russians**",
-               url: str | None = "https://news.example.org/a/1", tags: tuple[str, ...] = ("detainees",),
-               why: str = "all of: russian citizens, Baku, release words", text: str = "") -> Hit:
+def record_hit(
+    store: Store,
+    config: Config,
+    *,
+    when: datetime = T0,
+    title: str = "Baku agrees to free the eleven Russians",
+    source: str = "newswire",
+    rule_id: str = "detainees-release-return",
+    rule_title: str = "Russians jailed in Baku — release or return",
+    severity: str = "high",
+    snippet: str = "Baku agrees in principle to **free** the eleven **Russians**",
+    url: str | None = "https://news.example.org/a/1",
+    tags: tuple[str, ...] = ("detainees",),
+    why: str = "all of: russian citizens, Baku, release words",
+    text: str = "",
+) -> Hit:
     """Record one item and one rule match through the pipeline's unit of work (the real router)."""
     n = next(_counter)
-    item = Item(source=source, key=f"item-{n}", title=title, text=text or snippet.replace("**", ""), url=url,
-                published=when - timedelta(minutes=30))
-    match = RuleMatch(rule_id=rule_id, rule_title=rule_title, severity=severity, terms=("Russians", "Baku", "free"),
-                      spans=((0, 4),), snippet=snippet, why=why, tags=tags)
+    item = Item(
+        source=source,
+        key=f"item-{n}",
+        title=title,
+        text=text or snippet.replace("**", ""),
+        url=url,
+        published=when - timedelta(minutes=30),
+    )
+    match = RuleMatch(
+        rule_id=rule_id,
+        rule_title=rule_title,
+        severity=severity,
+        terms=("Russians", "Baku", "free"),
+        spans=((0, 4),),
+        snippet=snippet,
+        why=why,
+        tags=tags,
+    )
     result = record(store, config, [Entry(item=item, matches=[match])], now=when)
     assert len(result.hits) == 1
     return result.hits[0]
 
 
 def statuses(store: Store) -> list[tuple[str, str, str]]:
-    return [(r["kind"], r["channel"], r["status"]) for r in store.query("SELECT * FROM outbox ORDER BY id")]
+    return [
+        (r["kind"], r["channel"], r["status"])
+        for r in store.query("SELECT * FROM outbox ORDER BY id")
+    ]
 
 
 def free_port() -> int:
@@ -77,8 +108,12 @@ class ScriptedSmtp:
     """A real aiosmtpd server on 127.0.0.1. ``data_replies`` are answered to DATA in turn
     (then ``250 OK``); ``rcpt_reply`` to every RCPT when set. Accepted messages are kept."""
 
-    def __init__(self, port: int | None = None, data_replies: list[str] | None = None,
-                 rcpt_reply: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        data_replies: list[str] | None = None,
+        rcpt_reply: str | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.data_replies = list(data_replies or [])
         self.rcpt_reply = rcpt_reply
@@ -96,10 +131,14 @@ class ScriptedSmtp:
 
     async def handle_DATA(self, server, session, envelope):
         self.data_attempts += 1
-        self.attempted.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        self.attempted.append(
+            message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        )
         if self.data_replies:
             return self.data_replies.pop(0)
-        self.raw.append(envelope.original_content or envelope.content)  # as received, before any refolding
+        self.raw.append(
+            envelope.original_content or envelope.content
+        )  # as received, before any refolding
         self.messages.append(message_from_bytes(self.raw[-1], policy=policy.default))
         return "250 OK"
 
@@ -121,5 +160,8 @@ class ScriptedSmtp:
 
 def parts(msg) -> dict[str, str]:
     """The text parts of an email by content type (line ends as \\n)."""
-    return {p.get_content_type(): p.get_content().replace("\r\n", "\n") for p in msg.walk()
-            if p.get_content_maintype() == "text"}
+    return {
+        p.get_content_type(): p.get_content().replace("\r\n", "\n")
+        for p in msg.walk()
+        if p.get_content_maintype() == "text"
+    }

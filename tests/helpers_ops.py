@@ -17,7 +17,6 @@ from reliability.helpers import ZEBRA_RULE  # one test rule for the daemon tests
 from yaml_helpers import write_config
 
 
-
 def daemon_config(folder: Path, **sections: Any) -> Path:
     """A config with one folder source (``inbox/``, polled every second), console alerts,
     a fast file watch and heartbeat, and a rules/ folder holding one rule (zebra crossings)."""
@@ -41,12 +40,22 @@ class MonitorProcess:
     """``monitor --log-format json run`` in a subprocess; every stderr line is kept, parsed
     as JSON when it is JSON, and a test waits for the one it expects (bounded)."""
 
-    def __init__(self, cwd: Path, config: Path, *, env: dict[str, str] | None = None,
-                 global_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        config: Path,
+        *,
+        env: dict[str, str] | None = None,
+        global_args: tuple[str, ...] = (),
+    ) -> None:
         full_env = {**os.environ, **(env or {})}
         self.proc = subprocess.Popen(
             monitor_cmd("--config", str(config), "--log-format", "json", *global_args, "run"),
-            cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=cwd,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.records: list[dict[str, Any]] = []
         self.raw: list[str] = []
@@ -81,8 +90,13 @@ class MonitorProcess:
         with self._cond:
             return len(self.records)
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool] | str, *, since: int = 0,
-                 timeout: float = 20.0) -> dict[str, Any]:
+    def wait_for(
+        self,
+        predicate: Callable[[dict[str, Any]], bool] | str,
+        *,
+        since: int = 0,
+        timeout: float = 20.0,
+    ) -> dict[str, Any]:
         """The first log record from index ``since`` that satisfies ``predicate`` (or whose
         message contains the string); waits at most ``timeout`` seconds for it."""
         if isinstance(predicate, str):
@@ -96,7 +110,9 @@ class MonitorProcess:
                         return record
                 left = deadline - time.monotonic()
                 if left <= 0 or self._eof:
-                    raise AssertionError(f"log line not seen within {timeout}s; log:\n" + "".join(self.raw[-40:]))
+                    raise AssertionError(
+                        f"log line not seen within {timeout}s; log:\n" + "".join(self.raw[-40:])
+                    )
                 self._cond.wait(min(left, 0.5))
 
     def messages(self, since: int = 0) -> list[str]:

@@ -26,11 +26,20 @@ def source_cfg(kind: str = "feed", name: str = "test", **kw) -> SourceConfig:
     return SourceConfig(name=name, kind=kind, **kw)
 
 
-def rss(items: list[dict], *, title: str = "Test feed", ttl: int | None = None,
-        language: str | None = None, extra_channel: str = "") -> bytes:
+def rss(
+    items: list[dict],
+    *,
+    title: str = "Test feed",
+    ttl: int | None = None,
+    language: str | None = None,
+    extra_channel: str = "",
+) -> bytes:
     """An RSS 2.0 document; each item dict may hold guid, link, title, description, pubDate."""
-    parts = ['<?xml version="1.0" encoding="utf-8"?>', '<rss version="2.0"><channel>',
-             f"<title>{escape(title)}</title><link>https://example.org/</link>"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0"><channel>',
+        f"<title>{escape(title)}</title><link>https://example.org/</link>",
+    ]
     if ttl is not None:
         parts.append(f"<ttl>{ttl}</ttl>")
     if language:
@@ -48,8 +57,12 @@ def rss(items: list[dict], *, title: str = "Test feed", ttl: int | None = None,
 
 def story_items(n: int, prefix: str = "Story") -> list[dict]:
     return [
-        {"guid": f"urn:story:{i}", "link": f"https://example.org/{i}", "title": f"{prefix} {i}",
-         "description": f"<p>Body of {prefix.lower()} {i}.</p>"}
+        {
+            "guid": f"urn:story:{i}",
+            "link": f"https://example.org/{i}",
+            "title": f"{prefix} {i}",
+            "description": f"<p>Body of {prefix.lower()} {i}.</p>",
+        }
         for i in range(n)
     ]
 
@@ -63,10 +76,10 @@ def billion_laughs(levels: int = 10, fanout: int = 10) -> bytes:
     ents.append('<!ENTITY big "' + "x" * 50_000 + '">')
     doctype = "<!DOCTYPE rss [\n" + "\n".join(ents) + "\n]>"
     body = (
-        '<?xml version="1.0"?>\n' + doctype +
-        '<rss version="2.0"><channel><title>laughs</title>'
+        '<?xml version="1.0"?>\n' + doctype + '<rss version="2.0"><channel><title>laughs</title>'
         f"<item><guid>a</guid><title>&lol{levels - 1};</title><description>"
-        + "&big;" * 8000 + "</description></item></channel></rss>"
+        + "&big;" * 8000
+        + "</description></item></channel></rss>"
     )
     return body.encode()
 

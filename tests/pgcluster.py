@@ -18,8 +18,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-MISSING = ("PostgreSQL's server binaries were not found (Debian: apt-get install postgresql); "
-           "the PostgreSQL leg of these tests needs a real server")
+MISSING = (
+    "PostgreSQL's server binaries were not found (Debian: apt-get install postgresql); "
+    "the PostgreSQL leg of these tests needs a real server"
+)
 
 
 def server_bindir() -> Path | None:
@@ -63,12 +65,36 @@ class Cluster:
     def start(self) -> "Cluster":
         if self.user:
             shutil.chown(self.root, self.user)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.db_user,
-                  "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
-        opts = (f"-c listen_addresses='' -k {self.socket_dir} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "server.log"),
-                  "-w", "-t", "60", "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            self.db_user,
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        opts = (
+            f"-c listen_addresses='' -k {self.socket_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def createdb(self, name: str) -> str:

@@ -65,8 +65,12 @@ def fire_all(entries: list[dict], matcher=None) -> list[set[str]]:
     if matcher is None:
         matcher = Matcher(load_rules([ROOT / "rules"]).active())
     return [
-        {m.rule_id for m in matcher.match(Item(source="eval", key=e["id"], title=e["title"] or "",
-                                                text=e["text"] or ""))}
+        {
+            m.rule_id
+            for m in matcher.match(
+                Item(source="eval", key=e["id"], title=e["title"] or "", text=e["text"] or "")
+            )
+        }
         for e in entries
     ]
 
@@ -88,7 +92,9 @@ def figures(entries: list[dict], fired: list[set[str]]) -> Figures:
             neg += 1
             alerted += bool(got - may)
     return Figures(
-        texts=len(entries), positives=pos, negatives=neg,
+        texts=len(entries),
+        positives=pos,
+        negatives=neg,
         recall=round(caught / pos, 3) if pos else 1.0,
         pair_recall=round(pairs_hit / pairs, 3) if pairs else 1.0,
         false_alert_rate=round(alerted / neg, 3) if neg else 0.0,
@@ -122,11 +128,15 @@ def per_signal(entries: list[dict], fired: list[set[str]]) -> dict[str, tuple[in
 
 
 def _print_figures(half: str, figs: dict[str, Figures]) -> None:
-    print(f"{half:5} {'lang':4} {'texts':>5} {'pos':>4} {'neg':>4} {'recall':>7} {'pairs':>7} "
-          f"{'false':>7} {'attrib':>7}")
+    print(
+        f"{half:5} {'lang':4} {'texts':>5} {'pos':>4} {'neg':>4} {'recall':>7} {'pairs':>7} "
+        f"{'false':>7} {'attrib':>7}"
+    )
     for lang, f in figs.items():
-        print(f"{half:5} {lang:4} {f.texts:5} {f.positives:4} {f.negatives:4} {f.recall:7.3f} "
-              f"{f.pair_recall:7.3f} {f.false_alert_rate:7.3f} {f.attribution:7.3f}")
+        print(
+            f"{half:5} {lang:4} {f.texts:5} {f.positives:4} {f.negatives:4} {f.recall:7.3f} "
+            f"{f.pair_recall:7.3f} {f.false_alert_rate:7.3f} {f.attribution:7.3f}"
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -143,8 +153,10 @@ def main(argv: list[str]) -> int:
             want, may = set(e.get("signals") or ()), set(e.get("may") or ())
             missed, extra = want - got, got - want - may
             if missed or extra:
-                print(f"  {e['id']:8} {e['lang']} {e['style']:10} missed={sorted(missed)} "
-                      f"extra={sorted(extra)}: {e['title'][:70]}")
+                print(
+                    f"  {e['id']:8} {e['lang']} {e['style']:10} missed={sorted(missed)} "
+                    f"extra={sorted(extra)}: {e['title'][:70]}"
+                )
     if "--record" in argv:
         recorded = json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
         recorded[half] = {lang: asdict(f) for lang, f in figs.items()}

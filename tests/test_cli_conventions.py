@@ -19,10 +19,17 @@ def test_version():
     assert done.returncode == 0 and done.stdout.strip() == f"monitor, version {__version__}"
 
 
-@pytest.mark.parametrize("shell,marker", [("bash", "complete -o nosort -F _monitor_completion monitor"),
-                                          ("zsh", "compdef _monitor_completion monitor")])
+@pytest.mark.parametrize(
+    "shell,marker",
+    [
+        ("bash", "complete -o nosort -F _monitor_completion monitor"),
+        ("zsh", "compdef _monitor_completion monitor"),
+    ],
+)
 def test_completion_script(shell, marker):
-    done = subprocess.run([str(MONITOR), "completion", shell], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(MONITOR), "completion", shell], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert marker in done.stdout and "_MONITOR_COMPLETE" in done.stdout
 
@@ -31,12 +38,14 @@ def test_completion_script(shell, marker):
 def test_bash_completes_commands_and_choices():
     script = (
         'eval "$(monitor completion bash)"\n'
-        "COMPREPLY=(); COMP_WORDS=(monitor hi); COMP_CWORD=1; _monitor_completion monitor; echo \"${COMPREPLY[*]}\"\n"
-        "COMPREPLY=(); COMP_WORDS=(monitor hits --severity cr); COMP_CWORD=3; _monitor_completion monitor; echo \"${COMPREPLY[*]}\"\n"
+        'COMPREPLY=(); COMP_WORDS=(monitor hi); COMP_CWORD=1; _monitor_completion monitor; echo "${COMPREPLY[*]}"\n'
+        'COMPREPLY=(); COMP_WORDS=(monitor hits --severity cr); COMP_CWORD=3; _monitor_completion monitor; echo "${COMPREPLY[*]}"\n'
         "COMPREPLY=(); COMP_WORDS=(monitor sources ''); COMP_CWORD=2; _monitor_completion monitor; echo \"${COMPREPLY[*]}\"\n"
     )
     env = {"PATH": f"{MONITOR.parent}:/usr/bin:/bin", "HOME": "/nonexistent"}
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "hits" and lines[1] == "critical"

@@ -50,14 +50,20 @@ EXPECTED = [
 
 
 def check(project, *args):
-    return CliRunner().invoke(cli, ["--config", str(project / "config.yaml"), "config", "check", *args])
+    return CliRunner().invoke(
+        cli, ["--config", str(project / "config.yaml"), "config", "check", *args]
+    )
 
 
 def test_every_config_problem_in_one_run_at_its_own_place(project):
     (project / "config.yaml").write_text(BROKEN, encoding="utf-8")
     result = check(project)
     assert result.exit_code == 1
-    lines = [ln.replace(str(project) + "/", "") for ln in result.stdout.splitlines() if not ln.startswith("checked")]
+    lines = [
+        ln.replace(str(project) + "/", "")
+        for ln in result.stdout.splitlines()
+        if not ln.startswith("checked")
+    ]
     assert lines == EXPECTED
     assert "Value error" not in result.output and "Input should" not in result.output
     assert "hunter2" not in result.output
@@ -66,16 +72,25 @@ def test_every_config_problem_in_one_run_at_its_own_place(project):
 
 def test_route_rule_ids_are_checked_against_the_loaded_rules(project):
     text = BROKEN
-    for broken, fixed in (("  retension: 90d\n", ""), ("foldr", "folder"), ("    intervl: 10m\n", ""),
-                          (', "slak://T000/B000/XXXX"', ""), ("emial", "email"), ("hgih", "high"),
-                          ("[wires]", "[wire]"), ("console", "email")):
+    for broken, fixed in (
+        ("  retension: 90d\n", ""),
+        ("foldr", "folder"),
+        ("    intervl: 10m\n", ""),
+        (', "slak://T000/B000/XXXX"', ""),
+        ("emial", "email"),
+        ("hgih", "high"),
+        ("[wires]", "[wire]"),
+        ("console", "email"),
+    ):
         text = text.replace(broken, fixed)
     (project / "config.yaml").write_text(text, encoding="utf-8")
     result = check(project)
     assert result.exit_code == 1
     problems = [ln for ln in result.stdout.splitlines() if not ln.startswith("checked")]
-    assert problems == [f"{project}/config.yaml:17:13: routes[1].rules[0]: no rule 'detainees-release-retrun' "
-                        "(did you mean 'detainees-release-return'?)"]
+    assert problems == [
+        f"{project}/config.yaml:17:13: routes[1].rules[0]: no rule 'detainees-release-retrun' "
+        "(did you mean 'detainees-release-return'?)"
+    ]
 
 
 def test_the_shipped_config_is_ok(project):
@@ -94,7 +109,9 @@ def test_online_reads_every_source_once(project, server):
         "  - {name: seeds, kind: folder, path: seeds}\n"
         f"  - {{name: good, kind: feed, url: '{server.url_for('/good')}'}}\n"
         f"  - {{name: gone, kind: feed, url: '{server.url_for('/gone')}'}}\n"
-        "channels: {console: {type: console}}\nroutes: [{channels: [console]}]\n", encoding="utf-8")
+        "channels: {console: {type: console}}\nroutes: [{channels: [console]}]\n",
+        encoding="utf-8",
+    )
     offline = check(project)
     assert offline.exit_code == 0 and len(server.log) == 0
     online = check(project, "--online")
@@ -102,13 +119,19 @@ def test_online_reads_every_source_once(project, server):
     assert "checked  source good: read, 3 item(s)" in online.stdout
     assert "checked  source seeds: read, 3 item(s)" in online.stdout
     (problem,) = [ln for ln in online.stdout.splitlines() if not ln.startswith("checked")]
-    assert problem.startswith(f"{project}/config.yaml:5:5: sources[2] (gone): cannot be read: ") and "404" in problem
+    assert (
+        problem.startswith(f"{project}/config.yaml:5:5: sources[2] (gone): cannot be read: ")
+        and "404" in problem
+    )
 
 
 def test_load_config_reports_an_undefined_route_channel_at_its_line(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text("channels:\n  console: {type: console}\nroutes:\n  - min_severity: high\n"
-                    "    channels: [console, slack]\n", encoding="utf-8")
+    path.write_text(
+        "channels:\n  console: {type: console}\nroutes:\n  - min_severity: high\n"
+        "    channels: [console, slack]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert str(err.value) == f"{path}:5:25: routes[0].channels[1]: no channel named 'slack'"
@@ -116,8 +139,10 @@ def test_load_config_reports_an_undefined_route_channel_at_its_line(tmp_path):
 
 def test_run_refuses_to_start_on_a_url_apprise_does_not_understand(project):
     text = (project / "config.yaml").read_text(encoding="utf-8")
-    text = text.replace("  console:                       # prints", "  pager:\n    urls: ['pagr://x']\n"
-                                                                    "  console:                       # prints")
+    text = text.replace(
+        "  console:                       # prints",
+        "  pager:\n    urls: ['pagr://x']\n  console:                       # prints",
+    )
     (project / "config.yaml").write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(project / "config.yaml"), "run", "--once"])
     assert result.exit_code == 2
@@ -132,13 +157,19 @@ def test_reload_refuses_a_url_apprise_does_not_understand(project):
     config = project / "config.yaml"
     daemon = Daemon(config, Runtime.load(config))
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("  console:                       # prints",
-                                   "  pager:\n    urls: ['pagr://x']\n  console:                       # prints"),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace(
+            "  console:                       # prints",
+            "  pager:\n    urls: ['pagr://x']\n  console:                       # prints",
+        ),
+        encoding="utf-8",
+    )
     try:
         assert daemon.reload() is False
         assert "pager" not in daemon.runtime.config.channels  # still on the previous config
         record = daemon.store.get_meta("reload")
     finally:
         daemon.store.close()
-    assert any("channels.pager.urls[0]: apprise has no pagr:// service" in e for e in record["errors"]), record
+    assert any(
+        "channels.pager.urls[0]: apprise has no pagr:// service" in e for e in record["errors"]
+    ), record

@@ -25,12 +25,19 @@ def _venv_is_set_up() -> bool:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="exec keeps the pid only on POSIX")
-@pytest.mark.skipif(not _venv_is_set_up(), reason="the test venv was not set up by dev.py (no install stamp)")
+@pytest.mark.skipif(
+    not _venv_is_set_up(), reason="the test venv was not set up by dev.py (no install stamp)"
+)
 def test_sigterm_to_the_launcher_stops_the_daemon(tmp_path):
     config = daemon_config(tmp_path)
     env = {**os.environ, "MONITOR_VENV": str(VENV), "MONITOR_CONFIG": str(config)}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "dev.py"), "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "dev.py"), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         lines: list[str] = []

@@ -44,8 +44,9 @@ def test_the_top_level_help_has_an_example():
 @pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) for p, _ in ALL])
 def test_every_command_is_in_the_readme(path, cmd):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"monitor {' '.join(path)}" in readme or f"{path[-1]}" in readme.split("## Commands")[1], \
-        f"README does not mention `monitor {' '.join(path)}`"
+    assert (
+        f"monitor {' '.join(path)}" in readme or f"{path[-1]}" in readme.split("## Commands")[1]
+    ), f"README does not mention `monitor {' '.join(path)}`"
 
 
 def test_readme_starts_with_the_two_commands():

@@ -12,7 +12,9 @@ from yaml_helpers import write_config
 
 
 def _run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(monitor_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        monitor_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_run_once_offline_on_default_config_records_seed_hits_once(project: Path):
@@ -34,7 +36,9 @@ def test_run_once_offline_on_default_config_records_seed_hits_once(project: Path
     second = _run(project, "--config", str(project / "config.yaml"), "run", "--once")
     assert second.returncode == 0, second.stderr
     assert "0 hit(s)" in second.stderr
-    again = json.loads(_run(project, "--config", str(project / "config.yaml"), "hits", "--json").stdout)
+    again = json.loads(
+        _run(project, "--config", str(project / "config.yaml"), "hits", "--json").stdout
+    )
     assert [h["id"] for h in again] == [h["id"] for h in hits]
     # nothing was sent again: the console printed no alert the second time
     for h in hits:
@@ -62,11 +66,22 @@ RSS = """<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 
-def test_feed_item_about_detainees_gives_one_hit_and_one_email(tmp_path: Path, httpserver, smtp_sink):
-    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+def test_feed_item_about_detainees_gives_one_hit_and_one_email(
+    tmp_path: Path, httpserver, smtp_sink
+):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type="application/rss+xml"
+    )
     cfg = write_config(
         tmp_path,
-        sources=[{"name": "wire", "kind": "feed", "url": httpserver.url_for("/feed.xml"), "interval": "5m"}],
+        sources=[
+            {
+                "name": "wire",
+                "kind": "feed",
+                "url": httpserver.url_for("/feed.xml"),
+                "interval": "5m",
+            }
+        ],
         channels={"email": {"urls": [smtp_sink.mailto()], "format": "html"}},
         routes=[{"channels": ["email"]}],
         http={"allow_private_networks": True},
@@ -96,15 +111,34 @@ def test_broken_feeds_do_not_stop_other_sources(tmp_path: Path, httpserver):
     from monitor.daemon import run_once
     from monitor.store import Store
 
-    httpserver.expect_request("/good.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/good.xml").respond_with_data(
+        RSS, content_type="application/rss+xml"
+    )
     httpserver.expect_request("/down.xml").respond_with_data("boom", status=500)
-    httpserver.expect_request("/garbage.xml").respond_with_data(b"\x00\xff not a feed \x89PNG", content_type="application/rss+xml")
+    httpserver.expect_request("/garbage.xml").respond_with_data(
+        b"\x00\xff not a feed \x89PNG", content_type="application/rss+xml"
+    )
     cfg_path = write_config(
         tmp_path,
         sources=[
-            {"name": "down", "kind": "feed", "url": httpserver.url_for("/down.xml"), "interval": "10m"},
-            {"name": "garbage", "kind": "feed", "url": httpserver.url_for("/garbage.xml"), "interval": "10m"},
-            {"name": "good", "kind": "feed", "url": httpserver.url_for("/good.xml"), "interval": "10m"},
+            {
+                "name": "down",
+                "kind": "feed",
+                "url": httpserver.url_for("/down.xml"),
+                "interval": "10m",
+            },
+            {
+                "name": "garbage",
+                "kind": "feed",
+                "url": httpserver.url_for("/garbage.xml"),
+                "interval": "10m",
+            },
+            {
+                "name": "good",
+                "kind": "feed",
+                "url": httpserver.url_for("/good.xml"),
+                "interval": "10m",
+            },
         ],
         channels={"console": {"type": "console"}},
         routes=[{"channels": ["console"]}],
@@ -118,7 +152,10 @@ def test_broken_feeds_do_not_stop_other_sources(tmp_path: Path, httpserver):
         rows = {r["name"]: r for r in store.list_sources()}
         assert rows["down"]["consecutive_failures"] == 1
         assert "500" in rows["down"]["last_error"]
-        assert rows["down"]["next_poll_at"] is not None and rows["down"]["next_poll_at"] > rows["down"]["last_poll_at"]
+        assert (
+            rows["down"]["next_poll_at"] is not None
+            and rows["down"]["next_poll_at"] > rows["down"]["last_poll_at"]
+        )
         assert rows["good"]["consecutive_failures"] == 0
         assert rows["good"]["items_seen"] == 3
         # garbage is either a recorded failure or a warning with no items, never a crash

@@ -21,7 +21,9 @@ CONTRACT = {"id", "rule", "severity", "source", "title", "url", "created_at"}
 
 
 def run(db: HitsDB, *args: str, ok: bool = True):
-    result = CliRunner().invoke(cli, ["--config", str(db.config_path), *args], env={"COLUMNS": "220"})
+    result = CliRunner().invoke(
+        cli, ["--config", str(db.config_path), *args], env={"COLUMNS": "220"}
+    )
     if ok:
         assert result.exit_code == 0, result.output + repr(result.exception)
     return result
@@ -38,8 +40,13 @@ def test_json_keeps_the_contract_and_lists_everything_newest_first(hits_db: Hits
         assert CONTRACT <= h.keys()
     first = hits[0]
     expected = next(h for h in hits_db.hits if h["id"] == first["id"])
-    assert (first["rule"], first["severity"], first["source"], first["title"], first["url"]) == \
-        (expected["rule"], expected["severity"], expected["source"], expected["title"], expected["url"])
+    assert (first["rule"], first["severity"], first["source"], first["title"], first["url"]) == (
+        expected["rule"],
+        expected["severity"],
+        expected["source"],
+        expected["title"],
+        expected["url"],
+    )
     assert parse_ts(first["created_at"]) == expected["created_at"]
 
 
@@ -57,10 +64,28 @@ def test_table_for_people_shows_newest_first_with_ids_and_relative_times(hits_db
 
 
 def test_filters_on_the_command_line(hits_db: HitsDB):
-    got = json.loads(run(hits_db, "hits", "--severity", "high", "--severity", "critical", "--since", "7d",
-                         "--source", "seeds", "--json").output)
-    expected = [h for h in hits_db.hits if h["severity"] in ("high", "critical") and h["source"] == "seeds"
-                and h["created_at"] >= hits_db.now - timedelta(days=7)]
+    got = json.loads(
+        run(
+            hits_db,
+            "hits",
+            "--severity",
+            "high",
+            "--severity",
+            "critical",
+            "--since",
+            "7d",
+            "--source",
+            "seeds",
+            "--json",
+        ).output
+    )
+    expected = [
+        h
+        for h in hits_db.hits
+        if h["severity"] in ("high", "critical")
+        and h["source"] == "seeds"
+        and h["created_at"] >= hits_db.now - timedelta(days=7)
+    ]
     assert expected and [h["id"] for h in got] == newest_first(expected)
     by_tag = json.loads(run(hits_db, "hits", "--tag", "csto", "--status", "new", "--json").output)
     assert {h["rule"] for h in by_tag} == {"eaeu-pressure"}
@@ -92,12 +117,24 @@ def test_csv(hits_db: HitsDB):
 
 def test_show_has_item_rule_snippet_and_deliveries(hits_db: HitsDB):
     with hits_db.open() as store:
-        failed = store.query("SELECT hit_id FROM outbox WHERE status = 'failed' LIMIT 1")[0]["hit_id"]
+        failed = store.query("SELECT hit_id FROM outbox WHERE status = 'failed' LIMIT 1")[0][
+            "hit_id"
+        ]
     h = next(h for h in hits_db.hits if h["id"] == failed)
     out = run(hits_db, "hits", "show", str(failed)).output
     # item and rule text is shown as written, never read as terminal markup
-    for expected in (h["title"], h["source"], h["url"], h["rule"], "Why", "any[", "email", "failed",
-                     "SMTP 550: mailbox unavailable", "console"):
+    for expected in (
+        h["title"],
+        h["source"],
+        h["url"],
+        h["rule"],
+        "Why",
+        "any[",
+        "email",
+        "failed",
+        "SMTP 550: mailbox unavailable",
+        "console",
+    ):
         assert expected in out, expected
     record = json.loads(run(hits_db, "hits", "show", str(failed), "--json").output)
     assert CONTRACT <= record.keys()
@@ -109,7 +146,9 @@ def test_show_has_item_rule_snippet_and_deliveries(hits_db: HitsDB):
 
 def test_ack_records_who_and_when(hits_db: HitsDB):
     a, b = (h["id"] for h in hits_db.where(status="new")[:2])
-    out = run(hits_db, "hits", "ack", str(a), str(b), "--by", "anna", "--note", "briefed the desk").output
+    out = run(
+        hits_db, "hits", "ack", str(a), str(b), "--by", "anna", "--note", "briefed the desk"
+    ).output
     assert f"acknowledged 2 hits: {a}, {b}" in out
     again = run(hits_db, "hits", "ack", str(a)).output
     assert f"already acknowledged: {a}" in again
@@ -117,7 +156,9 @@ def test_ack_records_who_and_when(hits_db: HitsDB):
         row = store.get_hit_row(a)
         assert (row["status"], row["status_by"]) == ("acked", "anna")
         assert parse_ts(row["status_at"]) >= hits_db.now
-        assert [(n["action"], n["text"]) for n in store.hit_notes(a)] == [("ack", "briefed the desk")]
+        assert [(n["action"], n["text"]) for n in store.hit_notes(a)] == [
+            ("ack", "briefed the desk")
+        ]
 
 
 def test_ack_defaults_to_the_os_user_and_fails_on_unknown_ids(hits_db: HitsDB):
@@ -136,7 +177,11 @@ def test_dismiss_needs_a_known_reason(hits_db: HitsDB):
     run(hits_db, "hits", "dismiss", str(a), "--reason", "false-positive", "--by", "boris")
     with hits_db.open() as store:
         row = store.get_hit_row(a)
-    assert (row["status"], row["status_reason"], row["status_by"]) == ("dismissed", "false-positive", "boris")
+    assert (row["status"], row["status_reason"], row["status_by"]) == (
+        "dismissed",
+        "false-positive",
+        "boris",
+    )
     run(hits_db, "hits", "reopen", str(a), "--by", "anna")
     with hits_db.open() as store:
         assert store.get_hit(a).status == "new"
@@ -144,7 +189,10 @@ def test_dismiss_needs_a_known_reason(hits_db: HitsDB):
 
 def test_note(hits_db: HitsDB):
     a = hits_db.hits[0]["id"]
-    assert f"noted on hit {a}" in run(hits_db, "hits", "note", str(a), "confirmed by the embassy", "--by", "anna").output
+    assert (
+        f"noted on hit {a}"
+        in run(hits_db, "hits", "note", str(a), "confirmed by the embassy", "--by", "anna").output
+    )
     with hits_db.open() as store:
         (n,) = store.hit_notes(a)
     assert (n["action"], n["text"], n["by"]) == ("note", "confirmed by the embassy", "anna")
@@ -163,13 +211,17 @@ def test_export_formats(hits_db: HitsDB, fmt: str, tmp_path):
         records = json.loads(text)
     else:
         records = [json.loads(line) for line in text.splitlines()]
-    expected = newest_first([h for h in hits_db.hits if h["created_at"] >= hits_db.now - timedelta(days=7)])
+    expected = newest_first(
+        [h for h in hits_db.hits if h["created_at"] >= hits_db.now - timedelta(days=7)]
+    )
     assert [int(r["id"]) for r in records] == expected
     assert CONTRACT | {"status", "status_reason", "status_by"} <= set(records[0])
 
 
 def test_export_with_text_to_stdout(hits_db: HitsDB):
-    out = run(hits_db, "hits", "export", "--search", "quillwort", "--format", "jsonl", "--with-text").output
+    out = run(
+        hits_db, "hits", "export", "--search", "quillwort", "--format", "jsonl", "--with-text"
+    ).output
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert "quillwort" in record["text"]
 
@@ -179,9 +231,13 @@ def test_rules_stats(hits_db: HitsDB):
     noise = stats["stock-noise"]
     dismissed = len([h for h in hits_db.where(rule="stock-noise") if h["status"] == "dismissed"])
     assert noise["false_positives"] == dismissed
-    assert noise["false_positive_share"] == pytest.approx(dismissed / len(hits_db.where(rule="stock-noise")), abs=1e-4)
+    assert noise["false_positive_share"] == pytest.approx(
+        dismissed / len(hits_db.where(rule="stock-noise")), abs=1e-4
+    )
     assert stats["rail-transit"]["last_30d"] == sum(
-        h["created_at"] >= hits_db.now - timedelta(days=30) for h in hits_db.where(rule="rail-transit"))
+        h["created_at"] >= hits_db.now - timedelta(days=30)
+        for h in hits_db.where(rule="rail-transit")
+    )
     table = _rules_stats(hits_db)
     for header in ("7 days", "30 days", "False pos.", "Last fired"):
         assert header in table
@@ -194,8 +250,12 @@ def _rules_stats(db: HitsDB, *args: str) -> str:
     if rules_group is not None and "stats" in getattr(rules_group, "commands", {}):
         return run(db, "rules", "stats", *args).output
     group = click.Group("monitor", commands={"stats": rules_stats})
-    result = CliRunner().invoke(group, ["stats", *args], obj=Context(str(db.config_path), "INFO", "plain"),
-                                env={"COLUMNS": "220"})
+    result = CliRunner().invoke(
+        group,
+        ["stats", *args],
+        obj=Context(str(db.config_path), "INFO", "plain"),
+        env={"COLUMNS": "220"},
+    )
     assert result.exit_code == 0, result.output
     return result.output
 

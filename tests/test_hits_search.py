@@ -26,7 +26,7 @@ def _has_phrase(h, phrase: str) -> bool:
     want = _tokens(phrase)
     for column in (h["title"], h["body"]):
         toks = _tokens(column)
-        if any(toks[i:i + len(want)] == want for i in range(len(toks))):
+        if any(toks[i : i + len(want)] == want for i in range(len(toks))):
             return True
     return False
 
@@ -47,23 +47,40 @@ def test_or_phrase_and_exclusion_select_what_they_say(hits_db: HitsDB):
     assert _ids(hits_db, "rail -quillwort") == rail_not == _ids(hits_db, "rail NOT quillwort")
     only_not = {h["id"] for h in hits if not _has_word(h, "baku")}
     assert _ids(hits_db, "-baku") == only_not and only_not
-    both = {h["id"] for h in hits if _has_word(h, "rail") and (_has_word(h, "quillwort") or _has_word(h, "baku"))}
+    both = {
+        h["id"]
+        for h in hits
+        if _has_word(h, "rail") and (_has_word(h, "quillwort") or _has_word(h, "baku"))
+    }
     assert _ids(hits_db, "rail quillwort OR baku") == both
 
 
 def test_operators_and_punctuation_are_never_fts_syntax(hits_db: HitsDB):
-    for text in ["AND", "rail AND", "NEAR(rail transit)", "rail* ^transit", "col:rail", "(", "'", "—", '""']:
+    for text in [
+        "AND",
+        "rail AND",
+        "NEAR(rail transit)",
+        "rail* ^transit",
+        "col:rail",
+        "(",
+        "'",
+        "—",
+        '""',
+    ]:
         _ids(hits_db, text)  # no sqlite3.OperationalError, whatever is typed
     assert fts_query("Armenia OR Baku").match == '("Armenia"* OR "Baku"*)'
     assert fts_query('-"stock exchange" Baku').exclude == '"stock exchange"'
 
 
-@pytest.mark.parametrize("text,words", [
-    ("OR Baku", "OR needs a word on each side"),
-    ("Baku OR", "OR needs a word on each side"),
-    ("Baku OR -stock", "leave a word out with -word"),
-    ("Baku NOT", "NOT must be followed by the word"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("OR Baku", "OR needs a word on each side"),
+        ("Baku OR", "OR needs a word on each side"),
+        ("Baku OR -stock", "leave a word out with -word"),
+        ("Baku NOT", "NOT must be followed by the word"),
+    ],
+)
 def test_malformed_queries_say_what_to_change(text, words):
     with pytest.raises(SearchError, match=re.escape(words)):
         fts_query(text)
@@ -76,7 +93,15 @@ def test_cli_search(hits_db: HitsDB):
     assert found.exit_code == 0, found.output
     assert {h["id"] for h in json.loads(found.output)} == _ids(hits_db, "quillwort OR extradition")
     bad = run(cli, [*base, "--search", "Armenia OR"])
-    assert bad.exit_code == 2 and "OR needs a word on each side" in bad.output and "Traceback" not in bad.output
-    assert _ids(hits_db, '"rail transit') == _ids(hits_db, '"rail transit"')  # an open quote runs to the end
+    assert (
+        bad.exit_code == 2
+        and "OR needs a word on each side" in bad.output
+        and "Traceback" not in bad.output
+    )
+    assert _ids(hits_db, '"rail transit') == _ids(
+        hits_db, '"rail transit"'
+    )  # an open quote runs to the end
     export = run(cli, [*base, "export", "--search", "rail -quillwort", "--format", "jsonl"])
-    assert {json.loads(line)["id"] for line in export.output.splitlines()} == _ids(hits_db, "rail -quillwort")
+    assert {json.loads(line)["id"] for line in export.output.splitlines()} == _ids(
+        hits_db, "rail -quillwort"
+    )

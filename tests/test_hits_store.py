@@ -25,11 +25,21 @@ def test_list_is_newest_first_and_complete(hits_db: HitsDB):
 def test_filters_combine_rule_severity_source_tag_and_time(hits_db: HitsDB):
     since = hits_db.now - timedelta(days=2)
     until = hits_db.now - timedelta(hours=6)
-    f = HitFilter(severity=["high", "critical"], source=["seeds", "yerevan-daily"], tag=["armenia", "detainees"],
-                  since=since, until=until)
-    expected = [h for h in hits_db.hits
-                if h["severity"] in ("high", "critical") and h["source"] in ("seeds", "yerevan-daily")
-                and {"armenia", "detainees"} & set(h["tags"]) and since <= h["created_at"] < until]
+    f = HitFilter(
+        severity=["high", "critical"],
+        source=["seeds", "yerevan-daily"],
+        tag=["armenia", "detainees"],
+        since=since,
+        until=until,
+    )
+    expected = [
+        h
+        for h in hits_db.hits
+        if h["severity"] in ("high", "critical")
+        and h["source"] in ("seeds", "yerevan-daily")
+        and {"armenia", "detainees"} & set(h["tags"])
+        and since <= h["created_at"] < until
+    ]
     assert expected, "the fixture should have hits for this filter"
     with hits_db.open() as store:
         assert [h.id for h in store.list_hits(limit=None, **f.kwargs())] == newest_first(expected)
@@ -50,10 +60,16 @@ def test_search_finds_a_word_that_is_only_in_the_body(hits_db: HitsDB):
         assert store.list_hits(search='quillwort "nonexistentword') == []
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("6h", timedelta(hours=6)), ("2d", timedelta(days=2)), ("1w", timedelta(weeks=1)), ("90m", timedelta(minutes=90)),
-    ("3d ago", timedelta(days=3)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("6h", timedelta(hours=6)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("90m", timedelta(minutes=90)),
+        ("3d ago", timedelta(days=3)),
+    ],
+)
 def test_parse_when_relative(text, expected):
     now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
     assert parse_when(text, now) == now - expected
@@ -62,7 +78,9 @@ def test_parse_when_relative(text, expected):
 def test_parse_when_absolute_and_words():
     now = datetime(2026, 11, 22, 12, 30, tzinfo=timezone.utc)
     assert parse_when("2026-11-20", now) == datetime(2026, 11, 20, tzinfo=timezone.utc)
-    assert parse_when("2026-11-20T08:15+03:00", now) == datetime(2026, 11, 20, 5, 15, tzinfo=timezone.utc)
+    assert parse_when("2026-11-20T08:15+03:00", now) == datetime(
+        2026, 11, 20, 5, 15, tzinfo=timezone.utc
+    )
     assert parse_when("today", now) == datetime(2026, 11, 22, tzinfo=timezone.utc)
     assert parse_when("yesterday", now) == datetime(2026, 11, 21, tzinfo=timezone.utc)
     with pytest.raises(ValueError, match="cannot read 'last tuesday'"):
@@ -77,7 +95,11 @@ def test_ack_dismiss_reopen_record_who_when_and_history(hits_db: HitsDB):
         assert (r.changed, r.unchanged, r.missing) == ([a, b], [], [999999])
         assert store.ack_hits([a], by="boris", now=t1).unchanged == [a]
         row = store.get_hit_row(a)
-        assert (row["status"], row["status_by"], row["status_at"]) == ("acked", "anna", t1.isoformat(timespec="microseconds"))
+        assert (row["status"], row["status_by"], row["status_at"]) == (
+            "acked",
+            "anna",
+            t1.isoformat(timespec="microseconds"),
+        )
 
         with pytest.raises(ValueError, match="false-positive"):
             store.dismiss_hits([c], "boring", by="anna", now=t1)
@@ -92,8 +114,11 @@ def test_ack_dismiss_reopen_record_who_when_and_history(hits_db: HitsDB):
         row = store.get_hit_row(c)
         assert (row["status"], row["status_reason"]) == ("new", None)
         history = [(n["action"], n["by"], n["text"]) for n in store.hit_notes(c)]
-        assert history == [("dismiss", "boris", "duplicate"), ("dismiss", "boris", "false-positive"),
-                           ("reopen", "anna", None)]
+        assert history == [
+            ("dismiss", "boris", "duplicate"),
+            ("dismiss", "boris", "false-positive"),
+            ("reopen", "anna", None),
+        ]
         assert [(n["action"], n["text"]) for n in store.hit_notes(a)] == [("ack", "briefed")]
 
 
@@ -112,7 +137,10 @@ def test_notes(hits_db: HitsDB):
 def test_rule_stats_match_the_recorded_hits(hits_db: HitsDB):
     now = hits_db.now
     with hits_db.open() as store:
-        stats = {s.rule_id: s for s in store.rule_stats(now, rules=[("quiet-rule", "Never fires", "low")])}
+        stats = {
+            s.rule_id: s
+            for s in store.rule_stats(now, rules=[("quiet-rule", "Never fires", "low")])
+        }
     for rule_id, *_ in RULES:
         mine = hits_db.where(rule=rule_id)
         s = stats[rule_id]
@@ -142,8 +170,11 @@ def test_facets_count_what_the_filters_offer(hits_db: HitsDB):
     with hits_db.open() as store:
         facets = store.hit_facets()
     assert {r["value"]: r["n"] for r in facets["rules"]} == {
-        rule_id: len(hits_db.where(rule=rule_id)) for rule_id, *_ in RULES}
-    assert facets["statuses"] == {"new": len(hits_db.where(status="new")),
-                                  "dismissed": len(hits_db.where(status="dismissed"))}
+        rule_id: len(hits_db.where(rule=rule_id)) for rule_id, *_ in RULES
+    }
+    assert facets["statuses"] == {
+        "new": len(hits_db.where(status="new")),
+        "dismissed": len(hits_db.where(status="dismissed")),
+    }
     tag_counts = {r["value"]: r["n"] for r in facets["tags"]}
     assert tag_counts["armenia"] == sum("armenia" in h["tags"] for h in hits_db.hits)

@@ -14,12 +14,14 @@ from monitor.matching import Matcher
 from monitor.models import Item
 from monitor.rules import Group, Pattern, Rule, Term, required_literal
 
-WORDS = ("state states stated statement statements war wars warn warned warning ward "
-         "release released releasing relay relays free freed freedom freeway hand handed "
-         "handy handle over overt port ports portfolio portugal arm arms army armed law "
-         "laws lawyer lawyers ban bans bank banks band happy happiness hoping hope hoped "
-         "обмен обмена обменник обменять освобождение освобождении освободить свобода "
-         "россиян россияне россия the of and a in 11 twelve").split()
+WORDS = (
+    "state states stated statement statements war wars warn warned warning ward "
+    "release released releasing relay relays free freed freedom freeway hand handed "
+    "handy handle over overt port ports portfolio portugal arm arms army armed law "
+    "laws lawyer lawyers ban bans bank banks band happy happiness hoping hope hoped "
+    "обмен обмена обменник обменять освобождение освобождении освободить свобода "
+    "россиян россияне россия the of and a in 11 twelve"
+).split()
 TERM_WORDS = [w for w in WORDS if w not in ("the", "of", "and", "a", "in")]
 PUNCT = [" ", " ", " ", ", ", ". ", " — ", "’s ", "\n"]
 
@@ -42,8 +44,12 @@ def _term(rng: random.Random) -> Term | Pattern:
 def _rules(rng: random.Random, n: int) -> list[Rule]:
     rules = []
     for i in range(n):
-        clauses = tuple(Group("any", tuple(_term(rng) for _ in range(rng.randint(1, 3))))
-                        for _ in range(rng.choice([1, 2, 2, 3, 3, 4]) if i % 10 == 0 else rng.choice([2, 3, 3, 4])))
+        clauses = tuple(
+            Group("any", tuple(_term(rng) for _ in range(rng.randint(1, 3))))
+            for _ in range(
+                rng.choice([1, 2, 2, 3, 3, 4]) if i % 10 == 0 else rng.choice([2, 3, 3, 4])
+            )
+        )
         if rng.random() < 0.1:
             clauses += (Group("none", (_term(rng),)),)
         rules.append(Rule(id=f"r{i}", title="t", match=Group("all", clauses), path="gen"))
@@ -61,8 +67,12 @@ def test_candidates_equal_evaluating_every_rule():
     slow = Matcher(rules, prefilter=False)
     fired = docs_hit = 0
     for k in range(600):
-        item = Item(source="s", key=str(k), title=_text(rng, rng.randint(0, 5)),
-                    text=_text(rng, rng.randint(1, 8)))
+        item = Item(
+            source="s",
+            key=str(k),
+            title=_text(rng, rng.randint(0, 5)),
+            text=_text(rng, rng.randint(1, 8)),
+        )
         a, b = fast.match(item), slow.match(item)
         assert a == b, item
         fired += len(a)
@@ -75,10 +85,12 @@ def test_a_document_with_no_candidate_matches_nothing():
     rules = _rules(rng, 50)
     m = Matcher(rules)
     assert m.match_text("nothing here of note") == Matcher(rules, prefilter=False).match_text(
-        "nothing here of note")
+        "nothing here of note"
+    )
 
 
 # -- the scan learns the words that begin like a rule's stem, and still answers the same --------
+
 
 def _news_texts() -> list[str]:
     """Real news text: the items of the feed fixtures (one is deliberately no feed)."""
@@ -119,7 +131,7 @@ def _news_rules(rng: random.Random, texts: list[str], n: int) -> list[Rule]:
             run = rng.choice(runs)
             if len(run) >= 2:
                 i = rng.randrange(len(run) - 1)
-                words = tuple(run[i:i + rng.choice([2, 2, 3])])
+                words = tuple(run[i : i + rng.choice([2, 2, 3])])
                 exact = rng.random() < 0.2
                 return Term(text=" ".join(words), words=words, exact=exact)
         w = rng.choice(vocab)
@@ -132,9 +144,21 @@ def _news_rules(rng: random.Random, texts: list[str], n: int) -> list[Rule]:
             w = w[: max(3, len(w) - rng.randint(1, 4))]
         return Term(text=w, words=(w,))
 
-    return [Rule(id=f"n{i}", title="t", path="gen", match=Group("all", tuple(
-        Group("any", tuple(term() for _ in range(rng.randint(1, 4))))
-        for _ in range(rng.choice([1, 2, 2, 3]))))) for i in range(n)]
+    return [
+        Rule(
+            id=f"n{i}",
+            title="t",
+            path="gen",
+            match=Group(
+                "all",
+                tuple(
+                    Group("any", tuple(term() for _ in range(rng.randint(1, 4))))
+                    for _ in range(rng.choice([1, 2, 2, 3]))
+                ),
+            ),
+        )
+        for i in range(n)
+    ]
 
 
 def test_learning_the_stream_never_changes_an_answer_on_news_text():
@@ -161,8 +185,16 @@ def test_learning_the_stream_never_changes_an_answer_on_news_text():
     assert learning.excluded_count > 100, learning.excluded_count
     assert fixed.excluded_count == 0
     for k in range(300):
-        item = items[k] if k % 2 else Item(source="s", key=f"n{k}", title="",
-                                           text=" ".join(rng.sample(sentences, rng.randint(1, 12))))
+        item = (
+            items[k]
+            if k % 2
+            else Item(
+                source="s",
+                key=f"n{k}",
+                title="",
+                text=" ".join(rng.sample(sentences, rng.randint(1, 12))),
+            )
+        )
         assert learning.match(item) == slow.match(item), item
 
 
@@ -174,8 +206,12 @@ def test_learning_on_the_generated_rules():
     for k in range(900):
         if k % 100 == 99:
             m.refresh()
-        item = Item(source="s", key=str(k), title=_text(rng, rng.randint(0, 5)),
-                    text=_text(rng, rng.randint(1, 8)))
+        item = Item(
+            source="s",
+            key=str(k),
+            title=_text(rng, rng.randint(0, 5)),
+            text=_text(rng, rng.randint(1, 8)),
+        )
         assert m.match(item) == slow.match(item), item
     assert m.excluded_count > 10
 
@@ -183,16 +219,33 @@ def test_learning_on_the_generated_rules():
 def test_a_learned_word_is_skipped_and_its_neighbours_still_found():
     """Tell, televisions, telltale begin like the stem of "Tel"; once refused, the scan skips
     exactly those tokens, and still finds every form of the stem and any unknown word."""
-    rule = Rule(id="tel", title="t", path="gen", match=Group("all", (
-        Group("any", (Term(text="Tel", words=("tel",)),)),
-        Group("any", (Term(text="river", words=("river",)),)))))
+    rule = Rule(
+        id="tel",
+        title="t",
+        path="gen",
+        match=Group(
+            "all",
+            (
+                Group("any", (Term(text="Tel", words=("tel",)),)),
+                Group("any", (Term(text="river", words=("river",)),)),
+            ),
+        ),
+    )
     m = Matcher([rule])
     assert m.match_text("tell the river, televisions, a telltale river") == []
     m.refresh()
     assert m.excluded_count == 3
-    assert len(m.prefilter.scan_set.match(b" tell the river  televisions  a telltale river ")) == 2  # sentinel, river
-    for text, fires in (("Tel river", True), ("the river at Tel's", True), ("TELS by the river", True),
-                        ("rivers of Tel", True), ("telos river", False), ("tell a river", False)):
+    assert (
+        len(m.prefilter.scan_set.match(b" tell the river  televisions  a telltale river ")) == 2
+    )  # sentinel, river
+    for text, fires in (
+        ("Tel river", True),
+        ("the river at Tel's", True),
+        ("TELS by the river", True),
+        ("rivers of Tel", True),
+        ("telos river", False),
+        ("tell a river", False),
+    ):
         assert [r.rule_id for r in m.match_text(text)] == (["tel"] if fires else []), text
     # "telos" was new: found by the scan, refused, learned
     m.refresh()
@@ -201,16 +254,85 @@ def test_a_learned_word_is_skipped_and_its_neighbours_still_found():
 
 # -- the raw scan: items read without their flat text ----------------------------------------
 
-TRICKY = ["Über", "über", "ÜBER", "Straße", "ёлка", "Ёлка", "елка", "Россия", "РОССИЯ", "россии", "обмен",
-          "İstanbul", "istanbul", "\u212aelvin", "kelvin", "ΟΔΟΣ", "οδός", "東京", "ಕನ್ನಡ", "नमस्ते।", "x\udc80y",
-          "café", "CAFÉ", "naïve", "Zoë", "O’Brien", "“quoted”", "a—b", "«ёлки»", "© 2026", "5 °C", "£10",
-          "€5", "×", "a\u00a0b", "a\u2009b", "a\u200bb", "\ufeffbom", "\u2028", "a_b", "a-b", "x·y", "¿qué?",
-          "free", "freed", "Freedom", "release", "released", "swap", "swaps", "Tel", "tell", "telltale"]
+TRICKY = [
+    "Über",
+    "über",
+    "ÜBER",
+    "Straße",
+    "ёлка",
+    "Ёлка",
+    "елка",
+    "Россия",
+    "РОССИЯ",
+    "россии",
+    "обмен",
+    "İstanbul",
+    "istanbul",
+    "\u212aelvin",
+    "kelvin",
+    "ΟΔΟΣ",
+    "οδός",
+    "東京",
+    "ಕನ್ನಡ",
+    "नमस्ते।",
+    "x\udc80y",
+    "café",
+    "CAFÉ",
+    "naïve",
+    "Zoë",
+    "O’Brien",
+    "“quoted”",
+    "a—b",
+    "«ёлки»",
+    "© 2026",
+    "5 °C",
+    "£10",
+    "€5",
+    "×",
+    "a\u00a0b",
+    "a\u2009b",
+    "a\u200bb",
+    "\ufeffbom",
+    "\u2028",
+    "a_b",
+    "a-b",
+    "x·y",
+    "¿qué?",
+    "free",
+    "freed",
+    "Freedom",
+    "release",
+    "released",
+    "swap",
+    "swaps",
+    "Tel",
+    "tell",
+    "telltale",
+]
 
 
 def _tricky_rules(rng: random.Random) -> list[Rule]:
-    words = ["über", "straße", "ёлка", "елки", "россия", "обмен", "istanbul", "kelvin", "οδός", "東京", "café",
-             "naïve", "zoë", "brien", "free", "release", "swap", "tel", "ಕನ್ನಡ"]
+    words = [
+        "über",
+        "straße",
+        "ёлка",
+        "елки",
+        "россия",
+        "обмен",
+        "istanbul",
+        "kelvin",
+        "οδός",
+        "東京",
+        "café",
+        "naïve",
+        "zoë",
+        "brien",
+        "free",
+        "release",
+        "swap",
+        "tel",
+        "ಕನ್ನಡ",
+    ]
 
     def term() -> Term:
         if rng.random() < 0.3:
@@ -224,9 +346,21 @@ def _tricky_rules(rng: random.Random) -> list[Rule]:
             return Term(text=w[:3] + "*", words=(w[:3],), prefix=True)
         return Term(text=w, words=(w,))
 
-    return [Rule(id=f"t{i}", title="t", path="gen", match=Group("all", tuple(
-        Group("any", tuple(term() for _ in range(rng.randint(1, 3)))) for _ in range(rng.choice([1, 1, 2])))))
-        for i in range(60)]
+    return [
+        Rule(
+            id=f"t{i}",
+            title="t",
+            path="gen",
+            match=Group(
+                "all",
+                tuple(
+                    Group("any", tuple(term() for _ in range(rng.randint(1, 3))))
+                    for _ in range(rng.choice([1, 1, 2]))
+                ),
+            ),
+        )
+        for i in range(60)
+    ]
 
 
 def test_scan_bytes_is_the_padded_flat_text():
@@ -235,7 +369,9 @@ def test_scan_bytes_is_the_padded_flat_text():
 
     rng = random.Random(23)
     for _ in range(3000):
-        t = "".join(rng.choice(TRICKY + [" ", ", ", ". ", "?", "'s "]) for _ in range(rng.randint(0, 12)))
+        t = "".join(
+            rng.choice(TRICKY + [" ", ", ", ". ", "?", "'s "]) for _ in range(rng.randint(0, 12))
+        )
         assert scantext.scan_bytes(t) == f" {textmod.flat_of(t)} ".encode("utf-8", "replace"), t
 
 
@@ -251,8 +387,10 @@ def test_the_raw_scan_finds_every_atom_the_flat_scan_finds():
     unsafe = m.atom_count + 1
     fired = fallbacks = 0
     for k in range(1500):
-        t = "".join(rng.choice(TRICKY) + rng.choice([" ", ", ", ". ", " — ", "’s ", "\u00a0", "\n"])
-                    for _ in range(rng.randint(1, 10)))
+        t = "".join(
+            rng.choice(TRICKY) + rng.choice([" ", ", ", ". ", " — ", "’s ", "\u00a0", "\n"])
+            for _ in range(rng.randint(1, 10))
+        )
         flat_ids = set(m.prefilter.scan_set.match(scantext.scan_bytes(t))) - {unsafe}
         assert flat_ids <= set(m.scan(t)), t
         raw = scantext.raw_scan_bytes(t)

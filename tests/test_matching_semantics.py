@@ -25,7 +25,13 @@ def matcher_for(tmp_path: Path, body: str, **kw) -> Matcher:
 
 
 def one_rule(tmp_path: Path, match_yaml: str, extra: str = "") -> Matcher:
-    body = "- id: r\n  title: t\n" + extra + "  match:\n" + textwrap.indent(textwrap.dedent(match_yaml).strip("\n"), "    ") + "\n"
+    body = (
+        "- id: r\n  title: t\n"
+        + extra
+        + "  match:\n"
+        + textwrap.indent(textwrap.dedent(match_yaml).strip("\n"), "    ")
+        + "\n"
+    )
     (tmp_path / "r.yaml").write_text(body, encoding="utf-8")
     return Matcher(load_rules([tmp_path]).rules)
 
@@ -36,30 +42,64 @@ def fires(m: Matcher, text: str, title: str = "", language: str | None = None) -
 
 CASES = [
     # (match yaml, [texts that fire], [texts that do not])
-    ("any: [release]",
-     ["They released him", "RELEASING the men", "the Release of", "pre-release talks"],
-     ["releasement"[:0] + "a relay race", "freelance"]),
+    (
+        "any: [release]",
+        ["They released him", "RELEASING the men", "the Release of", "pre-release talks"],
+        ["releasement"[:0] + "a relay race", "freelance"],
+    ),
     ("any: [free]", ["set them free", "Free!"], ["freedom of the press", "a freeway"]),
     ("any: [освобождение]", ["об освобождении россиян", "ОСВОБОЖДЕНИЯ"], ["свобода слова"]),
-    ("any: [Азербайджан]", ["с Азербайджаном", "в Азербайджане", "Азербайджан заявил"], ["азербайджанский"]),
+    (
+        "any: [Азербайджан]",
+        ["с Азербайджаном", "в Азербайджане", "Азербайджан заявил"],
+        ["азербайджанский"],
+    ),
     ("any: [ёлка]", ["Новогодняя елка", "ёлка"], ["ель"]),
-    ("any: [\"Russia's\"]", ["Russia’s move", "RUSSIA'S move"], ["Russia moves"]),
-    ("any: [Trump Route]", ["the Trump-Route", "“Trump Route”", "Trump–Route", "trump\u00a0route"], ["Trump's route"]),
+    ('any: ["Russia\'s"]', ["Russia’s move", "RUSSIA'S move"], ["Russia moves"]),
+    (
+        "any: [Trump Route]",
+        ["the Trump-Route", "“Trump Route”", "Trump–Route", "trump\u00a0route"],
+        ["Trump's route"],
+    ),
     ("any: [hand over]", ["Baku handed over two men", "hands over"], ["hand the men over"]),
     ("any: [{term: Russians, exact: true}]", ["eleven Russians"], ["Russian police", "a Russian"]),
     ("any: [{term: ICE, case: true}]", ["ICE agents"], ["ice on the road", "Ice"]),
     ("any: [освобо*]", ["освободить", "освобождение", "освобождены"], ["свобода"]),
     ("any: [11]", ["the 11 citizens", "11"], ["110 citizens", "1 1"]),
-    ("any: [{regex: '\\b11\\s+russians?\\b'}]", ["jailed 11 Russians", "11 russian men"], ["110 Russians", "11 Russ"]),
+    (
+        "any: [{regex: '\\b11\\s+russians?\\b'}]",
+        ["jailed 11 Russians", "11 russian men"],
+        ["110 Russians", "11 Russ"],
+    ),
     ("any: [{regex: '[0-9]+ (?:years|лет)'}]", ["for 99 years", "на 49 лет"], ["for years"]),
     ("any: [{regex: 'Baku', case: true}]", ["in Baku"], ["in BAKU"]),
     ("all: [Baku, release]", ["Baku will release them"], ["Baku said", "release date"]),
     ("none: [stock exchange]\nany: [exchange]", ["prisoner exchange"], ["the stock exchange"]),
-    ("at_least: 2\nof: [Baku, Moscow, Yerevan]", ["Baku and Moscow"], ["Baku only", "Moscow, again Moscow"]),
-    ("any:\n  - all: [Baku, free]\n  - all: [Moscow, return]", ["Moscow wants them returned"], ["Moscow frees", "Baku returns"]),
-    ("near: [Baku, release]\nwithin: 2", ["Baku may soon release", "release by Baku"], ["Baku said on Monday it would release"]),
-    ("near: [[Russians, russian citizens], $x]\nwithin: 3", ["Russian citizens were freed", "freed 11 Russians"], ["Russians, it is said, may one day be freed"]),
-    ("sentence: [Baku, release]", ["Baku hinted at a release.", "Will Baku agree to a release?"], ["Baku spoke. The release came later.", "Baku spoke\nrelease"]),
+    (
+        "at_least: 2\nof: [Baku, Moscow, Yerevan]",
+        ["Baku and Moscow"],
+        ["Baku only", "Moscow, again Moscow"],
+    ),
+    (
+        "any:\n  - all: [Baku, free]\n  - all: [Moscow, return]",
+        ["Moscow wants them returned"],
+        ["Moscow frees", "Baku returns"],
+    ),
+    (
+        "near: [Baku, release]\nwithin: 2",
+        ["Baku may soon release", "release by Baku"],
+        ["Baku said on Monday it would release"],
+    ),
+    (
+        "near: [[Russians, russian citizens], $x]\nwithin: 3",
+        ["Russian citizens were freed", "freed 11 Russians"],
+        ["Russians, it is said, may one day be freed"],
+    ),
+    (
+        "sentence: [Baku, release]",
+        ["Baku hinted at a release.", "Will Baku agree to a release?"],
+        ["Baku spoke. The release came later.", "Baku spoke\nrelease"],
+    ),
 ]
 
 
@@ -67,7 +107,9 @@ CASES = [
 def test_match_semantics(tmp_path, match_yaml, yes, no):
     extra = ""
     if "$x" in match_yaml:
-        (tmp_path / "v.yaml").write_text("vocabularies:\n  x: [free, freed, release]\n", encoding="utf-8")
+        (tmp_path / "v.yaml").write_text(
+            "vocabularies:\n  x: [free, freed, release]\n", encoding="utf-8"
+        )
     m = one_rule(tmp_path, match_yaml, extra)
     for text in yes:
         assert fires(m, text), f"should fire on {text!r}"
@@ -101,8 +143,12 @@ def test_rule_language_against_item_language(tmp_path):
 
 def test_hits_carry_their_evidence(tmp_path):
     m = Matcher(load_rules([FIXTURES]).rules)
-    item = Item(source="s", key="k", title="Baku agrees",
-                text="Azerbaijan will free the eleven Russians held since summer.")
+    item = Item(
+        source="s",
+        key="k",
+        title="Baku agrees",
+        text="Azerbaijan will free the eleven Russians held since summer.",
+    )
     hits = m.match(item)
     assert [h.rule_id for h in hits] == ["detainees-release"]
     h = hits[0]
@@ -113,7 +159,11 @@ def test_hits_carry_their_evidence(tmp_path):
     assert "**free**" in h.snippet and "**eleven Russians**" in h.snippet
     # each clause as an analyst reads it: a vocabulary by its name; exclusions left out
     assert h.why == "russians · azerbaijan · release words"
-    assert h.severity == "high" and h.tags == ("detainees", "russia") and h.rule_title.startswith("Russians")
+    assert (
+        h.severity == "high"
+        and h.tags == ("detainees", "russia")
+        and h.rule_title.startswith("Russians")
+    )
 
 
 def test_why_shows_the_form_found(tmp_path):
@@ -124,13 +174,21 @@ def test_why_shows_the_form_found(tmp_path):
 
 
 def test_hits_are_sorted_most_severe_first(tmp_path):
-    m = matcher_for(tmp_path, """
+    m = matcher_for(
+        tmp_path,
+        """
         - {id: a-low, title: t, severity: low, match: [Baku]}
         - {id: b-critical, title: t, severity: critical, match: [Baku]}
         - {id: c-medium, title: t, match: [Baku]}
         - {id: d-high, title: t, severity: high, match: [Baku]}
-        """)
-    assert [h.rule_id for h in m.match_text("Baku")] == ["b-critical", "d-high", "c-medium", "a-low"]
+        """,
+    )
+    assert [h.rule_id for h in m.match_text("Baku")] == [
+        "b-critical",
+        "d-high",
+        "c-medium",
+        "a-low",
+    ]
     assert m.rule_count == 4
 
 
@@ -142,10 +200,12 @@ def test_a_rule_fires_once_however_often_its_terms_occur(tmp_path):
 
 # -- the prefilter never changes an answer -------------------------------------------------
 
-WORDS = ("release released releasing free freed freedom hand handed over Baku Azerbaijan "
-         "Азербайджан Азербайджаном россиян россияне освобождение освобождении освободить "
-         "Russians Russian citizens eleven 11 exchange stock the of a in and ICE ice "
-         "happy happiness hoping hoped possibility dying die Trump Route TRIPP").split()
+WORDS = (
+    "release released releasing free freed freedom hand handed over Baku Azerbaijan "
+    "Азербайджан Азербайджаном россиян россияне освобождение освобождении освободить "
+    "Russians Russian citizens eleven 11 exchange stock the of a in and ICE ice "
+    "happy happiness hoping hoped possibility dying die Trump Route TRIPP"
+).split()
 PUNCT = [" ", " ", " ", ", ", ". ", " — ", "’s ", "\n", " «", "» "]
 
 
@@ -155,7 +215,9 @@ def _random_text(rng: random.Random, n: int) -> str:
 
 def test_the_prefilter_never_changes_the_answer(tmp_path):
     (tmp_path / "v.yaml").write_text(
-        "vocabularies:\n  rel: [release, free, hand over, освобождение, освободить]\n", encoding="utf-8")
+        "vocabularies:\n  rel: [release, free, hand over, освобождение, освободить]\n",
+        encoding="utf-8",
+    )
     rules = """
         - {id: p1, title: t, match: {all: [[$rel], [Baku, Азербайджан]]}}
         - {id: p2, title: t, match: {near: [[Russians, россиян], [$rel]], within: 4}}
@@ -173,8 +235,12 @@ def test_the_prefilter_never_changes_the_answer(tmp_path):
     rng = random.Random(3)
     fired = 0
     for _ in range(400):
-        item = Item(source="s", key="k", title=_random_text(rng, rng.randint(0, 6)),
-                    text=_random_text(rng, rng.randint(1, 40)))
+        item = Item(
+            source="s",
+            key="k",
+            title=_random_text(rng, rng.randint(0, 6)),
+            text=_random_text(rng, rng.randint(1, 40)),
+        )
         a, b = with_filter.match(item), without.match(item)
         assert a == b, item
         fired += len(a)
@@ -190,9 +256,14 @@ def test_compiling_many_rules_is_quick(tmp_path):
     vocab = [f"w{i}x{rng.randint(0, 99)}" for i in range(3000)]
 
     def group():
-        return Group("any", tuple(Term(text=w, words=(w,), scope="both") for w in rng.sample(vocab, 5)))
+        return Group(
+            "any", tuple(Term(text=w, words=(w,), scope="both") for w in rng.sample(vocab, 5))
+        )
 
-    rules = [Rule(id=f"r{i}", title="t", match=Group("all", (group(), group())), path="x") for i in range(1000)]
+    rules = [
+        Rule(id=f"r{i}", title="t", match=Group("all", (group(), group())), path="x")
+        for i in range(1000)
+    ]
     t0 = time.perf_counter()
     m = Matcher(rules)
     assert time.perf_counter() - t0 < 5
@@ -203,17 +274,25 @@ def test_compiling_many_rules_is_quick(tmp_path):
 
 
 def test_why_reads_as_a_sentence(tmp_path):
-    m = one_rule(tmp_path, """
+    m = one_rule(
+        tmp_path,
+        """
       all:
         - any: [Baku, Azerbaijan]
         - near: [[release, free], [Russian citizens]]
           within: 6
         - sentence: [[Lavrov], [Bayramov]]
-      none: [stock exchange]""")
-    (h,) = m.match_text("Baku: Lavrov met Bayramov. The released Russian citizens flew home; release of "
-                        "the other Russian citizens follows.")
-    assert h.why == ("“Baku” · “released” next to “Russian citizens” · “Lavrov” and “Bayramov” "
-                     "in one sentence")
-    (h,) = m.match_text("Baku: Lavrov met Bayramov. Moscow wants to free, as soon as possible, the "
-                        "Russian citizens.")
+      none: [stock exchange]""",
+    )
+    (h,) = m.match_text(
+        "Baku: Lavrov met Bayramov. The released Russian citizens flew home; release of "
+        "the other Russian citizens follows."
+    )
+    assert h.why == (
+        "“Baku” · “released” next to “Russian citizens” · “Lavrov” and “Bayramov” in one sentence"
+    )
+    (h,) = m.match_text(
+        "Baku: Lavrov met Bayramov. Moscow wants to free, as soon as possible, the "
+        "Russian citizens."
+    )
     assert "“free” near “Russian citizens” (5 words apart)" in h.why

@@ -23,32 +23,48 @@ def one_rule(tmp_path: Path, terms: list[str]) -> Matcher:
     return Matcher(load_rules([tmp_path]).rules)
 
 
-@pytest.mark.parametrize("word,forms", [
-    # participles, short forms and gerunds belong to the verb's lexeme
-    ("освободить", ["освобождены", "освобождённых", "освободят", "освободившие", "освободив",
-                    "Освобождено", "освобожден"]),
-    ("передать", ["переданы", "передадут", "переданных", "передаст"]),
-    ("помиловать", ["помилованных", "помилует", "помилованы"]),
-    ("экстрадировать", ["экстрадированы", "экстрадирует"]),
-    # nouns: every case and number, the genitive plural included
-    ("россиянин", ["россиян", "россиянам", "россиянами", "Россияне"]),
-    ("пограничник", ["пограничников", "пограничниками"]),
-    ("охрана", ["охрану", "охраной"]),
-    ("Байрамов", ["Байрамова", "Байрамовым"]),
-])
+@pytest.mark.parametrize(
+    "word,forms",
+    [
+        # participles, short forms and gerunds belong to the verb's lexeme
+        (
+            "освободить",
+            [
+                "освобождены",
+                "освобождённых",
+                "освободят",
+                "освободившие",
+                "освободив",
+                "Освобождено",
+                "освобожден",
+            ],
+        ),
+        ("передать", ["переданы", "передадут", "переданных", "передаст"]),
+        ("помиловать", ["помилованных", "помилует", "помилованы"]),
+        ("экстрадировать", ["экстрадированы", "экстрадирует"]),
+        # nouns: every case and number, the genitive plural included
+        ("россиянин", ["россиян", "россиянам", "россиянами", "Россияне"]),
+        ("пограничник", ["пограничников", "пограничниками"]),
+        ("охрана", ["охрану", "охраной"]),
+        ("Байрамов", ["Байрамова", "Байрамовым"]),
+    ],
+)
 def test_a_rule_word_matches_every_form_of_its_lexeme(tmp_path, word, forms):
     m = one_rule(tmp_path, [word])
     for form in forms:
         assert m.match_text(f"Сообщение: {form} вчера."), (word, form)
 
 
-@pytest.mark.parametrize("word,other", [
-    ("охрана", "охра"),         # Snowball cuts охрана to охра
-    ("груз", "Грузии"),         # Snowball: груз / грузи
-    ("передать", "передает"),   # передавать, the imperfective ("передает ТАСС")
-    ("суд", "судно"),
-    ("интерес", "интересный"),
-])
+@pytest.mark.parametrize(
+    "word,other",
+    [
+        ("охрана", "охра"),  # Snowball cuts охрана to охра
+        ("груз", "Грузии"),  # Snowball: груз / грузи
+        ("передать", "передает"),  # передавать, the imperfective ("передает ТАСС")
+        ("суд", "судно"),
+        ("интерес", "интересный"),
+    ],
+)
 def test_words_that_only_share_a_stem_do_not_match(tmp_path, word, other):
     assert not one_rule(tmp_path, [word]).match_text(f"Сообщение: {other} вчера.")
 
@@ -87,12 +103,15 @@ def test_the_scan_loses_no_lemma_match_on_russian_news(tmp_path):
 
 
 def test_a_phrase_of_lemmas(tmp_path):
-    (tmp_path / "r.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "r.yaml").write_text(
+        textwrap.dedent("""\
         - id: r
           title: t
           match:
             any: [граждане России]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     m = Matcher(load_rules([tmp_path]).rules)
     assert m.match_text("Гражданам России предоставлен консульский доступ.")
     assert not m.match_text("Граждане Армении.")

@@ -33,15 +33,22 @@ def test_notify_test_reports_each_url(tmp_path):
         assert result.exit_code == 1, result.output
         lines = result.stdout.splitlines()
         assert lines[0].startswith("ok      mailto://127.0.0.1:")
-        assert lines[1].startswith("FAILED  mailto://user:****@127.0.0.1:") and "cannot reach the SMTP server" in lines[1]
+        assert (
+            lines[1].startswith("FAILED  mailto://user:****@127.0.0.1:")
+            and "cannot reach the SMTP server" in lines[1]
+        )
         assert "hunter2" not in result.output
-        assert len(smtp.messages) == 1 and smtp.messages[0]["Subject"].startswith("[HIGH] Sample alert from signal monitor")
+        assert len(smtp.messages) == 1 and smtp.messages[0]["Subject"].startswith(
+            "[HIGH] Sample alert from signal monitor"
+        )
     finally:
         smtp.stop()
 
 
 def test_notify_test_unknown_channel(tmp_path):
-    result = CliRunner().invoke(cli, ["--config", _config(tmp_path, ["json://localhost"]), "notify", "test", "nope"])
+    result = CliRunner().invoke(
+        cli, ["--config", _config(tmp_path, ["json://localhost"]), "notify", "test", "nope"]
+    )
     assert result.exit_code == 2 and "no channel named 'nope'" in result.output
 
 
@@ -49,17 +56,38 @@ def test_silence_add_list_remove(tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")  # a silence must name a loaded rule
     config = _config(tmp_path, ["json://localhost"])
     run = CliRunner().invoke
-    added = run(cli, ["--config", config, "silence", "add", "--rule", "detainees-release-return", "--for", "2d",
-                      "--comment", "talks ongoing", "--by", "anna"])
+    added = run(
+        cli,
+        [
+            "--config",
+            config,
+            "silence",
+            "add",
+            "--rule",
+            "detainees-release-return",
+            "--for",
+            "2d",
+            "--comment",
+            "talks ongoing",
+            "--by",
+            "anna",
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert added.output.startswith("silence #1: rule detainees-release-return until ")
     listed = run(cli, ["--config", config, "silence", "list"])
-    assert "#1  rule=detainees-release-return" in listed.output and "by anna  — talks ongoing" in listed.output
+    assert (
+        "#1  rule=detainees-release-return" in listed.output
+        and "by anna  — talks ongoing" in listed.output
+    )
     as_json = json.loads(run(cli, ["--config", config, "silence", "list", "--json"]).output)
     assert as_json[0]["rule_id"] == "detainees-release-return" and as_json[0]["active"] is True
     assert run(cli, ["--config", config, "silence", "remove", "1"]).output == "silence #1 removed\n"
     assert run(cli, ["--config", config, "silence", "list"]).output == "no silence in force\n"
     missing = run(cli, ["--config", config, "silence", "remove", "1"])
     assert missing.exit_code == 1 and "no silence #1" in missing.output
-    bad = run(cli, ["--config", config, "silence", "add", "--rule", "x", "--for", "soon", "--comment", "c"])
+    bad = run(
+        cli,
+        ["--config", config, "silence", "add", "--rule", "x", "--for", "soon", "--comment", "c"],
+    )
     assert bad.exit_code == 2 and "--for" in bad.output

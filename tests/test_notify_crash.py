@@ -56,8 +56,12 @@ RSS = f"""<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 
-def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_path: Path, httpserver):
-    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(
+    tmp_path: Path, httpserver
+):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type="application/rss+xml"
+    )
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yaml").write_text(RULES, encoding="utf-8")
@@ -69,7 +73,14 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_
     url = f"mailto://127.0.0.1:{port}?from=monitor@example.org&to=analyst@example.org&mode=insecure"
     cfg = write_config(
         tmp_path,
-        sources=[{"name": "wire", "kind": "feed", "url": httpserver.url_for("/feed.xml"), "interval": "5m"}],
+        sources=[
+            {
+                "name": "wire",
+                "kind": "feed",
+                "url": httpserver.url_for("/feed.xml"),
+                "interval": "5m",
+            }
+        ],
         channels={"email": {"urls": [url], "format": "text"}},
         routes=[{"channels": ["email"]}],
         http={"allow_private_networks": True},
@@ -84,7 +95,9 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_
             conn, _ = stall.accept()  # the dispatcher is connecting for its first send
         except socket.timeout:
             if proc.poll() is not None:
-                pytest.fail(f"the run ended without sending: {proc.communicate()[1].decode()[-3000:]}")
+                pytest.fail(
+                    f"the run ended without sending: {proc.communicate()[1].decode()[-3000:]}"
+                )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     conn.close()
@@ -93,7 +106,11 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(tmp_
     db = tmp_path / "data" / "monitor.db"
     with Store(db) as store:
         assert store.count_hits() == 3
-        assert sorted(r["status"] for r in store.query("SELECT status FROM outbox")) == ["inflight", "pending", "pending"]
+        assert sorted(r["status"] for r in store.query("SELECT status FROM outbox")) == [
+            "inflight",
+            "pending",
+            "pending",
+        ]
 
     smtp = ScriptedSmtp(port=port).start()
     try:

@@ -17,7 +17,10 @@ def test_console_prints_a_readable_alert(tmp_path, capsys):
     hit = record_hit(store, config)
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     out = capsys.readouterr().out
-    assert "[HIGH] Russians jailed in Baku — release or return — newswire: Baku agrees to free the eleven Russians" in out
+    assert (
+        "[HIGH] Russians jailed in Baku — release or return — newswire: Baku agrees to free the eleven Russians"
+        in out
+    )
     assert "Baku agrees in principle to **free** the eleven **Russians**" in out
     assert "Link: https://news.example.org/a/1" in out
     assert "Why: all of: russian citizens, Baku, release words" in out
@@ -42,18 +45,30 @@ def test_each_url_of_a_channel_gets_the_message_once(tmp_path, httpserver):
     sent = json.loads(httpserver.log[-1][0].get_data())
     # the structured alert (issue 17 item 8), not apprise's generic {"title", "message", "type"}
     assert sent == {
-        "id": hit.id, "rule": "detainees-release-return", "rules": ["detainees-release-return"],
-        "severity": "high", "title": "Baku agrees to free the eleven Russians",
-        "url": "https://news.example.org/a/1", "source": "newswire", "published": "2026-11-20T08:30:00+00:00",
+        "id": hit.id,
+        "rule": "detainees-release-return",
+        "rules": ["detainees-release-return"],
+        "severity": "high",
+        "title": "Baku agrees to free the eleven Russians",
+        "url": "https://news.example.org/a/1",
+        "source": "newswire",
+        "published": "2026-11-20T08:30:00+00:00",
         "snippet": "Baku agrees in principle to **free** the eleven **Russians**",
-        "why": "all of: russian citizens, Baku, release words", "hit_url": None,
+        "why": "all of: russian citizens, Baku, release words",
+        "hit_url": None,
     }
 
 
-def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(tmp_path, httpserver):
+def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(
+    tmp_path, httpserver
+):
     httpserver.expect_request("/hook", method="POST").respond_with_data("", status=200)
-    config = make_config(tmp_path, {"hooks": {"urls": [f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=t0k"]}})
-    config = config.model_copy(update={"web": config.web.model_copy(update={"base_url": "https://review.example.org/"})})
+    config = make_config(
+        tmp_path, {"hooks": {"urls": [f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=t0k"]}}
+    )
+    config = config.model_copy(
+        update={"web": config.web.model_copy(update={"base_url": "https://review.example.org/"})}
+    )
     store = Store(config.db_path)
     hit = record_hit(store, config)
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
@@ -63,7 +78,9 @@ def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(t
 
 
 def test_rate_limit_folds_the_overflow_into_one_summary(tmp_path, capsys):
-    config = make_config(tmp_path, {"console": {"type": "console", "rate_limit": 2, "rate_window": "1h"}})
+    config = make_config(
+        tmp_path, {"console": {"type": "console", "rate_limit": 2, "rate_window": "1h"}}
+    )
     store = Store(config.db_path)
     hits = [record_hit(store, config, title=f"Story number {i}") for i in range(5)]
     clock = Clock()
@@ -74,8 +91,12 @@ def test_rate_limit_folds_the_overflow_into_one_summary(tmp_path, capsys):
     more = record_hit(store, config, when=clock.now, title="Story number 5")
     assert d.run_once().suppressed == 1  # joins the same pending summary
     summaries = store.query("SELECT * FROM outbox WHERE kind = 'summary'")
-    assert len(summaries) == 1 and json.loads(summaries[0]["payload"])["hits"] == [h.id for h in hits[2:]] + [more.id]
-    assert summaries[0]["next_attempt_at"] == (T0 + timedelta(hours=1)).isoformat(timespec="microseconds")
+    assert len(summaries) == 1 and json.loads(summaries[0]["payload"])["hits"] == [
+        h.id for h in hits[2:]
+    ] + [more.id]
+    assert summaries[0]["next_attempt_at"] == (T0 + timedelta(hours=1)).isoformat(
+        timespec="microseconds"
+    )
     capsys.readouterr()
 
     clock.now = T0 + timedelta(minutes=59)
@@ -105,10 +126,16 @@ def test_recover_resends_rows_left_in_flight(tmp_path, capsys):
 
 
 def test_a_channel_removed_from_the_config_fails_visibly(tmp_path, capsys):
-    old = make_config(tmp_path, {"slack": {"type": "console"}, "ops": {"type": "console"}}, [{"channels": ["slack"]}])
+    old = make_config(
+        tmp_path,
+        {"slack": {"type": "console"}, "ops": {"type": "console"}},
+        [{"channels": ["slack"]}],
+    )
     store = Store(old.db_path)
     hit = record_hit(store, old)
-    new = make_config(tmp_path, {"ops": {"type": "console"}}, [{"channels": ["ops"]}], operations_channel="ops")
+    new = make_config(
+        tmp_path, {"ops": {"type": "console"}}, [{"channels": ["ops"]}], operations_channel="ops"
+    )
     d = Dispatcher(new, store, clock=Clock())
     assert d.run_once().failed == 1
     assert "no longer in the configuration" in store.deliveries_for_hit(hit.id)[0].last_error
@@ -119,7 +146,13 @@ def test_a_channel_removed_from_the_config_fails_visibly(tmp_path, capsys):
 def test_announce_goes_to_the_operations_channel(tmp_path, capsys):
     config = make_config(tmp_path, {"ops": {"type": "console"}}, [], operations_channel="ops")
     store = Store(config.db_path)
-    assert announce(store, config, "Source civilnet has failed 5 times in a row.", title="Source failing: civilnet", now=T0)
+    assert announce(
+        store,
+        config,
+        "Source civilnet has failed 5 times in a row.",
+        title="Source failing: civilnet",
+        now=T0,
+    )
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     out = capsys.readouterr().out
     assert "Source failing: civilnet" in out and "failed 5 times in a row" in out

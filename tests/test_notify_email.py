@@ -19,7 +19,9 @@ def servers():
 
 def _setup(tmp_path, smtp: ScriptedSmtp, fmt: str = "html", **notify):
     channels = {"email": {"urls": [smtp.url()], "format": fmt}, "ops": {"type": "console"}}
-    config = make_config(tmp_path, channels, [{"channels": ["email"]}], operations_channel="ops", **notify)
+    config = make_config(
+        tmp_path, channels, [{"channels": ["email"]}], operations_channel="ops", **notify
+    )
     store = Store(config.db_path)
     return config, store
 
@@ -48,7 +50,10 @@ def test_smtp_down_then_up_delivers_exactly_one_email(tmp_path, servers, capsys)
     assert d.run_once().claimed == 0
     assert len(smtp.messages) == 1
     msg = smtp.messages[0]
-    assert msg["Subject"] == "[HIGH] Russians jailed in Baku — release or return — newswire: Baku agrees to free the eleven Russians"
+    assert (
+        msg["Subject"]
+        == "[HIGH] Russians jailed in Baku — release or return — newswire: Baku agrees to free the eleven Russians"
+    )
     body = parts(msg)
     assert "<mark>free</mark>" in body["text/html"] and "<mark>Russians</mark>" in body["text/html"]
     assert "https://news.example.org/a/1" in body["text/plain"]
@@ -124,9 +129,13 @@ def test_html_email_cannot_carry_injected_markup(tmp_path, servers):
     smtp = ScriptedSmtp().start()
     servers.append(smtp)
     config, store = _setup(tmp_path, smtp)
-    record_hit(store, config, title='Baku <script>alert(1)</script> frees "Russians"',
-               snippet='<img src=x onerror=alert(1)> Baku will **free** them <a href="https://evil">bank</a>',
-               url="javascript:alert(document.cookie)")
+    record_hit(
+        store,
+        config,
+        title='Baku <script>alert(1)</script> frees "Russians"',
+        snippet='<img src=x onerror=alert(1)> Baku will **free** them <a href="https://evil">bank</a>',
+        url="javascript:alert(document.cookie)",
+    )
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     html = parts(smtp.messages[0])["text/html"]
     assert "<script>" not in html and "&lt;script&gt;" in html

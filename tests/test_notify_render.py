@@ -14,12 +14,22 @@ ZW = "\u200b"
 
 
 def hit(**kw) -> Hit:
-    base = dict(id=7, rule_id="lease-49-99", rule_title="Route leased to the US for 49/99 years", severity="critical",
-                source="civilnet", item_key="k", title="Armenia signs the lease", url="https://civilnet.am/news/1",
-                created_at=datetime(2026, 11, 20, 9, tzinfo=timezone.utc),
-                published=datetime(2026, 11, 20, 8, 45, tzinfo=timezone.utc), terms=("lease", "99 years"),
-                snippet="the route is **leased** for **99 years** to the US", why="all of: lease words, term",
-                also_in=("azatutyun", "news.am"))
+    base = dict(
+        id=7,
+        rule_id="lease-49-99",
+        rule_title="Route leased to the US for 49/99 years",
+        severity="critical",
+        source="civilnet",
+        item_key="k",
+        title="Armenia signs the lease",
+        url="https://civilnet.am/news/1",
+        created_at=datetime(2026, 11, 20, 9, tzinfo=timezone.utc),
+        published=datetime(2026, 11, 20, 8, 45, tzinfo=timezone.utc),
+        terms=("lease", "99 years"),
+        snippet="the route is **leased** for **99 years** to the US",
+        why="all of: lease words, term",
+        also_in=("azatutyun", "news.am"),
+    )
     base.update(kw)
     return Hit(**base)
 
@@ -31,9 +41,14 @@ def renderer(**kw) -> Renderer:
 def test_subject_and_emphasis_in_each_dialect():
     r = renderer()
     h = hit()
-    assert r.subject(h) == "[CRITICAL] Route leased to the US for 49/99 years — civilnet: Armenia signs the lease"
+    assert (
+        r.subject(h)
+        == "[CRITICAL] Route leased to the US for 49/99 years — civilnet: Armenia signs the lease"
+    )
     assert "the route is *leased* for *99 years* to the US" in r.render_alert(h, "slack").body
-    assert "the route is **leased** for **99 years** to the US" in r.render_alert(h, "markdown").body
+    assert (
+        "the route is **leased** for **99 years** to the US" in r.render_alert(h, "markdown").body
+    )
     html = r.render_alert(h, "html")
     assert "the route is <mark>leased</mark> for <mark>99 years</mark> to the US" in html.html
     assert "also in: azatutyun, news.am" in html.body and "also in: azatutyun, news.am" in html.html
@@ -50,19 +65,34 @@ def test_javascript_links_go_nowhere(dialect):
 
 def test_safe_url():
     assert safe_url("https://x.org/a?b=1") == "https://x.org/a?b=1"
-    for bad in ("javascript:alert(1)", " javascript:alert(1)", "data:text/html,x", "file:///etc/passwd",
-                "https://x.org/a b", "http://", "vbscript:x", "https://x.org/\u0000"):
+    for bad in (
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "https://x.org/a b",
+        "http://",
+        "vbscript:x",
+        "https://x.org/\u0000",
+    ):
         assert safe_url(bad) is None, bad
 
 
 def test_slack_control_sequences_are_escaped():
     assert escape_slack("<!channel> <!here|x> <@U123> <#C1> <https://evil|bank> a&b") == (
-        f"&lt;!{ZW}channel&gt; &lt;!{ZW}here|x&gt; &lt;@U123&gt; &lt;#C1&gt; &lt;https://evil|bank&gt; a&amp;b")
+        f"&lt;!{ZW}channel&gt; &lt;!{ZW}here|x&gt; &lt;@U123&gt; &lt;#C1&gt; &lt;https://evil|bank&gt; a&amp;b"
+    )
 
 
 def test_markdown_cannot_make_links_or_images():
-    body = renderer().render_alert(hit(snippet="[bank](https://evil) ![x](https://evil/p.png) **lease** @everyone"),
-                                   "markdown").body
+    body = (
+        renderer()
+        .render_alert(
+            hit(snippet="[bank](https://evil) ![x](https://evil/p.png) **lease** @everyone"),
+            "markdown",
+        )
+        .body
+    )
     assert "[bank](https://evil)" not in body and "\\[bank\\]\\(https://evil\\)" in body
     assert "![x](https://evil/p.png)" not in body and "\\!\\[x\\]" in body
     assert f"@{ZW}everyone" in body
@@ -75,12 +105,20 @@ def test_bidi_and_control_characters_are_dropped():
 
 def test_custom_template_is_sandboxed_and_escaped(tmp_path):
     (tmp_path / "mine.j2").write_text("{{ severity|upper }}: {{ title }} {{ link(url, 'open') }}")
-    r = Renderer(ChannelConfig(type="apprise", urls=["json://x"], template="mine.j2"), base_dir=tmp_path)
+    r = Renderer(
+        ChannelConfig(type="apprise", urls=["json://x"], template="mine.j2"), base_dir=tmp_path
+    )
     assert r.render_alert(hit(title="<!channel>"), "slack").body == (
-        f"CRITICAL: &lt;!{ZW}channel&gt; <https://civilnet.am/news/1|open>\n")
+        f"CRITICAL: &lt;!{ZW}channel&gt; <https://civilnet.am/news/1|open>\n"
+    )
     # a template that reaches for Python internals fails in the sandbox: the default is used instead
-    evil = Renderer(ChannelConfig(type="apprise", urls=["json://x"],
-                                  template="{{ ''.__class__.__mro__[1].__subclasses__() }}"))
+    evil = Renderer(
+        ChannelConfig(
+            type="apprise",
+            urls=["json://x"],
+            template="{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        )
+    )
     body = evil.render_alert(hit(), "text").body
     assert "subclasses" not in body and "Rule: Route leased to the US" in body
 

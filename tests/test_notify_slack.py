@@ -22,20 +22,35 @@ def slack_base(httpserver):
 
 
 def _setup(tmp_path, server, fmt="markdown"):
-    config = make_config(tmp_path, {"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": fmt,
-                                              "base_url": server.url_for("/services")}})
+    config = make_config(
+        tmp_path,
+        {
+            "slack": {
+                "urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"],
+                "format": fmt,
+                "base_url": server.url_for("/services"),
+            }
+        },
+    )
     return config, Store(config.db_path)
 
 
 def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_path, slack_base):
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data(
-        "rate_limited", status=429, headers={"Retry-After": "120"})
-    slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data("server_error", status=500)
+        "rate_limited", status=429, headers={"Retry-After": "120"}
+    )
+    slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data(
+        "server_error", status=500
+    )
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data("ok", status=200)
     config, store = _setup(tmp_path, slack_base)
-    hit = record_hit(store, config, title="Baku <!channel> frees <@U024BE7LH> Russians",
-                     snippet="Moscow says <https://evil.example|your bank> will **free** the <!here> **Russians**",
-                     url="https://news.example.org/a?id=1&lang=en")
+    hit = record_hit(
+        store,
+        config,
+        title="Baku <!channel> frees <@U024BE7LH> Russians",
+        snippet="Moscow says <https://evil.example|your bank> will **free** the <!here> **Russians**",
+        url="https://news.example.org/a?id=1&lang=en",
+    )
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
 
@@ -100,12 +115,23 @@ def test_slack_4xx_other_than_429_is_permanent(tmp_path, slack_base):
 
 def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver):
     httpserver.expect_ordered_request("/api/chat.postMessage", method="POST").respond_with_json(
-        {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "30"})
+        {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "30"}
+    )
     httpserver.expect_ordered_request(
-        "/api/chat.postMessage", method="POST", headers={"Authorization": "Bearer xoxb-1234-5678-abcdef"}
+        "/api/chat.postMessage",
+        method="POST",
+        headers={"Authorization": "Bearer xoxb-1234-5678-abcdef"},
     ).respond_with_json({"ok": True})
-    config = make_config(tmp_path, {"slack": {"urls": ["slack://xoxb-1234-5678-abcdef/#alerts"], "format": "markdown",
-                                              "base_url": httpserver.url_for("/api")}})
+    config = make_config(
+        tmp_path,
+        {
+            "slack": {
+                "urls": ["slack://xoxb-1234-5678-abcdef/#alerts"],
+                "format": "markdown",
+                "base_url": httpserver.url_for("/api"),
+            }
+        },
+    )
     store = Store(config.db_path)
     hit = record_hit(store, config)
     clock = Clock()

@@ -20,21 +20,34 @@ SECRET = "Tr0ub4dor-s3cret-8841"
 
 
 def _email_config(tmp_path: Path) -> Path:
-    url = (f"mailto://alerts:${{SMTP_PASSWORD}}@127.0.0.1:{free_port()}"
-           "?from=monitor@example.org&to=analyst@example.org&mode=insecure")
-    return daemon_config(tmp_path, channels={"email": {"urls": [url]}, "console": {"type": "console"}},
-                         routes=[{"channels": ["email", "console"]}])
+    url = (
+        f"mailto://alerts:${{SMTP_PASSWORD}}@127.0.0.1:{free_port()}"
+        "?from=monitor@example.org&to=analyst@example.org&mode=insecure"
+    )
+    return daemon_config(
+        tmp_path,
+        channels={"email": {"urls": [url]}, "console": {"type": "console"}},
+        routes=[{"channels": ["email", "console"]}],
+    )
 
 
 @pytest.mark.slow
 def test_a_password_from_the_environment_never_appears_in_a_daemon_run(tmp_path: Path):
     cfg = _email_config(tmp_path)
     (tmp_path / "inbox" / "a.txt").write_text("Roads\nA zebra crossing opens on Main Street.\n")
-    with MonitorProcess(tmp_path, cfg, env={"SMTP_PASSWORD": SECRET}, global_args=("--log-level", "DEBUG")) as mon:
-        channel = mon.wait_for(lambda r: str(r.get("message", "")).startswith("channel email: mailto://"))
+    with MonitorProcess(
+        tmp_path, cfg, env={"SMTP_PASSWORD": SECRET}, global_args=("--log-level", "DEBUG")
+    ) as mon:
+        channel = mon.wait_for(
+            lambda r: str(r.get("message", "")).startswith("channel email: mailto://")
+        )
         assert "alerts" in channel["message"] and SECRET not in channel["message"]
-        failed = mon.wait_for(lambda r: r.get("level") == "warning" and "channel email" in str(r.get("message")))
-        assert "127.0.0.1" in failed["message"]  # the delivery failure is reported, with the URL masked
+        failed = mon.wait_for(
+            lambda r: r.get("level") == "warning" and "channel email" in str(r.get("message"))
+        )
+        assert (
+            "127.0.0.1" in failed["message"]
+        )  # the delivery failure is reported, with the URL masked
         assert mon.stop() == 0
     output = "".join(mon.raw) + "".join(mon.stdout)
     assert SECRET not in output
@@ -45,16 +58,25 @@ def test_a_password_from_the_environment_never_appears_in_a_daemon_run(tmp_path:
 
     # nor in what `monitor status` shows about that failure
     env = {"SMTP_PASSWORD": SECRET}
-    status = subprocess.run(monitor_cmd("--config", str(cfg), "status", "--json", "--no-daemon"),
-                            capture_output=True, text=True, env={**os.environ, **env})
+    status = subprocess.run(
+        monitor_cmd("--config", str(cfg), "status", "--json", "--no-daemon"),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
     assert "127.0.0.1" in status.stdout and SECRET not in status.stdout + status.stderr
 
 
 def test_run_once_plain_output_hides_the_password_too(tmp_path: Path):
     cfg = _email_config(tmp_path)
     (tmp_path / "inbox" / "a.txt").write_text("Roads\nA zebra crossing opens on Main Street.\n")
-    done = subprocess.run(monitor_cmd("--config", str(cfg), "--log-level", "DEBUG", "run", "--once"),
-                          capture_output=True, text=True, env={**os.environ, "SMTP_PASSWORD": SECRET}, timeout=120)
+    done = subprocess.run(
+        monitor_cmd("--config", str(cfg), "--log-level", "DEBUG", "run", "--once"),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SMTP_PASSWORD": SECRET},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "1 hit(s)" in done.stderr
     assert SECRET not in done.stdout + done.stderr
@@ -93,7 +115,11 @@ def test_secret_filter_masks_message_arguments_extras_and_tracebacks():
 def test_config_secrets_and_private_urls(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", SECRET)
     cfg = _email_config(tmp_path)
-    text = cfg.read_text().replace('"channels": {', '"channels": {"hook": {"urls": ["json://h.example.org/?token=lit3ral-tok3n"]}, ', 1)
+    text = cfg.read_text().replace(
+        '"channels": {',
+        '"channels": {"hook": {"urls": ["json://h.example.org/?token=lit3ral-tok3n"]}, ',
+        1,
+    )
     cfg.write_text(text)
     secrets = config_secrets(load_config(cfg))
     assert SECRET in secrets and "lit3ral-tok3n" in secrets

@@ -35,7 +35,11 @@ def test_counting_functions_and_the_endpoint_in_process():
         metrics.record_poll("unit-src", ok=True, fetched=5, new_items=2, hits=1, seconds=0.1)
         metrics.record_dispatch(sent=2, retried=1, failed=1)
         metrics.watch_outbox(lambda: {"pending": 3, "failed": 1})
-        body = urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10).read().decode()
+        body = (
+            urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10)
+            .read()
+            .decode()
+        )
     finally:
         metrics.watch_outbox(None)
         server.stop()
@@ -61,8 +65,12 @@ def test_a_running_daemon_serves_its_metrics(tmp_path: Path):
     url = f"http://127.0.0.1:{port}/metrics"
     with MonitorProcess(tmp_path, cfg, global_args=("--log-level", "DEBUG")) as mon:
         mon.wait_for(f"metrics on {url}")
-        mon.wait_for(lambda r: str(r.get("message", "")).startswith("source inbox polled in")
-                     and "1 hit(s)" in r["message"])
+        mon.wait_for(
+            lambda r: (
+                str(r.get("message", "")).startswith("source inbox polled in")
+                and "1 hit(s)" in r["message"]
+            )
+        )
         mon.wait_for(lambda r: str(r.get("message", "")).startswith("dispatch round: 1 sent"))
         s = _samples(urllib.request.urlopen(url, timeout=10).read().decode())
         inbox = (("source", "inbox"),)

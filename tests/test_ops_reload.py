@@ -40,7 +40,9 @@ LOCATION = re.compile(r"^reload refused: (\S+\.ya?ml):(\d+)(?::\d+)?: .+")
 
 
 def _hit_logged(rule_id: str):
-    return lambda r: str(r.get("message", "")).startswith("hit #") and f" {rule_id} " in r["message"]
+    return lambda r: (
+        str(r.get("message", "")).startswith("hit #") and f" {rule_id} " in r["message"]
+    )
 
 
 @pytest.mark.slow
@@ -92,7 +94,9 @@ def test_reload_refused_keeps_runtime_and_is_recorded_for_status(tmp_path: Path)
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
         before = daemon.runtime
-        cfg.write_text(cfg.read_text().replace('"interval": "1s"', '"interval": "-5s"'), encoding="utf-8")
+        cfg.write_text(
+            cfg.read_text().replace('"interval": "1s"', '"interval": "-5s"'), encoding="utf-8"
+        )
         assert daemon.reload() is False
         assert daemon.runtime is before
         item = Item(source="inbox", key="k", title="News", text="A zebra crossing")
@@ -113,7 +117,7 @@ def test_file_watch_waits_for_a_change_to_settle_then_reloads_once(tmp_path: Pat
         (tmp_path / "rules" / "heron.yaml").write_text(HERON_RULE, encoding="utf-8")
         assert daemon.check_files() is False  # changed: wait one round in case a writer is mid-way
         assert daemon.runtime.matcher.rule_count == 1
-        assert daemon.check_files() is True   # unchanged since: reload
+        assert daemon.check_files() is True  # unchanged since: reload
         assert daemon.runtime.matcher.rule_count == 2
         assert daemon.check_files() is False  # and only once
         assert Store(daemon.store.path).last_reload()["ok"] is True
@@ -135,19 +139,29 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
     try:
         daemon._schedule_ops()
         assert daemon.scheduler.get_job(LEARN_JOB) is not None
-        rule = Rule(id="tel", title="t", path="gen", match=Group("all", (
-            Group("any", (Term(text="Tel", words=("tel",)),)), Group("any", (Term(text="river", words=("river",)),)))))
+        rule = Rule(
+            id="tel",
+            title="t",
+            path="gen",
+            match=Group(
+                "all",
+                (
+                    Group("any", (Term(text="Tel", words=("tel",)),)),
+                    Group("any", (Term(text="river", words=("river",)),)),
+                ),
+            ),
+        )
         m = Matcher([rule])
         daemon.runtime = dataclasses.replace(daemon.runtime, matcher=m)
-        m.match_text("tell the river")          # learned, not compiled: matching never compiles
-        m.match_text("a television river")      # learned
+        m.match_text("tell the river")  # learned, not compiled: matching never compiles
+        m.match_text("a television river")  # learned
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
-            assert len(scan(text)) == 3          # sentinel, river, and tel… still found
+            assert len(scan(text)) == 3  # sentinel, river, and tel… still found
         daemon._learn_job()
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
-            assert len(scan(text)) == 2          # compiled: "tell" and "television" are skipped
+            assert len(scan(text)) == 2  # compiled: "tell" and "television" are skipped
         assert [r.rule_id for r in m.match_text("Tel by the river")] == ["tel"]
     finally:
         daemon.store.close()

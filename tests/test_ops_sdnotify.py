@@ -24,7 +24,11 @@ def _bind(path: str) -> socket.socket:
 def test_notify_sends_one_datagram_with_every_field(tmp_path: Path):
     sock = _bind(str(tmp_path / "notify.sock"))
     with sock:
-        assert sdnotify.notify("READY=1", "STATUS=all good\nreally", environ={"NOTIFY_SOCKET": str(tmp_path / "notify.sock")})
+        assert sdnotify.notify(
+            "READY=1",
+            "STATUS=all good\nreally",
+            environ={"NOTIFY_SOCKET": str(tmp_path / "notify.sock")},
+        )
         assert sock.recv(4096).decode() == "READY=1\nSTATUS=all good really"
 
 
@@ -38,13 +42,19 @@ def test_notify_reaches_an_abstract_socket():
 
 def test_without_notify_socket_or_with_nobody_listening_nothing_breaks(tmp_path: Path):
     assert sdnotify.notify("READY=1", environ={}) is False
-    assert sdnotify.notify("READY=1", environ={"NOTIFY_SOCKET": str(tmp_path / "nobody.sock")}) is False
+    assert (
+        sdnotify.notify("READY=1", environ={"NOTIFY_SOCKET": str(tmp_path / "nobody.sock")})
+        is False
+    )
     assert sdnotify.notify("READY=1", environ={"NOTIFY_SOCKET": "vsock:2:1234"}) is False
 
 
 def test_watchdog_interval_is_half_of_watchdog_usec_for_this_process_only():
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "60000000"}) == 30.0
-    assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": str(os.getpid())}) == 30.0
+    assert (
+        sdnotify.watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": str(os.getpid())})
+        == 30.0
+    )
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}) is None
     assert sdnotify.watchdog_interval({}) is None
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "junk"}) is None
@@ -66,18 +76,30 @@ def _messages_until(sock: socket.socket, wanted: set[str], timeout: float = 20) 
 @pytest.mark.slow
 def test_monitor_run_sends_ready_status_watchdog_then_stops_cleanly_on_sigterm(tmp_path: Path):
     cfg = daemon_config(tmp_path)
-    (tmp_path / "inbox" / "note.txt").write_text("Town news\nA zebra crossing opens on Main Street.\n")
+    (tmp_path / "inbox" / "note.txt").write_text(
+        "Town news\nA zebra crossing opens on Main Street.\n"
+    )
     sock_path = str(tmp_path / "notify.sock")
     sock = _bind(sock_path)
-    with sock, MonitorProcess(tmp_path, cfg, env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "1000000"}) as mon:
+    with (
+        sock,
+        MonitorProcess(
+            tmp_path, cfg, env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "1000000"}
+        ) as mon,
+    ):
         got = _messages_until(sock, {"READY=1", "STATUS=", "WATCHDOG=1"})
         fields = [f for m in got for f in m.split("\n")]
-        assert any(f.startswith("STATUS=watching 1 source(s) with 1 rule(s)") for f in fields), fields
+        assert any(f.startswith("STATUS=watching 1 source(s) with 1 rule(s)") for f in fields), (
+            fields
+        )
         # the watchdog keeps coming, at half of WATCHDOG_USEC (0.5 s here)
         _messages_until(sock, {"WATCHDOG=1"}, timeout=3)
         # the hit shows up in STATUS= once polled
-        assert any("1 hit(s) since start" in f for m in _messages_until(sock, {"STATUS=watching 1 source(s) with 1 rule(s); 1 hit"})
-                   for f in m.split("\n"))
+        assert any(
+            "1 hit(s) since start" in f
+            for m in _messages_until(sock, {"STATUS=watching 1 source(s) with 1 rule(s); 1 hit"})
+            for f in m.split("\n")
+        )
         mon.signal(15)
         stopping = _messages_until(sock, {"STOPPING=1"}, timeout=10)
         assert any("STOPPING=1" in m for m in stopping)

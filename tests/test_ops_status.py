@@ -71,7 +71,9 @@ def test_daemon_not_running_stale_or_stopped(setup):
     cfg, config, store = setup
     code, out = _status(cfg)
     assert code == 1 and "never run on this database" in out
-    store.beat(utcnow() - timedelta(hours=2), utcnow() - timedelta(minutes=5), 15.0, pid=os.getpid())
+    store.beat(
+        utcnow() - timedelta(hours=2), utcnow() - timedelta(minutes=5), 15.0, pid=os.getpid()
+    )
     code, out = _status(cfg)
     assert code == 1 and "NOT RUNNING" in out and "the daemon is not running" in out
     _beat(store)
@@ -85,7 +87,9 @@ def test_daemon_not_running_stale_or_stopped(setup):
 
 def test_a_heartbeat_from_a_process_that_is_gone_is_not_running(setup):
     cfg, _, store = setup
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     store.beat(utcnow(), utcnow(), 15.0, pid=int(done.stdout))
     code, out = _status(cfg, "--json")
     assert code == 1 and json.loads(out)["daemon"]["state"] == "gone"
@@ -97,7 +101,9 @@ def test_failing_source_needs_attention_and_names_the_error(setup):
     now = utcnow()
     count = 0
     for _ in range(3):
-        count = store.record_poll_failure("inbox", "folder not found: inbox", now, now + timedelta(minutes=1))
+        count = store.record_poll_failure(
+            "inbox", "folder not found: inbox", now, now + timedelta(minutes=1)
+        )
     store.set_source_failing("inbox", True)
     assert count == 3
     code, out = _status(cfg)

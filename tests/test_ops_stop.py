@@ -42,14 +42,23 @@ class SlowFeed:
 def _config(tmp_path: Path, httpserver, stop_timeout: str) -> Path:
     return daemon_config(
         tmp_path,
-        sources=[{"name": "wire", "kind": "feed", "url": httpserver.url_for("/feed.xml"), "interval": "1h"}],
+        sources=[
+            {
+                "name": "wire",
+                "kind": "feed",
+                "url": httpserver.url_for("/feed.xml"),
+                "interval": "1h",
+            }
+        ],
         http={"allow_private_networks": True, "timeout": "25s"},
         daemon={"watch_interval": "1s", "heartbeat": "1s", "stop_timeout": stop_timeout},
     )
 
 
 def _status(cfg: Path) -> tuple[int, dict]:
-    done = subprocess.run(monitor_cmd("--config", str(cfg), "status", "--json"), capture_output=True, text=True)
+    done = subprocess.run(
+        monitor_cmd("--config", str(cfg), "status", "--json"), capture_output=True, text=True
+    )
     return done.returncode, json.loads(done.stdout)
 
 
@@ -78,14 +87,21 @@ def test_sigterm_waits_for_the_running_poll_and_records_it_whole(tmp_path: Path,
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT COUNT(*) FROM items WHERE source = 'wire'").fetchone()[0] == 2
     assert db.execute("SELECT rule_id FROM hits").fetchall() == [("zebra-crossing",)]
-    assert db.execute("SELECT last_success_at IS NOT NULL FROM sources WHERE name = 'wire'").fetchone()[0] == 1
+    assert (
+        db.execute(
+            "SELECT last_success_at IS NOT NULL FROM sources WHERE name = 'wire'"
+        ).fetchone()[0]
+        == 1
+    )
     db.close()
     code, status = _status(cfg)
     assert code == 1 and status["daemon"]["state"] == "stopped"
 
 
 @pytest.mark.slow
-def test_a_poll_that_overruns_the_stop_bound_is_abandoned_not_half_written(tmp_path: Path, httpserver):
+def test_a_poll_that_overruns_the_stop_bound_is_abandoned_not_half_written(
+    tmp_path: Path, httpserver
+):
     feed = SlowFeed()
     httpserver.expect_request("/feed.xml").respond_with_handler(feed)
     cfg = _config(tmp_path, httpserver, "1s")

@@ -41,14 +41,21 @@ def test_unit_has_the_keys_the_service_depends_on():
     assert one["Type"] == "notify"
     assert one["Restart"] == "on-failure"
     assert one["ExecReload"] == "/bin/kill -HUP $MAINPID"
-    assert "--config /etc/monitor/config.yaml" in one["ExecStart"] and one["ExecStart"].endswith(" run")
+    assert "--config /etc/monitor/config.yaml" in one["ExecStart"] and one["ExecStart"].endswith(
+        " run"
+    )
     assert int(one["WatchdogSec"].rstrip("s")) >= 30
     assert int(one["TimeoutStopSec"].rstrip("s")) > 30  # above the default daemon.stop_timeout
     assert one["DynamicUser"] == "yes"
     assert one["StateDirectory"] == "monitor" and one["ConfigurationDirectory"] == "monitor"
     assert one["EnvironmentFile"].lstrip("-") == "/etc/monitor/monitor.env"
-    for key, value in {"ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes",
-                       "NoNewPrivileges": "yes", "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX"}.items():
+    for key, value in {
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+    }.items():
         assert one[key] == value, key
     assert "@system-service" in service["SystemCallFilter"]
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]
@@ -62,22 +69,39 @@ def test_env_example_names_the_variables_the_default_config_uses():
         assert "${" + name + "}" in config and name + "=" in example, name
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed (apt-get install systemd)")
+@pytest.mark.skipif(
+    not shutil.which("systemd-analyze"),
+    reason="systemd-analyze not installed (apt-get install systemd)",
+)
 def test_systemd_analyze_verify_reports_nothing(tmp_path: Path):
     # point ExecStart at this checkout's console script, so verify can check it is executable
     script = Path(sys.executable).with_name("monitor")
     assert script.exists()
     unit = tmp_path / "monitor.service"
-    unit.write_text(UNIT.read_text(encoding="utf-8").replace("/opt/signal-monitor/bin/monitor", str(script)))
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)
+    unit.write_text(
+        UNIT.read_text(encoding="utf-8").replace("/opt/signal-monitor/bin/monitor", str(script))
+    )
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(unit)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "", done.stderr  # warnings (unknown keys, bad values) go to stderr
+    assert done.stderr.strip() == "", (
+        done.stderr
+    )  # warnings (unknown keys, bad values) go to stderr
     # and the check itself is not blind: a misspelt key is reported
     bad = tmp_path / "bad.service"
     bad.write_text(unit.read_text().replace("ProtectHome=yes", "ProtectHomme=yes"))
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", str(bad)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert "ProtectHomme" in done.stderr
 
 
@@ -85,10 +109,17 @@ def test_systemd_analyze_verify_reports_nothing(tmp_path: Path):
 def test_systemd_security_exposure_is_low(tmp_path: Path):
     unit = tmp_path / "monitor.service"
     unit.write_text(UNIT.read_text(encoding="utf-8"))
-    done = subprocess.run(["systemd-analyze", "security", "--offline=yes", "--threshold=30", str(unit)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--threshold=30", str(unit)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     if "--offline" in done.stderr and "unrecognized" in done.stderr:
         pytest.skip("this systemd-analyze has no --offline")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    assert "Overall exposure level for monitor.service: 1." in done.stdout or \
-        "Overall exposure level for monitor.service: 0." in done.stdout, done.stdout[-300:]
+    assert (
+        "Overall exposure level for monitor.service: 1." in done.stdout
+        or "Overall exposure level for monitor.service: 0." in done.stdout
+    ), done.stdout[-300:]

@@ -11,14 +11,22 @@ from monitor.store import Store
 from yaml_helpers import write_config
 
 
-def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_everything(tmp_path: Path):
+def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_everything(
+    tmp_path: Path,
+):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "a.txt").write_text("Baku frees the eleven jailed Russians\n\nAzerbaijan released the eleven Russian citizens.\n",
-                                 encoding="utf-8")
-    cfg = write_config(tmp_path, storage={"path": "data/monitor.db", "busy_timeout": 0.2},
-                       sources=[{"name": "inbox", "kind": "folder", "path": "inbox"}],
-                       channels={"console": {"type": "console"}}, routes=[{"channels": ["console"]}])
+    (inbox / "a.txt").write_text(
+        "Baku frees the eleven jailed Russians\n\nAzerbaijan released the eleven Russian citizens.\n",
+        encoding="utf-8",
+    )
+    cfg = write_config(
+        tmp_path,
+        storage={"path": "data/monitor.db", "busy_timeout": 0.2},
+        sources=[{"name": "inbox", "kind": "folder", "path": "inbox"}],
+        channels={"console": {"type": "console"}},
+        routes=[{"channels": ["console"]}],
+    )
     runtime = Runtime.from_config(load_config(cfg))
     source = runtime.config.source("inbox")
     with Store(runtime.config.db_path, busy_timeout=0.2) as store:
@@ -36,7 +44,9 @@ def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_eve
         assert again.ok and again.new_items == 1 and again.hits >= 1
 
 
-def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_sources(tmp_path: Path, httpserver):
+def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_sources(
+    tmp_path: Path, httpserver
+):
     from test_sources_dedup import WIRE, outlets
 
     from helpers_sources import rss
@@ -45,10 +55,19 @@ def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_source
     sources = []
     for n, (title, text) in enumerate(outlets(WIRE)):
         httpserver.expect_request(f"/outlet{n}.xml").respond_with_data(
-            rss([{"guid": f"{n}-story", "title": title, "description": text}]), content_type="application/rss+xml")
-        sources.append({"name": f"outlet{n}", "kind": "feed", "url": httpserver.url_for(f"/outlet{n}.xml")})
-    cfg = write_config(tmp_path, sources=sources, channels={"console": {"type": "console"}},
-                       routes=[{"channels": ["console"]}], http={"allow_private_networks": True})
+            rss([{"guid": f"{n}-story", "title": title, "description": text}]),
+            content_type="application/rss+xml",
+        )
+        sources.append(
+            {"name": f"outlet{n}", "kind": "feed", "url": httpserver.url_for(f"/outlet{n}.xml")}
+        )
+    cfg = write_config(
+        tmp_path,
+        sources=sources,
+        channels={"console": {"type": "console"}},
+        routes=[{"channels": ["console"]}],
+        http={"allow_private_networks": True},
+    )
     runtime = Runtime.from_config(load_config(cfg))
     reports = run_once(runtime)
     assert all(r.ok for r in reports)
@@ -61,7 +80,10 @@ def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_source
         for rule_id, rule_hits in per_rule.items():
             assert len(rule_hits) == 1, (rule_id, [h.source for h in rule_hits])
             (hit,) = rule_hits
-            assert {hit.source, *hit.also_in} == {"outlet0", "outlet1", "outlet2"}, (rule_id, hit.also_in)
+            assert {hit.source, *hit.also_in} == {"outlet0", "outlet1", "outlet2"}, (
+                rule_id,
+                hit.also_in,
+            )
         assert store.count_items() == 3  # every copy is stored, and seen
         sent = store.outbox_counts().get("sent", 0)
         assert sent == len(per_rule)  # one alert per rule, not one per outlet

@@ -29,18 +29,30 @@ from test_package import fresh_copy
 
 # (a piece of the command, exit status, what the output holds); the first that fits is used
 EXPECT: list[tuple[str, int, list[str]]] = [
-    ("python3 dev.py once", 0, ["polled 6 source(s):", "hit(s)", "5 source(s) failed (will be retried)"]),
+    (
+        "python3 dev.py once",
+        0,
+        ["polled 6 source(s):", "hit(s)", "5 source(s) failed (will be retried)"],
+    ),
     ("monitor hits show 1", 0, ["file:///", "Rule"]),
     ("monitor hits --search", 0, ["seeds"]),
     ("monitor hits dismiss 2", 0, ["dismissed (false-positive) 1 hit: 2"]),
-    ("monitor hits export", 0, ['"status_comment": "not about the detainees"', '"history": [{"action": "dismiss"']),
+    (
+        "monitor hits export",
+        0,
+        ['"status_comment": "not about the detainees"', '"history": [{"action": "dismiss"'],
+    ),
     ("monitor hits", 0, ["seeds", "ID"]),
     ("monitor rules test -", 0, ["1 rule fires", "detainees-release-agreed"]),
     ("monitor rules check", 0, ["ok: "]),
     ("monitor config check", 0, ["config.yaml: OK"]),
     ("monitor sources test https://example.org/rss.xml", 1, ["cannot resolve example.org"]),
     ("monitor sources", 0, ["my-feed", "seeds"]),
-    ("monitor notify test email", 1, ["FAILED  mailtos://****:****@smtp.example.org:465", "cannot reach the SMTP server"]),
+    (
+        "monitor notify test email",
+        1,
+        ["FAILED  mailtos://****:****@smtp.example.org:465", "cannot reach the SMTP server"],
+    ),
 ]
 SECRETS = ("app-password",)
 
@@ -52,14 +64,26 @@ def _unshare_works() -> bool:
     return done.returncode == 0
 
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not _unshare_works(), reason="needs `unshare --net` to run the tour offline")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not _unshare_works(), reason="needs `unshare --net` to run the tour offline"
+    ),
+]
 
 
 def _offline(script: str) -> list[str]:
     """Run a shell script in a new network namespace with only loopback up."""
-    return ["unshare", "--net", "--map-root-user", "sh", "-c", 'ip link set lo up 2>/dev/null; exec sh -c "$1"',
-            "tour", script]
+    return [
+        "unshare",
+        "--net",
+        "--map-root-user",
+        "sh",
+        "-c",
+        'ip link set lo up 2>/dev/null; exec sh -c "$1"',
+        "tour",
+        script,
+    ]
 
 
 def tour_steps(readme: str) -> list[tuple[str, str]]:
@@ -102,23 +126,33 @@ def _expected(command: str) -> tuple[int, list[str]]:
 
 def _web(command: str, cwd: Path, env: dict[str, str]) -> None:
     """Start the page, fetch it from inside the same namespace, stop it."""
-    fetch = (f"{shlex.quote(sys.executable)} -c 'import time, urllib.request\n"
-             "for _ in range(100):\n"
-             "    try:\n"
-             "        page = urllib.request.urlopen(\"http://127.0.0.1:8080/\", timeout=2).read().decode()\n"
-             "        break\n"
-             "    except OSError:\n"
-             "        time.sleep(0.2)\n"
-             "print(\"status\", len(page), \"seeds\" in page)'")
+    fetch = (
+        f"{shlex.quote(sys.executable)} -c 'import time, urllib.request\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        '        page = urllib.request.urlopen("http://127.0.0.1:8080/", timeout=2).read().decode()\n'
+        "        break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.2)\n"
+        'print("status", len(page), "seeds" in page)\''
+    )
     script = f"{command} & pid=$!; {fetch}; kill -TERM $pid; wait $pid"
-    done = subprocess.run(_offline(script), cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        _offline(script), cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
     assert re.search(r"^status \d+ True$", done.stdout, re.M), done.stdout + done.stderr
 
 
 def _daemon(command: str, cwd: Path, env: dict[str, str]) -> None:
     """Start the daemon as the tour does, see it run, stop it as Ctrl-C does."""
-    proc = subprocess.Popen(_offline(f"exec {command}"), cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        _offline(f"exec {command}"),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         seen, deadline = [], time.monotonic() + 60
         assert proc.stdout is not None
@@ -145,7 +179,11 @@ def test_the_readme_tour_runs_step_by_step(tmp_path):
     (copy / ".venv").symlink_to(Path(sys.prefix))  # the tour's .venv: the one this test runs in
     steps = tour_steps((copy / "README.md").read_text(encoding="utf-8"))
     assert [k for k, _ in steps].count("yaml") == 2 and len(steps) >= 14
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "SMTP_", "SLACK_", "ALERT_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MONITOR_", "SMTP_", "SLACK_", "ALERT_"))
+    }
     env["COLUMNS"] = "160"
     ran = []
     for kind, text in steps:
@@ -161,7 +199,9 @@ def test_the_readme_tour_runs_step_by_step(tmp_path):
             _daemon(text, copy, env)
         else:
             code, words = _expected(text)
-            done = subprocess.run(_offline(text), cwd=copy, env=env, capture_output=True, text=True, timeout=300)
+            done = subprocess.run(
+                _offline(text), cwd=copy, env=env, capture_output=True, text=True, timeout=300
+            )
             output = done.stdout + done.stderr
             assert done.returncode == code, f"{text}: exit {done.returncode}\n{output}"
             for word in words:

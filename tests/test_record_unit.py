@@ -14,7 +14,16 @@ from click.testing import CliRunner
 from helpers_notify import T0, make_config
 from monitor import dedup
 from monitor.cli import cli
-from monitor.models import AlertedHit, Entry, Hit, Item, RuleMatch, Silence, StoryCandidate, StoryHit
+from monitor.models import (
+    AlertedHit,
+    Entry,
+    Hit,
+    Item,
+    RuleMatch,
+    Silence,
+    StoryCandidate,
+    StoryHit,
+)
 from monitor.notify import Dispatcher, router
 from monitor.pipeline import record
 from monitor.store import Store
@@ -23,16 +32,31 @@ CHANNELS = {"console": {"type": "console"}, "email": {"type": "console"}}
 
 
 def match(rule_id: str, severity: str, title: str | None = None) -> RuleMatch:
-    return RuleMatch(rule_id=rule_id, rule_title=title or f"Rule {rule_id}", severity=severity, terms=("Baku",),
-                     spans=((0, 4),), snippet="**Baku** agrees", why=f"{rule_id} fired")
+    return RuleMatch(
+        rule_id=rule_id,
+        rule_title=title or f"Rule {rule_id}",
+        severity=severity,
+        terms=("Baku",),
+        spans=((0, 4),),
+        snippet="**Baku** agrees",
+        why=f"{rule_id} fired",
+    )
 
 
-def item(key: str, source: str = "wire", title: str = "Baku agrees to free the eleven Russians") -> Item:
-    return Item(source=source, key=key, title=title, text="Officials in Baku said the detainees go home.",
-                url=f"https://news.example.org/{key}")
+def item(
+    key: str, source: str = "wire", title: str = "Baku agrees to free the eleven Russians"
+) -> Item:
+    return Item(
+        source=source,
+        key=key,
+        title=title,
+        text="Officials in Baku said the detainees go home.",
+        url=f"https://news.example.org/{key}",
+    )
 
 
 # -- the band index -------------------------------------------------------------------------
+
 
 def test_every_fingerprint_within_the_threshold_is_probed_and_few_others_are():
     rng = random.Random(5)
@@ -59,7 +83,7 @@ def test_story_candidates_come_from_the_index_and_fold_confirms_them(tmp_path):
     store = Store(config.db_path)
     fp = 0x0123_4567_89AB_CDEF
     near = fp ^ 0b1011_0000_0000_0000_0000_0000_0000_0111  # 6 bits away
-    far = fp ^ ((1 << 64) - 1)                               # every bit differs: no band in common
+    far = fp ^ ((1 << 64) - 1)  # every bit differs: no band in common
     first = record(store, config, [Entry(item("a", "wire"), [match("r1", "high")], fp)], T0)
     (earlier,) = first.hits
     with store.unit_of_work() as uow:
@@ -68,8 +92,12 @@ def test_story_candidates_come_from_the_index_and_fold_confirms_them(tmp_path):
         assert uow.story_candidates(["r1"], dedup.probe_keys(far), T0 - timedelta(days=1)) == []
         assert uow.story_candidates(["r2"], dedup.probe_keys(near), T0 - timedelta(days=1)) == []
         assert uow.story_candidates(["r1"], dedup.probe_keys(near), T0 + timedelta(seconds=1)) == []
-    later = record(store, config, [Entry(item("b", "other"), [match("r1", "high"), match("r2", "low")], near)],
-                   T0 + timedelta(hours=1))
+    later = record(
+        store,
+        config,
+        [Entry(item("b", "other"), [match("r1", "high"), match("r2", "low")], near)],
+        T0 + timedelta(hours=1),
+    )
     assert later.folded == [(earlier.id, "other")]
     assert [h.rule_id for h in later.hits] == ["r2"]
     assert store.get_hit(earlier.id).also_in == ("other",)
@@ -78,11 +106,18 @@ def test_story_candidates_come_from_the_index_and_fold_confirms_them(tmp_path):
 def test_fold_is_a_pure_function_of_its_candidates():
     m1, m2 = match("r1", "high"), match("r2", "low")
     fp = 0xFFFF_0000_FFFF_0000
-    candidates = [StoryCandidate(9, "r1", fp ^ 0b11), StoryCandidate(7, "r1", fp ^ 0b1),
-                  StoryCandidate(8, "r2", fp ^ ((1 << 20) - 1))]
-    assert dedup.earlier_copies(fp, [m1, m2], candidates) == {"r1": 7}  # the oldest; r2's is 20 bits away
+    candidates = [
+        StoryCandidate(9, "r1", fp ^ 0b11),
+        StoryCandidate(7, "r1", fp ^ 0b1),
+        StoryCandidate(8, "r2", fp ^ ((1 << 20) - 1)),
+    ]
+    assert dedup.earlier_copies(fp, [m1, m2], candidates) == {
+        "r1": 7
+    }  # the oldest; r2's is 20 bits away
     assert dedup.earlier_copies(fp, [m2], candidates) == {}
-    earlier = StoryHit(hit_id=7, rule_id="r1", item_id=3, story_id=None, source="wire", also_in=("x",))
+    earlier = StoryHit(
+        hit_id=7, rule_id="r1", item_id=3, story_id=None, source="wire", also_in=("x",)
+    )
     result = dedup.fold("other", [m1, m2], {"r1": earlier})
     assert result.new == (m2,) and result.story_id == 3
     assert result.folded[0].earlier == earlier and result.folded[0].also_in == ("x", "other")
@@ -92,40 +127,78 @@ def test_fold_is_a_pure_function_of_its_candidates():
 
 # -- the router takes data ------------------------------------------------------------------
 
+
 def _hit(hit_id: int, rule_id: str, severity: str, title: str = "Baku talks") -> Hit:
-    return Hit(id=hit_id, rule_id=rule_id, rule_title=rule_id, severity=severity, source="wire", item_key="k",
-               title=title, url=None, created_at=T0, item_id=1)
+    return Hit(
+        id=hit_id,
+        rule_id=rule_id,
+        rule_title=rule_id,
+        severity=severity,
+        source="wire",
+        item_key="k",
+        title=title,
+        url=None,
+        created_at=T0,
+        item_id=1,
+    )
 
 
 def test_router_plans_from_data_one_alert_per_channel_at_the_highest_severity(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]},
-                                              {"min_severity": "high", "channels": ["email"]}])
-    plans = router.plan(config, [_hit(1, "low-rule", "low"), _hit(2, "high-rule", "high")], router.Context())
-    assert [(p.channel, p.hit_id, p.status) for p in plans] == [("console", 2, "pending"), ("email", 2, "pending")]
+    config = make_config(
+        tmp_path,
+        CHANNELS,
+        [{"channels": ["console"]}, {"min_severity": "high", "channels": ["email"]}],
+    )
+    plans = router.plan(
+        config, [_hit(1, "low-rule", "low"), _hit(2, "high-rule", "high")], router.Context()
+    )
+    assert [(p.channel, p.hit_id, p.status) for p in plans] == [
+        ("console", 2, "pending"),
+        ("email", 2, "pending"),
+    ]
 
 
 def test_router_suppresses_only_when_every_hit_on_the_channel_is(tmp_path):
     config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}], cooldown=3600)
-    silence = Silence(id=4, rule_id="high-rule", source=None, expires_at=T0 + timedelta(days=1), comment="known")
+    silence = Silence(
+        id=4, rule_id="high-rule", source=None, expires_at=T0 + timedelta(days=1), comment="known"
+    )
     hits = [_hit(1, "low-rule", "low"), _hit(2, "high-rule", "high")]
     (plan,) = router.plan(config, hits, router.Context(silences=(silence,)))
     assert (plan.hit_id, plan.status) == (1, "pending")
     (both,) = router.plan(config, hits[1:], router.Context(silences=(silence,)))
     assert both.status == "suppressed" and "silence #4" in both.last_error
     recent = AlertedHit(hit_id=9, rule_id="low-rule", item_id=5, story_id=None, title="Baku talks!")
-    (cooled,) = router.plan(config, hits[:1], router.Context(recent=(recent,), story_ids=frozenset({1})))
-    assert cooled.status == "suppressed" and cooled.last_error.startswith("cooldown: same story as hit #9")
+    (cooled,) = router.plan(
+        config, hits[:1], router.Context(recent=(recent,), story_ids=frozenset({1}))
+    )
+    assert cooled.status == "suppressed" and cooled.last_error.startswith(
+        "cooldown: same story as hit #9"
+    )
 
 
 # -- one alert per item, the hit log shows the item once --------------------------------------
+
 
 @pytest.fixture
 def two_rules_one_item(tmp_path):
     config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}])
     store = Store(config.db_path)
-    result = record(store, config, [Entry(item("x"), [match("lease-rule", "medium", "Lease"),
-                                                      match("release-rule", "critical", "Release"),
-                                                      match("route-rule", "low", "Route")])], T0)
+    result = record(
+        store,
+        config,
+        [
+            Entry(
+                item("x"),
+                [
+                    match("lease-rule", "medium", "Lease"),
+                    match("release-rule", "critical", "Release"),
+                    match("route-rule", "low", "Route"),
+                ],
+            )
+        ],
+        T0,
+    )
     return config, store, result
 
 
@@ -141,7 +214,10 @@ def test_several_rules_on_one_item_make_one_alert_that_names_every_rule(two_rule
     assert report.sent == 1
     text = out.getvalue()
     assert "[CRITICAL] Release (+2 rules) — wire:" in text
-    assert "Rules: Release (release-rule, critical); Lease (lease-rule, medium); Route (route-rule, low)" in text
+    assert (
+        "Rules: Release (release-rule, critical); Lease (lease-rule, medium); Route (route-rule, low)"
+        in text
+    )
 
 
 def test_the_hit_log_lists_the_item_once_with_its_rules(two_rules_one_item):
@@ -162,15 +238,20 @@ def test_the_hit_log_lists_the_item_once_with_its_rules(two_rules_one_item):
 
 # -- uniqueness in the schema -----------------------------------------------------------------
 
+
 def test_one_delivery_per_hit_and_channel_is_a_constraint(two_rules_one_item):
     _, store, _ = two_rules_one_item
     (row,) = store.query("SELECT hit_id, channel, next_attempt_at, created_at FROM outbox")
     with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("INSERT INTO outbox(hit_id, channel, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
-                           (row["hit_id"], row["channel"], row["next_attempt_at"], row["created_at"]))
+        store.conn.execute(
+            "INSERT INTO outbox(hit_id, channel, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
+            (row["hit_id"], row["channel"], row["next_attempt_at"], row["created_at"]),
+        )
     with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("INSERT INTO hits(item_id, rule_id, rule_title, severity, source, created_at) "
-                           "SELECT item_id, rule_id, rule_title, severity, source, created_at FROM hits LIMIT 1")
+        store.conn.execute(
+            "INSERT INTO hits(item_id, rule_id, rule_title, severity, source, created_at) "
+            "SELECT item_id, rule_id, rule_title, severity, source, created_at FROM hits LIMIT 1"
+        )
 
 
 def test_the_migration_indexes_recent_hits_so_a_copy_after_the_upgrade_still_folds(tmp_path):
@@ -184,14 +265,22 @@ def test_the_migration_indexes_recent_hits_so_a_copy_after_the_upgrade_still_fol
     migrations.apply(db, stop_before="m005_arch")  # the schema before the band index
     now = datetime.now(timezone.utc)
     fp = 0xF0F0_1234_5678_9ABC
-    db.execute("INSERT INTO items(id, source, key, title, text, fingerprint, fetched_at) "
-               "VALUES (1, 'wire', 'a', 'Baku agrees', 'text', ?, ?)", [to_sql_int(fp), now.isoformat()])
-    db.execute("INSERT INTO hits(id, item_id, rule_id, rule_title, severity, source, created_at) "
-               "VALUES (1, 1, 'r1', 'Rule r1', 'high', 'wire', ?)", [now.isoformat()])
+    db.execute(
+        "INSERT INTO items(id, source, key, title, text, fingerprint, fetched_at) "
+        "VALUES (1, 'wire', 'a', 'Baku agrees', 'text', ?, ?)",
+        [to_sql_int(fp), now.isoformat()],
+    )
+    db.execute(
+        "INSERT INTO hits(id, item_id, rule_id, rule_title, severity, source, created_at) "
+        "VALUES (1, 1, 'r1', 'Rule r1', 'high', 'wire', ?)",
+        [now.isoformat()],
+    )
     db.conn.commit()
     db.conn.close()
     config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}])
     store = Store(path)  # opening applies m005_arch
     assert store.scalar("SELECT COUNT(*) FROM story_bands WHERE hit_id = 1") == len(dedup.bands(fp))
-    later = record(store, config, [Entry(item("b", "other"), [match("r1", "high")], fp ^ 0b101)], now)
+    later = record(
+        store, config, [Entry(item("b", "other"), [match("r1", "high")], fp ^ 0b101)], now
+    )
     assert later.folded == [(1, "other")] and later.hits == []

@@ -71,15 +71,21 @@ def test_corpus_is_well_formed(ruleset, name):
     assert len(entries) >= spec.min_texts
     langs = Counter(e["lang"] for e in entries)
     assert langs["en"] >= spec.min_per_language and langs["ru"] >= spec.min_per_language, langs
-    assert sum(1 for e in entries if not e["expect"]) >= spec.min_negatives, "too few hard negatives"
+    assert sum(1 for e in entries if not e["expect"]) >= spec.min_negatives, (
+        "too few hard negatives"
+    )
     known = {r.id for r in ruleset.active()}
-    keys = {"id", "lang", "title", "text", "expect"} | ({"signals"} if spec.labelled_with_signals else set())
+    keys = {"id", "lang", "title", "text", "expect"} | (
+        {"signals"} if spec.labelled_with_signals else set()
+    )
     for e in entries:
         assert set(e) >= keys, e["id"]
         unknown = set(e["expect"]) - known
         assert not unknown, f"{e['id']}: expects unknown rules {sorted(unknown)}"
         if spec.labelled_with_signals:
-            assert bool(e["signals"]) == bool(e["expect"]), f"{e['id']}: signals and expect disagree"
+            assert bool(e["signals"]) == bool(e["expect"]), (
+                f"{e['id']}: signals and expect disagree"
+            )
         if e.get("known_miss"):
             assert e.get("known_miss_reason"), f"{e['id']}: known_miss without a reason"
     assert sum(1 for e in entries if e.get("known_miss")) <= 3, "more than three known misses"
@@ -91,7 +97,9 @@ def test_every_rule_has_positives(ruleset, name):
     for rule in ruleset.active():
         langs = {e["lang"] for e in entries if rule.id in e["expect"]}
         for lang in spec.positives_per_rule:
-            assert (lang in langs) if lang else langs, f"{name}: {rule.id} has no positive {lang or ''}".strip()
+            assert (lang in langs) if lang else langs, (
+                f"{name}: {rule.id} has no positive {lang or ''}".strip()
+            )
 
 
 @pytest.mark.parametrize(

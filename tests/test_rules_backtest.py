@@ -44,7 +44,9 @@ def make_db(tmp_path: Path) -> Path:
     now = utcnow() - timedelta(days=2)
     record(store, Config(), [Entry(i, matcher.match(i)) for i in ITEMS], now=now)
     (tmp_path / "config.yaml").write_text(
-        json.dumps({"storage": {"path": "data/monitor.db"}, "rules": {"paths": ["rules"]}}), encoding="utf-8")
+        json.dumps({"storage": {"path": "data/monitor.db"}, "rules": {"paths": ["rules"]}}),
+        encoding="utf-8",
+    )
     (rules / "r.yaml").write_text(NEW, encoding="utf-8")  # the rules change after the fact
     return db
 
@@ -76,11 +78,25 @@ def test_backtest_cli_compares_active_rules_unless_asked_for_drafts(tmp_path):
     data = json.loads(result.stdout)
     assert data["items"] == 3
     assert [(c["rule"], c["change"], c["key"]) for c in data["changes"]] == [("baku", "gone", "2")]
-    with_drafts = json.loads(runner.invoke(cli, ["--config", config, "rules", "backtest", "--json", "--drafts"]).stdout)
-    assert ("yerevan", "new", "3") in [(c["rule"], c["change"], c["key"]) for c in with_drafts["changes"]]
-    only = json.loads(runner.invoke(cli, ["--config", config, "rules", "backtest", "--json", "--rule", "steady"]).stdout)
-    assert only["changes"] == [] and only["rules"] == [{"rule": "steady", "same": 2, "new": 0, "gone": 0}]
-    later = json.loads(runner.invoke(cli, ["--config", config, "rules", "backtest", "--json", "--since", "1d"]).stdout)
+    with_drafts = json.loads(
+        runner.invoke(cli, ["--config", config, "rules", "backtest", "--json", "--drafts"]).stdout
+    )
+    assert ("yerevan", "new", "3") in [
+        (c["rule"], c["change"], c["key"]) for c in with_drafts["changes"]
+    ]
+    only = json.loads(
+        runner.invoke(
+            cli, ["--config", config, "rules", "backtest", "--json", "--rule", "steady"]
+        ).stdout
+    )
+    assert only["changes"] == [] and only["rules"] == [
+        {"rule": "steady", "same": 2, "new": 0, "gone": 0}
+    ]
+    later = json.loads(
+        runner.invoke(
+            cli, ["--config", config, "rules", "backtest", "--json", "--since", "1d"]
+        ).stdout
+    )
     assert later["items"] == 0
     table = runner.invoke(cli, ["--config", config, "rules", "backtest"])
     assert table.exit_code == 0 and "baku would no longer fire on 1 item" in table.stdout

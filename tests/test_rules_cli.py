@@ -35,7 +35,9 @@ def test_check_passes_on_good_rules(rules_dir):
 def test_check_prints_every_problem_as_file_line_col_and_exits_1(rules_dir):
     (rules_dir / "broken.yaml").write_text(
         "- id: b1\n  title: t\n  match: [$nope]\n"
-        "- id: b2\n  title: t\n  match: [Baku]\n  examples: {match: [Moscow only]}\n", encoding="utf-8")
+        "- id: b2\n  title: t\n  match: [Baku]\n  examples: {match: [Moscow only]}\n",
+        encoding="utf-8",
+    )
     result = run("rules", "check", str(rules_dir))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -68,7 +70,9 @@ def test_test_json_is_one_object_per_input_per_line(rules_dir, tmp_path):
     article = tmp_path / "a.txt"
     article.write_text("Nothing to see here.\n", encoding="utf-8")
     text = "Baku agrees to hand over the eleven Russians.\n"
-    result = run("rules", "test", "--rules", str(rules_dir), "--json", "-", str(article), input=text)
+    result = run(
+        "rules", "test", "--rules", str(rules_dir), "--json", "-", str(article), input=text
+    )
     assert result.exit_code == 0, result.output
     first, second = [json.loads(line) for line in result.stdout.splitlines()]
     assert first["file"] == "-" and second == {"file": str(article), "hits": []}
@@ -85,10 +89,21 @@ def test_test_flags_drafts_and_filters_by_rule(rules_dir):
     result = run("rules", "test", "--rules", str(rules_dir), "-", input="some draft words here")
     assert result.exit_code == 0, result.output
     assert "draft-rule  [draft]" in result.stdout and "why:" in result.stdout
-    result = run("rules", "test", "--rules", str(rules_dir), "--json", "-", input="some draft words")
+    result = run(
+        "rules", "test", "--rules", str(rules_dir), "--json", "-", input="some draft words"
+    )
     assert json.loads(result.stdout)["hits"][0]["status"] == "draft"
-    result = run("rules", "test", "--rules", str(rules_dir), "--rule", "disabled-rule", "--json", "-",
-                 input="anything at all")
+    result = run(
+        "rules",
+        "test",
+        "--rules",
+        str(rules_dir),
+        "--rule",
+        "disabled-rule",
+        "--json",
+        "-",
+        input="anything at all",
+    )
     assert [h["rule"] for h in json.loads(result.stdout)["hits"]] == ["disabled-rule"]
     result = run("rules", "test", "--rules", str(rules_dir), "--rule", "nope", "-", input="x")
     assert result.exit_code == 2 and "unknown rule nope" in result.output
@@ -102,15 +117,30 @@ def test_test_reports_where_terms_are(rules_dir):
 
 
 def test_test_title_line_makes_the_first_line_the_title(tmp_path):
-    (tmp_path / "r.yaml").write_text("- {id: t1, title: t, match: {any: [Baku], in: title}}\n", encoding="utf-8")
-    plain = run("rules", "test", "--rules", str(tmp_path), "--json", "-", input="Baku news\nbody text")
+    (tmp_path / "r.yaml").write_text(
+        "- {id: t1, title: t, match: {any: [Baku], in: title}}\n", encoding="utf-8"
+    )
+    plain = run(
+        "rules", "test", "--rules", str(tmp_path), "--json", "-", input="Baku news\nbody text"
+    )
     assert json.loads(plain.stdout)["hits"] == []
-    titled = run("rules", "test", "--rules", str(tmp_path), "--json", "--title-line", "-", input="Baku news\nbody")
+    titled = run(
+        "rules",
+        "test",
+        "--rules",
+        str(tmp_path),
+        "--json",
+        "--title-line",
+        "-",
+        input="Baku news\nbody",
+    )
     assert [h["spans"] for h in json.loads(titled.stdout)["hits"]] == [[[0, 4]]]
 
 
 def test_test_refuses_broken_rules_with_their_locations(tmp_path):
-    (tmp_path / "r.yaml").write_text("- {id: t1, title: t, match: [{regex: '(a'}]}\n", encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(
+        "- {id: t1, title: t, match: [{regex: '(a'}]}\n", encoding="utf-8"
+    )
     result = run("rules", "test", "--rules", str(tmp_path), "-", input="x")
     assert result.exit_code == 2
     assert f"{tmp_path / 'r.yaml'}:1:30: rule 't1': match[0]: invalid regex" in result.output
@@ -122,7 +152,9 @@ def test_schema_is_json_for_editors(tmp_path):
     schema = json.loads(result.stdout)
     assert schema["$schema"].endswith("2020-12/schema")
     group = schema["$defs"]["GroupSpec"]["properties"]
-    assert {"all", "any", "none", "at_least", "of", "near", "within", "sentence", "in"} <= set(group)
+    assert {"all", "any", "none", "at_least", "of", "near", "within", "sentence", "in"} <= set(
+        group
+    )
     out = tmp_path / "s.json"
     assert run("rules", "schema", "-o", str(out)).exit_code == 0
     assert json.loads(out.read_text()) == schema

@@ -73,7 +73,9 @@ def test_vocabularies_expand_the_drafts(tmp_path):
     out.write_text(derive_yaml(seed("000"), vocabs), encoding="utf-8")
     rule_set = load_rules([FIXTURES, out])  # $names resolve with the rules folder
     matcher = Matcher(rule_set.rules)
-    fired = {m.rule_id for m in matcher.match_text("МИД России: Азербайджан согласился на освобождение")}
+    fired = {
+        m.rule_id for m in matcher.match_text("МИД России: Азербайджан согласился на освобождение")
+    }
     assert rules[0]["id"] in fired  # the Russian side of a draft, from the vocabularies
 
 
@@ -84,7 +86,9 @@ def test_the_cli_writes_drafts_next_to_the_rules(tmp_path):
         (rules_dir / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
     out = rules_dir / "drafts-002.yaml"
     runner = CliRunner()
-    result = runner.invoke(cli, ["rules", "derive", str(seed("002")), "-o", str(out), "--rules", str(rules_dir)])
+    result = runner.invoke(
+        cli, ["rules", "derive", str(seed("002")), "-o", str(out), "--rules", str(rules_dir)]
+    )
     assert result.exit_code == 0, result.output
     assert "draft rules to" in result.stderr
     data = YAML(typ="safe").load(out.read_text(encoding="utf-8"))
@@ -92,7 +96,9 @@ def test_the_cli_writes_drafts_next_to_the_rules(tmp_path):
     check = runner.invoke(cli, ["rules", "check", str(rules_dir)])
     assert check.exit_code == 0, check.output
     # deriving again over an existing draft file works
-    again = runner.invoke(cli, ["rules", "derive", str(seed("002")), "-o", str(out), "--rules", str(rules_dir)])
+    again = runner.invoke(
+        cli, ["rules", "derive", str(seed("002")), "-o", str(out), "--rules", str(rules_dir)]
+    )
     assert again.exit_code == 0 and "warning" not in again.stderr
 
 

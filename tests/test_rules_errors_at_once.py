@@ -51,7 +51,21 @@ def test_five_mistakes_one_run(tmp_path):
 
 
 def test_rules_test_suggests_a_rule_id(project):
-    result = CliRunner().invoke(cli, ["--config", str(project / "config.yaml"), "rules", "test",
-                                      "--rule", "detainees-release-retrun", "-"], input="Baku frees them")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(project / "config.yaml"),
+            "rules",
+            "test",
+            "--rule",
+            "detainees-release-retrun",
+            "-",
+        ],
+        input="Baku frees them",
+    )
     assert result.exit_code == 2
-    assert "unknown rule detainees-release-retrun (did you mean 'detainees-release-return'?)" in result.output
+    assert (
+        "unknown rule detainees-release-retrun (did you mean 'detainees-release-return'?)"
+        in result.output
+    )

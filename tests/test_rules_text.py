@@ -10,19 +10,22 @@ from monitor import text as T
 from monitor.langdetect import detect_language, normalise_language
 
 
-@pytest.mark.parametrize("s", [
-    "Baku’s “release” — of 11 Russians\u00a0in ÉTÉ",
-    "Ёлка и ЁЖ, İstanbul",
-    "",
-    "a\u2028b\tc\r\nd",
-])
+@pytest.mark.parametrize(
+    "s",
+    [
+        "Baku’s “release” — of 11 Russians\u00a0in ÉTÉ",
+        "Ёлка и ЁЖ, İstanbul",
+        "",
+        "a\u2028b\tc\r\nd",
+    ],
+)
 def test_fold_and_flatten_keep_offsets(s):
     assert len(T.fold(s)) == len(s)
     assert len(T.flat_of(s)) == len(s)
 
 
 def test_folding_unifies_quotes_dashes_yo_and_spaces():
-    assert T.fold("Russia’s «deal» — ёж\u00a0x") == "russia's \"deal\" - еж x"
+    assert T.fold("Russia’s «deal» — ёж\u00a0x") == 'russia\'s "deal" - еж x'
     assert T.words("Russia’s Trump–Route\u00a0plan") == ["russia", "s", "trump", "route", "plan"]
     assert T.words("Russia's Trump-Route plan") == T.words("RUSSIA’S TRUMP—ROUTE PLAN")
     assert T.words("Ёлка") == T.words("елка") == ["елка"]
@@ -38,12 +41,15 @@ def test_tokenize_offsets_point_at_the_tokens():
     assert [start for start, _, _ in toks] == [m.start() for m in re.finditer(r"[^ ]+", flat)]
 
 
-@pytest.mark.parametrize("forms", [
-    ["release", "released", "releases", "releasing"],
-    ["return", "returned", "returning", "returns"],
-    ["освобождение", "освобождении", "освобождения"],
-    ["россиянина", "россиянином"],
-])
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ["release", "released", "releases", "releasing"],
+        ["return", "returned", "returning", "returns"],
+        ["освобождение", "освобождении", "освобождения"],
+        ["россиянина", "россиянином"],
+    ],
+)
 def test_inflections_share_a_stem(forms):
     assert len({T.stem(f) for f in forms}) == 1, {f: T.stem(f) for f in forms}
 
@@ -56,10 +62,24 @@ def test_the_script_chooses_the_stemmer():
     assert T.stem("гражданами") in T.term_stems("граждан")  # a rule word "граждан" accepts it
 
 
-@pytest.mark.parametrize("word", [
-    "hoping", "hoped", "happy", "happiness", "possibility", "possible", "dying", "skies",
-    "released", "relational", "Азербайджаном", "освобождении", "россиянами",
-])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "hoping",
+        "hoped",
+        "happy",
+        "happiness",
+        "possibility",
+        "possible",
+        "dying",
+        "skies",
+        "released",
+        "relational",
+        "Азербайджаном",
+        "освобождении",
+        "россиянами",
+    ],
+)
 def test_every_form_starts_with_a_needle_of_its_stem(word):
     w = T.words(word)[0]
     assert any(w.startswith(n) for n in T.stem_needles(T.stem(w)))
@@ -74,7 +94,12 @@ def test_russian_rule_words_accept_the_stems_of_their_case_forms():
 def test_sentences_skip_abbreviations_and_initials():
     s = "Mr. Smith met U.S. officials. J. Doe left! Then\nA new line. e.g. this stays."
     got = [s[a:b] for a, b in T.sentences(s)]
-    assert got == ["Mr. Smith met U.S. officials.", "J. Doe left!", "Then", "A new line. e.g. this stays."]
+    assert got == [
+        "Mr. Smith met U.S. officials.",
+        "J. Doe left!",
+        "Then",
+        "A new line. e.g. this stays.",
+    ]
 
 
 def test_highlight_styles():
@@ -104,37 +129,58 @@ def test_snippet_centres_on_the_densest_evidence():
     assert "\n" not in T.snippet("one\n\ntwo **", [(0, 3)])
 
 
-@pytest.mark.parametrize("text,lang", [
-    ("Moscow will raise the release of the detained citizens with the visiting minister.", "en"),
-    ("Москва поднимет вопрос об освобождении граждан России во время визита министра.", "ru"),
-    ("Київ і Москва обмінялися полоненими, повідомили в міністерстві.", "uk"),
-    ("Die Regierung hat die Gespräche mit der Delegation auf nächste Woche verschoben.", "de"),
-    ("12345 !!!", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        (
+            "Moscow will raise the release of the detained citizens with the visiting minister.",
+            "en",
+        ),
+        ("Москва поднимет вопрос об освобождении граждан России во время визита министра.", "ru"),
+        ("Київ і Москва обмінялися полоненими, повідомили в міністерстві.", "uk"),
+        ("Die Regierung hat die Gespräche mit der Delegation auf nächste Woche verschoben.", "de"),
+        ("12345 !!!", None),
+        ("", None),
+    ],
+)
 def test_detect_language(text, lang):
     assert detect_language(text) == lang
 
 
-@pytest.mark.parametrize("text,lang", [
-    # Russian text with a Ukrainian name and a Ukrainian word in it stays Russian (one
-    # Ukrainian letter used to make it Ukrainian, and a rule with language: [en, ru] missed it)
-    ("Глава МИД Украины Андрій Сибіга заявил в Киеве, что Київ не признает итогов встречи "
-     "в Баку, передает ТАСС.", "ru"),
-    ("Посол Украины Олександр Щерба назвал решение Баку ошибкой; в Москве заявление не "
-     "комментируют.", "ru"),
-    # six-word headlines
-    ("Baku frees eleven jailed Russian citizens", "en"),
-    ("Lavrov and Bayramov hold Moscow talks", "en"),
-    ("Баку освободил одиннадцать осуждённых россиян сегодня", "ru"),
-    ("Армения отказалась выдать Татуляна России", "ru"),
-    ("Зеленський провів переговори у Києві вчора", "uk"),
-    # mixed: an English text quoting Russian, a Russian text quoting English
-    ("Zakharova said the «гибридная война» against Armenia was being waged by Western NGOs, "
-     "TASS reported.", "en"),
-    ("Захарова заявила, что так называемый «hybrid warfare» против Армении ведут западные "
-     "НКО.", "ru"),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        # Russian text with a Ukrainian name and a Ukrainian word in it stays Russian (one
+        # Ukrainian letter used to make it Ukrainian, and a rule with language: [en, ru] missed it)
+        (
+            "Глава МИД Украины Андрій Сибіга заявил в Киеве, что Київ не признает итогов встречи "
+            "в Баку, передает ТАСС.",
+            "ru",
+        ),
+        (
+            "Посол Украины Олександр Щерба назвал решение Баку ошибкой; в Москве заявление не "
+            "комментируют.",
+            "ru",
+        ),
+        # six-word headlines
+        ("Baku frees eleven jailed Russian citizens", "en"),
+        ("Lavrov and Bayramov hold Moscow talks", "en"),
+        ("Баку освободил одиннадцать осуждённых россиян сегодня", "ru"),
+        ("Армения отказалась выдать Татуляна России", "ru"),
+        ("Зеленський провів переговори у Києві вчора", "uk"),
+        # mixed: an English text quoting Russian, a Russian text quoting English
+        (
+            "Zakharova said the «гибридная война» against Armenia was being waged by Western NGOs, "
+            "TASS reported.",
+            "en",
+        ),
+        (
+            "Захарова заявила, что так называемый «hybrid warfare» против Армении ведут западные "
+            "НКО.",
+            "ru",
+        ),
+    ],
+)
 def test_detect_language_on_headlines_names_and_mixed_text(text, lang):
     assert detect_language(text) == lang
 
@@ -145,10 +191,13 @@ def test_a_rule_limited_to_russian_still_sees_russian_text_with_a_ukrainian_name
 
     (tmp_path / "r.yaml").write_text(
         "- id: r\n  title: t\n  language: [en, ru]\n  match: {all: [Баку, освободить]}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     m = Matcher(load_rules([tmp_path]).rules)
-    hits = m.match_text("Министр иностранных дел Украины Андрій Сибіга в Київе прокомментировал "
-                        "решение Баку освободить осуждённых россиян.")
+    hits = m.match_text(
+        "Министр иностранных дел Украины Андрій Сибіга в Київе прокомментировал "
+        "решение Баку освободить осуждённых россиян."
+    )
     assert [h.rule_id for h in hits] == ["r"]
 
 

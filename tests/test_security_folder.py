@@ -25,14 +25,18 @@ from helpers_sources import source_cfg
 from yaml_helpers import write_config
 
 SECRET = "hunter2-smtp-password-xyzzy"
-ZEBRA = "rules:\n  - id: zebra\n    title: Zebra\n    severity: low\n    match:\n      any: [zebra]\n"
+ZEBRA = (
+    "rules:\n  - id: zebra\n    title: Zebra\n    severity: low\n    match:\n      any: [zebra]\n"
+)
 
 
 @pytest.fixture
 def drop(tmp_path: Path) -> Path:
     folder = tmp_path / "drop"
     folder.mkdir()
-    (folder / "good.txt").write_text("Good news\n\nA zebra crossing was painted.\n", encoding="utf-8")
+    (folder / "good.txt").write_text(
+        "Good news\n\nA zebra crossing was painted.\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -44,7 +48,9 @@ def all_text(result) -> str:
     return "\n".join(f"{i.key} {i.title} {i.text}" for i in result.items)
 
 
-def test_symlinks_to_files_and_folders_are_skipped_and_said_once(tmp_path: Path, drop: Path, caplog):
+def test_symlinks_to_files_and_folders_are_skipped_and_said_once(
+    tmp_path: Path, drop: Path, caplog
+):
     outside = tmp_path / "private"
     outside.mkdir()
     secret = outside / "secret.txt"
@@ -107,8 +113,13 @@ def _config(tmp_path: Path, **extra) -> Path:
     rules = tmp_path / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "zebra.yaml").write_text(ZEBRA, encoding="utf-8")
-    return write_config(tmp_path, sources=[{"name": "drop", "kind": "folder", "path": "drop"}],
-                        channels={"console": {"type": "console"}}, routes=[{"channels": ["console"]}], **extra)
+    return write_config(
+        tmp_path,
+        sources=[{"name": "drop", "kind": "folder", "path": "drop"}],
+        channels={"console": {"type": "console"}},
+        routes=[{"channels": ["console"]}],
+        **extra,
+    )
 
 
 def _bad_name(drop: Path) -> None:
@@ -117,7 +128,9 @@ def _bad_name(drop: Path) -> None:
     os.close(fd)
 
 
-def test_a_file_name_that_is_not_utf8_is_keyed_safely_and_the_others_are_read(tmp_path: Path, drop: Path):
+def test_a_file_name_that_is_not_utf8_is_keyed_safely_and_the_others_are_read(
+    tmp_path: Path, drop: Path
+):
     _bad_name(drop)
     runtime = Runtime.from_config(load_config(_config(tmp_path)))
     with Store(runtime.config.db_path) as store:
@@ -136,22 +149,36 @@ def test_a_file_name_that_is_not_utf8_is_keyed_safely_and_the_others_are_read(tm
 def test_run_once_on_a_folder_with_a_non_utf8_name_exits_cleanly(tmp_path: Path, drop: Path):
     _bad_name(drop)
     cfg = _config(tmp_path)
-    proc = subprocess.run(monitor_cmd("--config", str(cfg), "run", "--once"), capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        monitor_cmd("--config", str(cfg), "run", "--once"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "polled 1 source(s): 2 new item(s), 2 hit(s)" in proc.stderr
-    listing = subprocess.run(monitor_cmd("--config", str(cfg), "sources"), capture_output=True, text=True,
-                             timeout=60, cwd=tmp_path)
+    listing = subprocess.run(
+        monitor_cmd("--config", str(cfg), "sources"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert listing.returncode == 0 and "not polled yet" not in listing.stdout, listing.stdout
 
 
-def test_a_source_that_keeps_failing_unexpectedly_shows_as_failing(tmp_path: Path, drop: Path, monkeypatch):
+def test_a_source_that_keeps_failing_unexpectedly_shows_as_failing(
+    tmp_path: Path, drop: Path, monkeypatch
+):
     """The second line of defence: any error while recording a poll (here the store refusing
     an un-sanitised name, as before the fix) is counted on the source, which turns failing."""
     _bad_name(drop)
     monkeypatch.setattr(folder_mod, "safe_name", lambda name: name)
-    runtime = Runtime.from_config(load_config(_config(tmp_path, scheduler={"failure_threshold": 3})))
+    runtime = Runtime.from_config(
+        load_config(_config(tmp_path, scheduler={"failure_threshold": 3}))
+    )
     with Store(runtime.config.db_path) as store:
         store.sync_sources(runtime.config.sources)
         for n in range(1, 4):

@@ -25,8 +25,13 @@ from monitor.store import Store
 
 
 def _cli(cfg: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(monitor_cmd("--config", str(cfg), *args), capture_output=True, text=True,
-                          timeout=timeout, cwd=cfg.parent)
+    return subprocess.run(
+        monitor_cmd("--config", str(cfg), *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cfg.parent,
+    )
 
 
 def _hits(db: Path) -> int:
@@ -56,9 +61,10 @@ def test_backup_refuses_the_database_and_its_companions_even_with_force(tmp_path
         (tmp_path / "wal-link").symlink_to(db.with_name(db.name + "-wal"))
         os.link(db, tmp_path / "hard-link.db")
         targets = [str(p) for p in database_files(db)] + [
-            str(tmp_path / "wal-link"), str(tmp_path / "hard-link.db"),
+            str(tmp_path / "wal-link"),
+            str(tmp_path / "hard-link.db"),
             str(db.parent / ".." / db.parent.name / (db.name + "-wal")),  # another spelling
-            os.path.relpath(db.with_name(db.name + "-shm"), tmp_path),    # relative to the cwd
+            os.path.relpath(db.with_name(db.name + "-shm"), tmp_path),  # relative to the cwd
         ]
         for target in targets:
             done = _cli(cfg, "db", "backup", "--force", target)
@@ -102,17 +108,26 @@ def test_a_second_daemon_is_refused_and_run_once_works_beside_the_first(tmp_path
     with MonitorProcess(tmp_path, cfg) as first:
         first.wait_for("monitor running")
         # a second daemon on the same database: refused at once, with a clear message
-        second = subprocess.run(monitor_cmd("--config", str(cfg), "run"), capture_output=True, text=True,
-                                timeout=60, cwd=tmp_path)
+        second = subprocess.run(
+            monitor_cmd("--config", str(cfg), "run"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
         assert second.returncode == 1, second.stderr
-        assert "another monitor daemon" in second.stderr and f"pid {first.proc.pid}" in second.stderr
+        assert (
+            "another monitor daemon" in second.stderr and f"pid {first.proc.pid}" in second.stderr
+        )
         assert "Traceback" not in second.stderr
 
         # an alert the running daemon has in flight (as if mid-send): run --once leaves it alone
         with Store(db) as store:
             row = store.enqueue("console", "ops", {"title": "T", "text": "in flight"}, utcnow())
             assert store.mark_inflight(row, utcnow())
-        (tmp_path / "inbox" / "b.txt").write_text("Roads\nAnother zebra crossing.\n", encoding="utf-8")
+        (tmp_path / "inbox" / "b.txt").write_text(
+            "Roads\nAnother zebra crossing.\n", encoding="utf-8"
+        )
         once = _cli(cfg, "run", "--once")
         assert once.returncode == 0, once.stderr
         with Store(db) as store:

@@ -11,8 +11,10 @@ from conftest import ROOT
 
 def _declared() -> set[str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("-", "_")
-            for d in data["project"]["dependencies"]}
+    return {
+        re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("-", "_")
+        for d in data["project"]["dependencies"]
+    }
 
 
 def test_the_html_cleaner_trafilatura_imports_is_declared_directly():
@@ -24,14 +26,19 @@ def test_the_html_cleaner_trafilatura_imports_is_declared_directly():
 def test_full_text_extraction_imports_and_works():
     from monitor.sources.fulltext import extract_main_text
 
-    page = ("<html><body><nav>Home</nav><article><h1>Talks</h1>"
-            + "<p>The foreign ministers met in Baku and agreed to continue the talks next month. </p>" * 8
-            + "</article></body></html>")
-    assert "foreign ministers met in Baku" in (extract_main_text(page, "https://news.example.org/a") or "")
+    page = (
+        "<html><body><nav>Home</nav><article><h1>Talks</h1>"
+        + "<p>The foreign ministers met in Baku and agreed to continue the talks next month. </p>"
+        * 8
+        + "</article></body></html>"
+    )
+    assert "foreign ministers met in Baku" in (
+        extract_main_text(page, "https://news.example.org/a") or ""
+    )
 
 
 def test_ci_runs_the_suite_then_the_wheel_smoke_test():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 dev.py test" in ci
     assert ci.index("python3 dev.py test") < ci.index("python3 -m venv")
-    assert "pip\" wheel" in ci and "rules check" in ci and "extract_main_text" in ci
+    assert 'pip" wheel' in ci and "rules check" in ci and "extract_main_text" in ci

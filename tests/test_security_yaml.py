@@ -22,7 +22,7 @@ from monitor.rules import load_rules
 
 def alias_bomb(levels: int = 9, width: int = 9, at: str = "storage: {path: *a%d}") -> str:
     """Billion laughs in YAML: ``width ** levels`` nodes from a few hundred bytes."""
-    lines = ['a0: &a0 [' + ",".join(['"lol"'] * width) + "]"]
+    lines = ["a0: &a0 [" + ",".join(['"lol"'] * width) + "]"]
     for i in range(1, levels):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
     lines.append(at % (levels - 1))
@@ -34,8 +34,7 @@ def nested_rule(levels: int) -> str:
     node = "zebra"
     for i in range(levels):
         node = "{%s: [%s]}" % ("all" if i % 2 else "any", node)
-    return ("rules:\n  - id: deep\n    title: Deep\n    severity: low\n"
-            f"    match: {node}\n")
+    return f"rules:\n  - id: deep\n    title: Deep\n    severity: low\n    match: {node}\n"
 
 
 def bounded(fn):
@@ -81,7 +80,9 @@ def test_too_many_aliases_and_self_reference_are_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"more than 1000 aliases") as exc:
         yamlfile.load_yaml_text(many, "many.yaml")
     assert exc.value.line == 2
-    with pytest.raises(ConfigError, match=r"alias \*a refers to the collection it is inside") as exc:
+    with pytest.raises(
+        ConfigError, match=r"alias \*a refers to the collection it is inside"
+    ) as exc:
         yamlfile.load_yaml_text("x: &a [1, *a]\n", "self.yaml")
     assert (exc.value.line, exc.value.column) == (1, 11)
     # anchors and merge keys within the limits keep working
@@ -120,7 +121,9 @@ def test_a_rule_nested_just_inside_the_limit_loads_and_matches(tmp_path: Path):
     from monitor.matching import Matcher
 
     m = Matcher(rs.active())
-    assert [h.rule_id for h in m.match(Item(source="s", key="k", title="t", text="a zebra"))] == ["deep"]
+    assert [h.rule_id for h in m.match(Item(source="s", key="k", title="t", text="a zebra"))] == [
+        "deep"
+    ]
 
 
 def test_deep_flow_nesting_in_a_config_is_refused_not_a_recursion_error(tmp_path: Path):
@@ -136,7 +139,9 @@ def test_a_bomb_dropped_into_a_running_daemon_is_refused_and_the_old_rules_stay(
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
         before = daemon.runtime
-        (tmp_path / "rules" / "bomb.yaml").write_text(alias_bomb(at="rules: *a%d"), encoding="utf-8")
+        (tmp_path / "rules" / "bomb.yaml").write_text(
+            alias_bomb(at="rules: *a%d"), encoding="utf-8"
+        )
         (tmp_path / "rules" / "deep.yaml").write_text(nested_rule(150), encoding="utf-8")
         err, seconds, peak = bounded(daemon.reload)
         assert err is None and seconds < 5 and peak < 50, (err, seconds, peak)

@@ -20,7 +20,7 @@ def test_every_rule_names_an_existing_seed(ruleset):
         seed = rule.derived_from.seed
         assert (ROOT / seed).is_file(), f"{rule.id}: seed {seed} does not exist"
         assert rule.derived_from.signal.strip(), f"{rule.id}: no signal sentence"
-        assert rule.derived_from.signal.split()[0].strip("“”\"") in (ROOT / seed).read_text(
+        assert rule.derived_from.signal.split()[0].strip('“”"') in (ROOT / seed).read_text(
             encoding="utf-8"
         ), f"{rule.id}: signal not taken from {seed}"
 
@@ -44,5 +44,3 @@ def test_rules_own_examples_pass():
 
 def _is_russian(text: str) -> bool:
     return any("а" <= ch.lower() <= "я" for ch in text)
-
-

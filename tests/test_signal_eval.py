@@ -32,8 +32,20 @@ def test_no_half_falls_below_its_recorded_figures(half, recorded):
     for lang, was in recorded[half].items():
         now = figs[lang]
         assert now.recall >= was["recall"] - TOLERANCE, (half, lang, "recall", now.recall, was)
-        assert now.attribution >= was["attribution"] - TOLERANCE, (half, lang, "attribution", now, was)
-        assert now.false_alert_rate <= was["false_alert_rate"] + TOLERANCE, (half, lang, "false alerts", now, was)
+        assert now.attribution >= was["attribution"] - TOLERANCE, (
+            half,
+            lang,
+            "attribution",
+            now,
+            was,
+        )
+        assert now.false_alert_rate <= was["false_alert_rate"] + TOLERANCE, (
+            half,
+            lang,
+            "false alerts",
+            now,
+            was,
+        )
 
 
 def test_the_corpus_is_as_the_issue_asks():
@@ -42,8 +54,11 @@ def test_the_corpus_is_as_the_issue_asks():
     every = dev + test
     assert len(every) >= 400
     assert sum(e["lang"] == "ru" for e in every) >= 0.4 * len(every)
-    signals = {line.split("`")[1] for line in (EVAL / "SIGNALS.md").read_text().splitlines()
-               if line.startswith("### `")}
+    signals = {
+        line.split("`")[1]
+        for line in (EVAL / "SIGNALS.md").read_text().splitlines()
+        if line.startswith("### `")
+    }
     for half in (dev, test):
         assert sum(not e["signals"] for e in half) >= 50
         per = Counter(s for e in half for s in e["signals"])

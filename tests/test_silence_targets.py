@@ -8,18 +8,37 @@ from monitor.cli import cli
 
 
 def _silence(project, *args):
-    return CliRunner().invoke(cli, ["--config", str(project / "config.yaml"), "silence", "add", *args,
-                                    "--for", "2d", "--comment", "talks ongoing"])
+    return CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(project / "config.yaml"),
+            "silence",
+            "add",
+            *args,
+            "--for",
+            "2d",
+            "--comment",
+            "talks ongoing",
+        ],
+    )
 
 
 def _count(project):
-    return CliRunner().invoke(cli, ["--config", str(project / "config.yaml"), "silence", "list", "--all"]).output
+    return (
+        CliRunner()
+        .invoke(cli, ["--config", str(project / "config.yaml"), "silence", "list", "--all"])
+        .output
+    )
 
 
 def test_unknown_rule_is_refused_with_a_suggestion(project):
     result = _silence(project, "--rule", "detainees-release-retrun")
     assert result.exit_code == 2
-    assert "no rule 'detainees-release-retrun' (did you mean 'detainees-release-return'?)" in result.output
+    assert (
+        "no rule 'detainees-release-retrun' (did you mean 'detainees-release-return'?)"
+        in result.output
+    )
     assert "Nothing was silenced." in result.output
     assert _count(project) == "no silences\n"
 
@@ -35,6 +54,11 @@ def test_unknown_source_is_refused_and_a_known_pair_is_accepted(project):
 
 
 def test_a_rule_in_a_broken_file_is_not_guessed(project):
-    (project / "rules" / "broken.yaml").write_text("- id: zzz\n  title: Z\n  severity: loud\n", encoding="utf-8")
+    (project / "rules" / "broken.yaml").write_text(
+        "- id: zzz\n  title: Z\n  severity: loud\n", encoding="utf-8"
+    )
     result = _silence(project, "--rule", "zzz")
-    assert result.exit_code == 2 and "problem(s) in the rule files: see `monitor rules check`" in result.output
+    assert (
+        result.exit_code == 2
+        and "problem(s) in the rule files: see `monitor rules check`" in result.output
+    )

@@ -20,18 +20,40 @@ def run(*args: str):
 def test_sources_test_url_as_json(server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no config.yaml here: defaults apply
     server.expect_request("/feed").respond_with_data(
-        rss([{"guid": "1", "title": "One", "link": "https://example.org/1", "description": "Body one",
-              "pubDate": "Tue, 01 Oct 2024 12:00:00 GMT"}], language="en"))
+        rss(
+            [
+                {
+                    "guid": "1",
+                    "title": "One",
+                    "link": "https://example.org/1",
+                    "description": "Body one",
+                    "pubDate": "Tue, 01 Oct 2024 12:00:00 GMT",
+                }
+            ],
+            language="en",
+        )
+    )
     result = run("sources", "test", server.url_for("/feed"), "--allow-private", "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["warnings"] == []
-    assert out["items"] == [{"id": "1", "title": "One", "url": "https://example.org/1",
-                             "published": "2024-10-01T12:00:00+00:00", "language": "en", "author": None,
-                             "text_length": 8, "text": "Body one"}]
+    assert out["items"] == [
+        {
+            "id": "1",
+            "title": "One",
+            "url": "https://example.org/1",
+            "published": "2024-10-01T12:00:00+00:00",
+            "language": "en",
+            "author": None,
+            "text_length": 8,
+            "text": "Body one",
+        }
+    ]
 
 
-def test_sources_test_malformed_feed_with_items_exits_0_with_warnings(server, tmp_path, monkeypatch):
+def test_sources_test_malformed_feed_with_items_exits_0_with_warnings(
+    server, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     whole = rss(story_items(3))
     server.expect_request("/cut").respond_with_data(whole[: whole.index(b"<item>", 300) + 40])
@@ -43,7 +65,9 @@ def test_sources_test_malformed_feed_with_items_exits_0_with_warnings(server, tm
 
 def test_sources_test_garbage_exits_1_with_one_line(server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    server.expect_request("/html").respond_with_data("<html><body>Moved</body></html>", content_type="text/html")
+    server.expect_request("/html").respond_with_data(
+        "<html><body>Moved</body></html>", content_type="text/html"
+    )
     result = run("sources", "test", server.url_for("/html"), "--allow-private", "--json")
     assert result.exit_code == 1
     last = result.stderr.splitlines()[-1]  # (log lines of the local server come before it)
@@ -60,8 +84,19 @@ def test_sources_test_refuses_local_addresses_by_default(server, tmp_path, monke
 
 def test_sources_test_human_output_for_a_page(server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    server.expect_request("/page").respond_with_data("<title>T</title><div id=m><p>Watch me</p></div>", content_type="text/html")
-    result = run("sources", "test", server.url_for("/page"), "--kind", "page", "--selector", "#m", "--allow-private")
+    server.expect_request("/page").respond_with_data(
+        "<title>T</title><div id=m><p>Watch me</p></div>", content_type="text/html"
+    )
+    result = run(
+        "sources",
+        "test",
+        server.url_for("/page"),
+        "--kind",
+        "page",
+        "--selector",
+        "#m",
+        "--allow-private",
+    )
     assert result.exit_code == 0
     assert "1. T" in result.stdout and "text: 8 chars" in result.stdout
     assert "1 item(s)" in result.stderr
@@ -99,6 +134,9 @@ def test_sources_listing_shows_health_from_the_store(project):
     records = {r["name"]: r for r in json.loads(result.stdout)}
     assert set(records) == {s.name for s in cfg.sources}
     assert records["seeds"]["items_seen"] == 3 and records["seeds"]["last_success"]
-    assert records[feed]["consecutive_failures"] == 1 and records[feed]["last_error"] == "timed out fetching"
+    assert (
+        records[feed]["consecutive_failures"] == 1
+        and records[feed]["last_error"] == "timed out fetching"
+    )
     table = run("--config", str(project / "config.yaml"), "sources")
     assert table.exit_code == 0 and "seeds" in table.stdout and "timed out fetching" in table.stdout

@@ -24,7 +24,9 @@ class FeedPlace:
 
     def publish(self):
         self.server.clear()
-        self.server.expect_request("/contract").respond_with_data(rss(story_items(self.n)), content_type="application/rss+xml")
+        self.server.expect_request("/contract").respond_with_data(
+            rss(story_items(self.n)), content_type="application/rss+xml"
+        )
 
     def change(self):
         self.n += 1
@@ -39,7 +41,11 @@ class PagePlace:
 
     def publish(self):
         self.server.clear()
-        html = "<html><head><title>P</title></head><body>" + "".join(f"<p>{p}</p>" for p in self.paras) + "</body></html>"
+        html = (
+            "<html><head><title>P</title></head><body>"
+            + "".join(f"<p>{p}</p>" for p in self.paras)
+            + "</body></html>"
+        )
         self.server.expect_request("/contract").respond_with_data(html, content_type="text/html")
 
     def change(self):

@@ -29,28 +29,48 @@ OTHER = (
 
 
 def seed_text() -> str:
-    return next(p for p in sorted((ROOT / "seeds").iterdir()) if p.suffix == ".txt").read_text(encoding="utf-8")
+    return next(p for p in sorted((ROOT / "seeds").iterdir()) if p.suffix == ".txt").read_text(
+        encoding="utf-8"
+    )
 
 
 def outlets(story: str) -> list[tuple[str, str]]:
     """The same story as three outlets publish it: own headline, byline, footer, small edits."""
     return [
         ("Baku to free detained Russians", story),
-        ("Azerbaijan agrees to release Russian detainees", "By our correspondent in Baku\n\n"
-         + story.replace("according to officials", "according to two officials") + "\n\nRead more on our site."),
-        ("Russians held in Baku may go home", "(Agency) — " + story.replace(" last month", "")
-         + "\n\n© Agency. All rights reserved. Subscribe for daily updates."),
+        (
+            "Azerbaijan agrees to release Russian detainees",
+            "By our correspondent in Baku\n\n"
+            + story.replace("according to officials", "according to two officials")
+            + "\n\nRead more on our site.",
+        ),
+        (
+            "Russians held in Baku may go home",
+            "(Agency) — "
+            + story.replace(" last month", "")
+            + "\n\n© Agency. All rights reserved. Subscribe for daily updates.",
+        ),
     ]
 
 
 def test_same_story_in_three_feeds_is_near_duplicate(server):
     fingerprints = []
     for n, (title, text) in enumerate(outlets(WIRE)):
-        items = [{"guid": f"{n}-story", "title": title, "description": text},
-                 {"guid": f"{n}-other", "title": "Rates", "description": OTHER if n == 0 else f"Outlet {n} weather: "
-                  "rain in the north, sun in the south, and wind along the coast through the weekend."}]
+        items = [
+            {"guid": f"{n}-story", "title": title, "description": text},
+            {
+                "guid": f"{n}-other",
+                "title": "Rates",
+                "description": OTHER
+                if n == 0
+                else f"Outlet {n} weather: "
+                "rain in the north, sun in the south, and wind along the coast through the weekend.",
+            },
+        ]
         server.expect_request(f"/outlet{n}").respond_with_data(rss(items))
-        result = make_source(source_cfg("feed", name=f"outlet{n}", url=server.url_for(f"/outlet{n}")), LOCAL).fetch(SourceState())
+        result = make_source(
+            source_cfg("feed", name=f"outlet{n}", url=server.url_for(f"/outlet{n}")), LOCAL
+        ).fetch(SourceState())
         story, other = result.items
         fingerprints.append((fingerprint(story.document), fingerprint(other.document)))
     stories = [s for s, _ in fingerprints]
@@ -63,8 +83,11 @@ def test_same_story_in_three_feeds_is_near_duplicate(server):
 def test_long_seed_syndicated_and_trimmed():
     text = seed_text()
     paras = [p for p in text.split("\n") if p.strip()]
-    copies = ["\n".join(paras), "Analysis\n\nBy staff\n\n" + "\n".join(paras[1:]),
-              "\n".join(paras[:-1]) + "\nRead more at example.org"]
+    copies = [
+        "\n".join(paras),
+        "Analysis\n\nBy staff\n\n" + "\n".join(paras[1:]),
+        "\n".join(paras[:-1]) + "\nRead more at example.org",
+    ]
     fps = [fingerprint(t) for t in copies]
     assert all(similar(a, b) for a, b in itertools.combinations(fps, 2))
     assert not similar(fps[0], fingerprint(OTHER))
@@ -79,7 +102,9 @@ def test_fingerprint_is_stable_and_64_bit():
 
 def test_short_texts_never_match():
     assert fingerprint("too short to say") == 0
-    assert not similar(fingerprint("Baku frees the Russians"), fingerprint("Baku frees the Russians"))
+    assert not similar(
+        fingerprint("Baku frees the Russians"), fingerprint("Baku frees the Russians")
+    )
     assert len("one two three four five six seven eight".split()) == MIN_WORDS
     assert fingerprint("one two three four five six seven eight") != 0
 
@@ -98,9 +123,18 @@ def test_unrelated_real_feed_items_stay_apart():
     from monitor.sources.feed import parse_feed
 
     items = []
-    for name in ("guardian.rss", "heise.atom", "encoding.rss", "many-links.rss", "content-encoded.rss"):
-        items += [i for i in parse_feed(Path(FIXTURES / name).read_bytes(), source="s").items
-                  if len(i.document.split()) >= 30]
+    for name in (
+        "guardian.rss",
+        "heise.atom",
+        "encoding.rss",
+        "many-links.rss",
+        "content-encoded.rss",
+    ):
+        items += [
+            i
+            for i in parse_feed(Path(FIXTURES / name).read_bytes(), source="s").items
+            if len(i.document.split()) >= 30
+        ]
     fps = [(i.title, fingerprint(i.document)) for i in items]
     pairs = list(itertools.combinations(fps, 2))
     merged = [(a[0], b[0]) for a, b in pairs if similar(a[1], b[1])]

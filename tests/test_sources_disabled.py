@@ -25,9 +25,13 @@ RULE = """- id: zebra
 def _config(folder, url, allow_private: bool):
     (folder / "rules").mkdir(exist_ok=True)
     (folder / "rules" / "zebra.yaml").write_text(RULE, encoding="utf-8")
-    return write_config(folder, sources=[{"name": "intranet", "kind": "feed", "url": url}],
-                        channels={"console": {"type": "console"}}, routes=[{"channels": ["console"]}],
-                        http={"allow_private_networks": allow_private})
+    return write_config(
+        folder,
+        sources=[{"name": "intranet", "kind": "feed", "url": url}],
+        channels={"console": {"type": "console"}},
+        routes=[{"channels": ["console"]}],
+        http={"allow_private_networks": allow_private},
+    )
 
 
 def _poll(config_path):
@@ -43,7 +47,9 @@ def cli_run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_allowing_private_networks_enables_a_source_disabled_for_a_private_address(server, tmp_path):
+def test_allowing_private_networks_enables_a_source_disabled_for_a_private_address(
+    server, tmp_path
+):
     server.expect_request("/feed").respond_with_data(rss(story_items(2)))
     url = server.url_for("/feed")
     config = _config(tmp_path, url, allow_private=False)
@@ -63,7 +69,10 @@ def test_a_change_that_does_not_touch_the_fetch_leaves_it_disabled(tmp_path):
     config = _config(tmp_path, "http://127.0.0.1:9/feed", allow_private=False)
     _poll(config)
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('"storage"', '"scheduler": {"failure_threshold": 3}, "storage"'), encoding="utf-8")
+    config.write_text(
+        text.replace('"storage"', '"scheduler": {"failure_threshold": 3}, "storage"'),
+        encoding="utf-8",
+    )
     report, row = _poll(config)
     assert report.error.startswith("disabled:") and row.disabled_reason
 
@@ -72,19 +81,27 @@ def test_sources_enable_by_hand_and_run_once_summary(tmp_path):
     config = _config(tmp_path, "http://127.0.0.1:9/feed", allow_private=False)
     first = cli_run("--config", str(config), "run", "--once")
     assert "source intranet is disabled: " in first.stderr
-    assert "1 disabled (fix the cause in the config, or `monitor sources enable NAME`)" in first.stderr
+    assert (
+        "1 disabled (fix the cause in the config, or `monitor sources enable NAME`)" in first.stderr
+    )
     assert "will be retried" not in first.stderr
     listing = json.loads(cli_run("--config", str(config), "sources", "--json").stdout)
     assert listing[0]["disabled_reason"]
 
     typo = CliRunner().invoke(cli, ["--config", str(config), "sources", "enable", "intranett"])
-    assert typo.exit_code == 1 and "no source named 'intranett' (did you mean 'intranet'?)" in typo.output
+    assert (
+        typo.exit_code == 1
+        and "no source named 'intranett' (did you mean 'intranet'?)" in typo.output
+    )
     done = cli_run("--config", str(config), "sources", "enable", "intranet")
     assert done.exit_code == 0 and "intranet: enabled (it was disabled: " in done.stdout
     with open_store(Runtime.load(config).config) as store:
         row = store.source_row("intranet")
     assert row.disabled_reason is None and row.next_poll_at is None
-    assert "intranet: not disabled" in cli_run("--config", str(config), "sources", "enable", "intranet").stdout
+    assert (
+        "intranet: not disabled"
+        in cli_run("--config", str(config), "sources", "enable", "intranet").stdout
+    )
 
 
 def test_daemon_start_lists_disabled_sources_with_the_reason(tmp_path, caplog):
@@ -97,5 +114,8 @@ def test_daemon_start_lists_disabled_sources_with_the_reason(tmp_path, caplog):
             lines = [r.getMessage() for r in caplog.records if r.name == "monitor.daemon"]
         finally:
             daemon.stop()
-    assert any(line.startswith("source intranet is disabled: ") and "monitor sources enable intranet" in line
-               for line in lines), lines
+    assert any(
+        line.startswith("source intranet is disabled: ")
+        and "monitor sources enable intranet" in line
+        for line in lines
+    ), lines

@@ -8,7 +8,15 @@ from datetime import timezone
 import pytest
 
 from helpers_sources import (  # noqa: F401
-    FIXTURES, LOCAL, billion_laughs, peak_memory, release, rss, server, source_cfg, story_items,
+    FIXTURES,
+    LOCAL,
+    billion_laughs,
+    peak_memory,
+    release,
+    rss,
+    server,
+    source_cfg,
+    story_items,
     threaded_server,
 )
 from monitor.errors import FetchError
@@ -48,7 +56,9 @@ def test_real_feeds_parse_into_sensible_items(name):
     for item in parsed.items:
         assert item.source == "real" and item.key
         assert item.title or item.text
-        assert "<" not in item.text or "<" in item.text.replace("<p>", "")  # no leftover paragraph markup
+        assert "<" not in item.text or "<" in item.text.replace(
+            "<p>", ""
+        )  # no leftover paragraph markup
         assert item.url is None or item.url.startswith(("http://", "https://"))
         assert item.published is None or item.published.tzinfo == timezone.utc
         assert item.language is None or item.language.isalpha() and len(item.language) in (2, 3)
@@ -56,25 +66,41 @@ def test_real_feeds_parse_into_sensible_items(name):
 
 
 def test_html_in_feed_content_becomes_clean_text():
-    body = rss([{"guid": "1", "title": "A &amp; B", "link": "https://example.org/1",
-                 "description": "<p>First <b>bold</b> para.</p><script>alert(1)</script><p>Second&nbsp;para.</p>"}])
+    body = rss(
+        [
+            {
+                "guid": "1",
+                "title": "A &amp; B",
+                "link": "https://example.org/1",
+                "description": "<p>First <b>bold</b> para.</p><script>alert(1)</script><p>Second&nbsp;para.</p>",
+            }
+        ]
+    )
     item = parse_feed(body, source="s").items[0]
     assert item.title == "A & B"
     assert item.text == "First bold para.\n\nSecond para."
 
 
 def test_only_http_links_survive():
-    body = rss([{"guid": "1", "title": "x", "link": "javascript:alert(1)"},
-                {"guid": "2", "title": "y", "link": "data:text/html,hi"},
-                {"guid": "3", "title": "z", "link": "/relative/3"}])
+    body = rss(
+        [
+            {"guid": "1", "title": "x", "link": "javascript:alert(1)"},
+            {"guid": "2", "title": "y", "link": "data:text/html,hi"},
+            {"guid": "3", "title": "z", "link": "/relative/3"},
+        ]
+    )
     items = parse_feed(body, source="s", url="https://news.example.org/feed.xml").items
     assert [i.url for i in items] == [None, None, "https://news.example.org/relative/3"]
 
 
 def test_identity_guid_then_link_then_content_hash():
-    body = rss([{"guid": "urn:g1", "link": "https://example.org/a", "title": "with guid"},
-                {"link": "https://example.org/b", "title": "link only"},
-                {"title": "neither", "description": "text"}])
+    body = rss(
+        [
+            {"guid": "urn:g1", "link": "https://example.org/a", "title": "with guid"},
+            {"link": "https://example.org/b", "title": "link only"},
+            {"title": "neither", "description": "text"},
+        ]
+    )
     keys = [i.key for i in parse_feed(body, source="s").items]
     assert keys[0] == "urn:g1" and keys[1] == "https://example.org/b"
     assert keys[2].startswith("sha:")
@@ -83,8 +109,13 @@ def test_identity_guid_then_link_then_content_hash():
 
 
 def test_duplicate_guids_first_wins_with_a_warning():
-    body = rss([{"guid": "same", "title": "first"}, {"guid": "same", "title": "second"},
-                {"guid": "other", "title": "third"}])
+    body = rss(
+        [
+            {"guid": "same", "title": "first"},
+            {"guid": "same", "title": "second"},
+            {"guid": "other", "title": "third"},
+        ]
+    )
     parsed = parse_feed(body, source="s")
     assert [i.title for i in parsed.items] == ["first", "third"]
     assert any("repeat an id" in w for w in parsed.warnings)
@@ -99,8 +130,16 @@ def test_language_from_item_then_feed_then_http_then_config():
     assert [i.language for i in items] == ["ru", "de"]
     plain = rss([{"guid": "1", "title": "t"}])
     assert parse_feed(plain, source="s").items[0].language is None  # the matcher detects
-    assert parse_feed(plain, source="s", headers={"Content-Language": "fr-FR"}).items[0].language == "fr"
-    assert parse_feed(rss([{"guid": "1", "title": "t"}], language="en-us"), source="s").items[0].language == "en"
+    assert (
+        parse_feed(plain, source="s", headers={"Content-Language": "fr-FR"}).items[0].language
+        == "fr"
+    )
+    assert (
+        parse_feed(rss([{"guid": "1", "title": "t"}], language="en-us"), source="s")
+        .items[0]
+        .language
+        == "en"
+    )
     assert parse_feed(plain, source="s", language="az").items[0].language == "az"
 
 
@@ -111,12 +150,24 @@ def test_published_is_aware_utc():
 
 
 def test_json_feed():
-    body = json.dumps({
-        "version": "https://jsonfeed.org/version/1.1", "title": "J", "language": "en",
-        "items": [{"id": 1, "url": "https://example.org/1", "title": "One", "content_html": "<p>Hi <i>there</i></p>",
-                   "date_published": "2024-10-01T12:00:00Z", "authors": [{"name": "Ann"}]},
-                  {"id": "2", "url": "javascript:x", "content_text": "Just text"}],
-    }).encode()
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "J",
+            "language": "en",
+            "items": [
+                {
+                    "id": 1,
+                    "url": "https://example.org/1",
+                    "title": "One",
+                    "content_html": "<p>Hi <i>there</i></p>",
+                    "date_published": "2024-10-01T12:00:00Z",
+                    "authors": [{"name": "Ann"}],
+                },
+                {"id": "2", "url": "javascript:x", "content_text": "Just text"},
+            ],
+        }
+    ).encode()
     items = parse_feed(body, source="s").items
     assert [(i.key, i.title, i.text, i.url, i.author, i.language) for i in items] == [
         ("1", "One", "Hi there", "https://example.org/1", "Ann", "en"),
@@ -126,8 +177,10 @@ def test_json_feed():
 
 
 def test_harden_removes_doctype_even_with_tricky_quotes():
-    body = (b'<?xml version="1.0"?>\n<!-- c -->\n<!DOCTYPE rss [ <!ENTITY a "]> <!ENTITY b \'x\'>"> ]>'
-            b'<rss version="2.0"><channel><title>&a;</title></channel></rss>')
+    body = (
+        b'<?xml version="1.0"?>\n<!-- c -->\n<!DOCTYPE rss [ <!ENTITY a "]> <!ENTITY b \'x\'>"> ]>'
+        b'<rss version="2.0"><channel><title>&a;</title></channel></rss>'
+    )
     out, warnings = harden(body)
     assert b"ENTITY" not in out and b"DOCTYPE" not in out
     assert out.endswith(b'<rss version="2.0"><channel><title>&a;</title></channel></rss>')
@@ -155,11 +208,17 @@ def test_entity_expansion_feed_is_refused_with_low_memory(server):
         assert len(item.document) < 200_000
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"\x00\x01garbage\xff\xfe not xml at all", "application/octet-stream"),
-    (b"<!doctype html><html><head><title>Login</title></head><body><p>Please sign in</p></body></html>", "text/html"),
-    (b"", "application/rss+xml"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"\x00\x01garbage\xff\xfe not xml at all", "application/octet-stream"),
+        (
+            b"<!doctype html><html><head><title>Login</title></head><body><p>Please sign in</p></body></html>",
+            "text/html",
+        ),
+        (b"", "application/rss+xml"),
+    ],
+)
 def test_garbage_and_html_bodies_are_reported_not_crashed(server, body, content_type):
     server.expect_request("/bad").respond_with_data(body, content_type=content_type)
     with pytest.raises(FetchError, match="not a feed"):
@@ -174,7 +233,9 @@ def test_truncated_feed_yields_its_items_with_a_warning(server):
 
 
 def test_feed_of_1000_items(server):
-    server.expect_request("/big").respond_with_data(rss(story_items(1000)), content_type="application/rss+xml")
+    server.expect_request("/big").respond_with_data(
+        rss(story_items(1000)), content_type="application/rss+xml"
+    )
     result = feed_source(server, "/big").fetch(SourceState())
     assert len(result.items) == 1000
     assert len({i.key for i in result.items}) == 1000
@@ -183,9 +244,12 @@ def test_feed_of_1000_items(server):
 
 def test_conditional_get_304_means_no_parse_and_no_items(server):
     server.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data(
-        "", status=304, headers={"ETag": '"v1"'})
+        "", status=304, headers={"ETag": '"v1"'}
+    )
     server.expect_request("/feed").respond_with_data(
-        rss(story_items(2)), headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Oct 2024 10:00:00 GMT"})
+        rss(story_items(2)),
+        headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Oct 2024 10:00:00 GMT"},
+    )
     source = feed_source(server)
     first = source.fetch(SourceState())
     assert len(first.items) == 2 and first.state.etag == '"v1"'
@@ -206,21 +270,42 @@ def test_validators_of_another_url_are_not_sent(server):
 
 
 def test_ttl_and_max_age_set_the_earliest_next_poll(server):
-    server.expect_request("/ttl").respond_with_data(rss(story_items(1), ttl=90), headers={"Cache-Control": "max-age=600"})
+    server.expect_request("/ttl").respond_with_data(
+        rss(story_items(1), ttl=90), headers={"Cache-Control": "max-age=600"}
+    )
     assert feed_source(server, "/ttl").fetch(SourceState()).min_next_poll == 90 * 60
-    server.expect_request("/age").respond_with_data(rss(story_items(1)), headers={"Cache-Control": "max-age=600"})
+    server.expect_request("/age").respond_with_data(
+        rss(story_items(1)), headers={"Cache-Control": "max-age=600"}
+    )
     assert feed_source(server, "/age").fetch(SourceState()).min_next_poll == 600
 
 
 def test_full_text_fetches_new_articles_once(server):
-    article = ("<html><head><title>A</title></head><body><nav>Home | World</nav><article><h1>Headline</h1>"
-               + "".join(f"<p>Paragraph {i} of the full article about the talks in Baku, with enough words "
-                         f"to count as the main text of the page.</p>" for i in range(8))
-               + "</article><footer>Copyright</footer></body></html>")
+    article = (
+        "<html><head><title>A</title></head><body><nav>Home | World</nav><article><h1>Headline</h1>"
+        + "".join(
+            f"<p>Paragraph {i} of the full article about the talks in Baku, with enough words "
+            f"to count as the main text of the page.</p>"
+            for i in range(8)
+        )
+        + "</article><footer>Copyright</footer></body></html>"
+    )
     server.expect_request("/article/1").respond_with_data(article, content_type="text/html")
     server.expect_request("/article/2").respond_with_data("", status=404)
-    items = [{"guid": "1", "title": "Talks", "link": server.url_for("/article/1"), "description": "Short summary."},
-             {"guid": "2", "title": "Gone", "link": server.url_for("/article/2"), "description": "Other summary."}]
+    items = [
+        {
+            "guid": "1",
+            "title": "Talks",
+            "link": server.url_for("/article/1"),
+            "description": "Short summary.",
+        },
+        {
+            "guid": "2",
+            "title": "Gone",
+            "link": server.url_for("/article/2"),
+            "description": "Other summary.",
+        },
+    ]
     server.expect_request("/feed").respond_with_data(rss(items))
     source = feed_source(server, full_text=True)
     first = source.fetch(SourceState())
@@ -231,16 +316,20 @@ def test_full_text_fetches_new_articles_once(server):
     assert sorted(first.state.data["full_text_done"]) == ["1", "2"]
     fetched = sum(1 for req, _ in server.log if req.path.startswith("/article/"))
     second = source.fetch(first.state)
-    assert sum(1 for req, _ in server.log if req.path.startswith("/article/")) == fetched  # not again
+    assert (
+        sum(1 for req, _ in server.log if req.path.startswith("/article/")) == fetched
+    )  # not again
     assert [i.key for i in second.items] == ["1", "2"]
 
 
 def test_a_body_cut_before_the_closing_tag_leaves_its_last_entry_for_the_next_poll():
     from monitor.sources.feed import parse_feed
 
-    whole = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-             b"<item><guid>a</guid><title>First</title><description>Complete.</description></item>"
-             b"<item><guid>b</guid><title>Second</title><description>Cut here and the rest")
+    whole = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><guid>a</guid><title>First</title><description>Complete.</description></item>"
+        b"<item><guid>b</guid><title>Second</title><description>Cut here and the rest"
+    )
     parsed = parse_feed(whole, source="s")
     assert [i.key for i in parsed.items] == ["a"]
     assert any("closing tag" in w for w in parsed.warnings)

@@ -27,7 +27,11 @@ def test_default_config_seeds_source_reads_the_shipped_seeds(project):
     files = sorted(p.name for p in (project / "seeds").iterdir() if p.suffix == ".txt")
     assert len(result.items) == len(files) and result.warnings == []
     first = next(i for i in result.items if i.key.startswith(files[0]))
-    lines = [ln for ln in (project / "seeds" / files[0]).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = [
+        ln
+        for ln in (project / "seeds" / files[0]).read_text(encoding="utf-8").splitlines()
+        if ln.strip()
+    ]
     assert first.title == lines[0].strip()
     assert lines[1].strip()[:40] in first.text
     assert first.published.tzinfo == timezone.utc
@@ -44,8 +48,10 @@ def test_new_and_changed_files_become_items_with_new_keys(tmp_path):
     (docs / "a.txt").write_text("Title A\n\nBody of A, corrected.\n", encoding="utf-8")
     (docs / "b.md").write_text("\n\n# Title B\nBody *of* B.\n", encoding="utf-8")
     second = source.fetch(first.state)
-    assert sorted((i.title, i.text) for i in second.items) == [("Title A", "Body of A, corrected."),
-                                                               ("Title B", "Body *of* B.")]
+    assert sorted((i.title, i.text) for i in second.items) == [
+        ("Title A", "Body of A, corrected."),
+        ("Title B", "Body *of* B."),
+    ]
     changed = next(i for i in second.items if i.title == "Title A")
     assert changed.key.startswith("a.txt@") and changed.key != first.items[0].key
     (docs / "a.txt").unlink()
@@ -56,16 +62,24 @@ def test_new_and_changed_files_become_items_with_new_keys(tmp_path):
 def test_html_and_eml_files(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "page.html").write_text("<html><head><title>Page title</title></head><body><h1>H</h1><p>Para &amp; more</p>"
-                                    "<script>x()</script></body></html>", encoding="utf-8")
+    (docs / "page.html").write_text(
+        "<html><head><title>Page title</title></head><body><h1>H</h1><p>Para &amp; more</p>"
+        "<script>x()</script></body></html>",
+        encoding="utf-8",
+    )
     (docs / "note.eml").write_bytes(
         b"From: Analyst <a@example.org>\r\nSubject: =?utf-8?q?Baku_=E2=80=94_update?=\r\n"
         b"Date: Tue, 01 Oct 2024 12:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        b"The body of the mail.\r\n")
+        b"The body of the mail.\r\n"
+    )
     items = {i.key.split("@")[0]: i for i in folder_source(tmp_path).fetch(SourceState()).items}
     assert (items["page.html"].title, items["page.html"].text) == ("Page title", "H\n\nPara & more")
     mail = items["note.eml"]
-    assert (mail.title, mail.text, mail.author) == ("Baku — update", "The body of the mail.", "Analyst <a@example.org>")
+    assert (mail.title, mail.text, mail.author) == (
+        "Baku — update",
+        "The body of the mail.",
+        "Analyst <a@example.org>",
+    )
     assert mail.published.tzinfo == timezone.utc and mail.published.hour == 10
 
 
@@ -108,12 +122,17 @@ def test_relative_path_resolves_against_base_dir(tmp_path):
 def test_a_one_word_kicker_above_the_headline_is_not_the_title():
     from monitor.sources.folder import read_text_file
 
-    title, text = read_text_file("Analysis\n\nYerevan and Moscow: the crisis of trust\n\nBody text.\n".encode())
+    title, text = read_text_file(
+        "Analysis\n\nYerevan and Moscow: the crisis of trust\n\nBody text.\n".encode()
+    )
     assert title == "Yerevan and Moscow: the crisis of trust"
     assert text.startswith("Analysis") and "Body text." in text
     lead = "Seeing a high likelihood that the route will become a lasting reality, the Kremlin wants a part. More."
     title, text = read_text_file(f"Wire.US\n{lead}\n".encode())
-    assert title == "Seeing a high likelihood that the route will become a lasting reality, the Kremlin wants a part."
+    assert (
+        title
+        == "Seeing a high likelihood that the route will become a lasting reality, the Kremlin wants a part."
+    )
     assert lead in text
     # a short title over a short body stays as it was
     assert read_text_file(b"Title A\n\nBody of A.\n") == ("Title A", "Body of A.")

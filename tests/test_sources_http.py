@@ -9,7 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug import Response
 
-from helpers_sources import LOCAL, gzip_bomb, http_date, peak_memory, release, server, threaded_server  # noqa: F401
+from helpers_sources import (
+    LOCAL,
+    gzip_bomb,
+    http_date,
+    peak_memory,
+    release,
+    server,
+    threaded_server,
+)  # noqa: F401
 from monitor import __version__
 from monitor.config import HttpConfig
 from monitor.errors import FetchError, PermanentFetchError
@@ -31,8 +39,9 @@ def client():
 
 
 def test_get_sends_user_agent_and_returns_body(server, client):
-    server.expect_request("/a", headers={"User-Agent": f"signal-monitor/{__version__}"}).respond_with_data(
-        "hello", headers={"ETag": '"v1"', "Cache-Control": "public, max-age=600"})
+    server.expect_request(
+        "/a", headers={"User-Agent": f"signal-monitor/{__version__}"}
+    ).respond_with_data("hello", headers={"ETag": '"v1"', "Cache-Control": "public, max-age=600"})
     resp = client.get(server.url_for("/a"))
     assert resp.body == b"hello"
     assert resp.etag == '"v1"'
@@ -42,15 +51,20 @@ def test_get_sends_user_agent_and_returns_body(server, client):
 
 def test_conditional_get_sends_validators_and_reports_304(server, client):
     server.expect_request(
-        "/feed", headers={"If-None-Match": '"abc"', "If-Modified-Since": "Tue, 01 Oct 2024 10:00:00 GMT"}
+        "/feed",
+        headers={"If-None-Match": '"abc"', "If-Modified-Since": "Tue, 01 Oct 2024 10:00:00 GMT"},
     ).respond_with_data("", status=304, headers={"ETag": '"abc"'})
-    resp = client.get(server.url_for("/feed"), etag='"abc"', last_modified="Tue, 01 Oct 2024 10:00:00 GMT")
+    resp = client.get(
+        server.url_for("/feed"), etag='"abc"', last_modified="Tue, 01 Oct 2024 10:00:00 GMT"
+    )
     assert resp.not_modified and resp.body == b"" and resp.status == 304
 
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_seconds_on_429_and_503(server, client, status):
-    server.expect_request("/busy").respond_with_data("slow down", status=status, headers={"Retry-After": "120"})
+    server.expect_request("/busy").respond_with_data(
+        "slow down", status=status, headers={"Retry-After": "120"}
+    )
     with pytest.raises(FetchError) as err:
         client.get(server.url_for("/busy"))
     assert err.value.status == status
@@ -60,7 +74,9 @@ def test_retry_after_seconds_on_429_and_503(server, client, status):
 
 def test_retry_after_http_date(server, client):
     when = datetime.now(timezone.utc) + timedelta(minutes=10)
-    server.expect_request("/busy").respond_with_data("", status=429, headers={"Retry-After": http_date(when)})
+    server.expect_request("/busy").respond_with_data(
+        "", status=429, headers={"Retry-After": http_date(when)}
+    )
     with pytest.raises(FetchError) as err:
         client.get(server.url_for("/busy"))
     assert 590 <= err.value.retry_after <= 600
@@ -93,7 +109,9 @@ def test_redirects_are_followed_and_limited(server):
 
 
 def test_redirect_to_another_scheme_is_refused(server, client):
-    server.expect_request("/evil").respond_with_data("", status=302, headers={"Location": "file:///etc/passwd"})
+    server.expect_request("/evil").respond_with_data(
+        "", status=302, headers={"Location": "file:///etc/passwd"}
+    )
     with pytest.raises(PermanentFetchError, match="scheme"):
         client.get(server.url_for("/evil"))
 
@@ -116,7 +134,9 @@ def test_private_addresses_refused_by_default(server):
 def test_each_redirect_hop_connects_through_the_guard(server):
     # the guard sits where connections are made, so a hop to another host name is
     # resolved and checked like the first request: allowed here, refused by default
-    server.expect_request("/hop").respond_with_data("", status=302, headers={"Location": f"http://localhost:{server.port}/x"})
+    server.expect_request("/hop").respond_with_data(
+        "", status=302, headers={"Location": f"http://localhost:{server.port}/x"}
+    )
     server.expect_request("/x").respond_with_data("via localhost")
     with HttpClient(LOCAL) as c:
         assert c.get(server.url_for("/hop")).body == b"via localhost"
@@ -125,13 +145,27 @@ def test_each_redirect_hop_connects_through_the_guard(server):
             c.get(f"http://localhost:{server.port}/x")
 
 
-@pytest.mark.parametrize("ip, allowed", [
-    ("8.8.8.8", True), ("2606:4700:4700::1111", True),
-    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
-    ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),
-    ("::1", False), ("fe80::1", False), ("fc00::1", False), ("::ffff:127.0.0.1", False),
-    ("::ffff:10.0.0.1", False), ("not an ip", False),
-])
+@pytest.mark.parametrize(
+    "ip, allowed",
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("not an ip", False),
+    ],
+)
 def test_address_allowed(ip, allowed):
     assert address_allowed(ip) is allowed
 
@@ -142,7 +176,10 @@ def test_stall_after_headers_times_out_and_others_are_unaffected(server, release
             yield b""  # the headers go out, then nothing
             release.wait(30)
             yield b"too late"
-        return Response(body(), headers={"Content-Length": "1000"}, content_type="application/rss+xml")
+
+        return Response(
+            body(), headers={"Content-Length": "1000"}, content_type="application/rss+xml"
+        )
 
     server.expect_request("/stall").respond_with_handler(stall)
     server.expect_request("/quick").respond_with_data("fine")
@@ -165,6 +202,7 @@ def test_trickling_server_hits_the_total_deadline(server, release):
             for _ in range(100):
                 yield b"x"
                 release.wait(0.2)  # each byte within the read timeout, the whole far beyond
+
         return Response(body(), content_type="text/plain")
 
     server.expect_request("/trickle").respond_with_handler(trickle)
@@ -187,7 +225,9 @@ def test_gzip_bomb_is_capped_with_low_memory(server, client):
 def test_gzip_body_within_the_cap_is_decompressed(server, client):
     import gzip
 
-    server.expect_request("/gz").respond_with_data(gzip.compress(b"abc" * 1000), headers={"Content-Encoding": "gzip"})
+    server.expect_request("/gz").respond_with_data(
+        gzip.compress(b"abc" * 1000), headers={"Content-Encoding": "gzip"}
+    )
     assert client.get(server.url_for("/gz")).body == b"abc" * 1000
 
 
@@ -195,9 +235,12 @@ def test_deflate_body_raw_or_wrapped(server, client):
     import zlib
 
     raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    server.expect_request("/raw").respond_with_data(raw.compress(b"raw deflate") + raw.flush(),
-                                                    headers={"Content-Encoding": "deflate"})
-    server.expect_request("/zlib").respond_with_data(zlib.compress(b"zlib deflate"), headers={"Content-Encoding": "deflate"})
+    server.expect_request("/raw").respond_with_data(
+        raw.compress(b"raw deflate") + raw.flush(), headers={"Content-Encoding": "deflate"}
+    )
+    server.expect_request("/zlib").respond_with_data(
+        zlib.compress(b"zlib deflate"), headers={"Content-Encoding": "deflate"}
+    )
     assert client.get(server.url_for("/raw")).body == b"raw deflate"
     assert client.get(server.url_for("/zlib")).body == b"zlib deflate"
 
@@ -211,6 +254,7 @@ def test_huge_streamed_body_is_capped_with_low_memory(server, client):
             for _ in range(100):  # 100 MB, chunked, no Content-Length
                 sent.append(1)
                 yield chunk
+
         return Response(body(), content_type="text/plain")
 
     server.expect_request("/huge").respond_with_handler(huge)

@@ -70,13 +70,16 @@ def test_export_then_import_into_an_empty_config(project, tmp_path):
     (project / "out.opml").write_text(run(project, "sources", "export").stdout, encoding="utf-8")
     other = tmp_path / "other"
     other.mkdir()
-    (other / "config.yaml").write_text("# my own config\nstorage:\n  path: data/monitor.db  # here\n",
-                                       encoding="utf-8")
+    (other / "config.yaml").write_text(
+        "# my own config\nstorage:\n  path: data/monitor.db  # here\n", encoding="utf-8"
+    )
     run(other, "sources", "import", str(project / "out.opml"))
     text = (other / "config.yaml").read_text(encoding="utf-8")
     assert text.startswith("# my own config\nstorage:\n  path: data/monitor.db  # here\n")
     names = [s.name for s in load_config(other / "config.yaml").sources]
-    assert names == [s.name for s in load_config(project / "config.yaml").sources if s.kind == "feed"]
+    assert names == [
+        s.name for s in load_config(project / "config.yaml").sources if s.kind == "feed"
+    ]
 
 
 def test_not_opml_is_refused_and_nothing_changes(project):

@@ -12,8 +12,10 @@ from monitor.sources.base import SourceState
 
 def page(*paragraphs: str, extra: str = "") -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<html><head><title>Ministry statements</title><script>var t = 1;</script></head>"
-            f"<body><nav>Home</nav><div id='news'>{body}</div>{extra}</body></html>")
+    return (
+        f"<html><head><title>Ministry statements</title><script>var t = 1;</script></head>"
+        f"<body><nav>Home</nav><div id='news'>{body}</div>{extra}</body></html>"
+    )
 
 
 def page_source(server, **kw):
@@ -73,13 +75,17 @@ def test_invalid_selector_is_a_fetch_error(server):
 
 def test_page_charset_from_meta(server):
     html = "<html><head><meta charset='windows-1251'><title>Новости</title></head><body><p>Баку</p></body></html>"
-    server.expect_request("/page").respond_with_data(html.encode("windows-1251"), content_type="text/html")
+    server.expect_request("/page").respond_with_data(
+        html.encode("windows-1251"), content_type="text/html"
+    )
     item = page_source(server).fetch(SourceState()).items[0]
     assert (item.title, item.text) == ("Новости", "Баку")
 
 
 def test_page_304_keeps_the_seen_paragraphs(server):
-    server.expect_request("/page", headers={"If-None-Match": '"p1"'}).respond_with_data("", status=304)
+    server.expect_request("/page", headers={"If-None-Match": '"p1"'}).respond_with_data(
+        "", status=304
+    )
     server.expect_request("/page").respond_with_data(page("One."), headers={"ETag": '"p1"'})
     source = page_source(server)
     first = source.fetch(SourceState())

@@ -45,7 +45,9 @@ def test_backoff_is_jittered_but_never_past_the_cap():
 def test_never_earlier_than_retry_after_or_min_next_poll():
     assert next_delay(60, 0, 1, retry_after=900, backoff_max=3600) == 900
     assert next_delay(60, 0, 0, min_next_poll=1800, backoff_max=3600) == 1800
-    assert next_delay(600, 0, 0, retry_after=10, min_next_poll=20) == 600  # shorter hints don't hurry us
+    assert (
+        next_delay(600, 0, 0, retry_after=10, min_next_poll=20) == 600
+    )  # shorter hints don't hurry us
 
 
 def test_absurd_server_hints_are_capped():
@@ -60,7 +62,12 @@ def test_invalid_interval():
 
 def test_health_change_alerts_once_each_way():
     assert [health_change(b, a, 3) for b, a in [(1, 2), (2, 3), (3, 4), (4, 0), (2, 0)]] == [
-        None, "failing", None, "recovered", None]
+        None,
+        "failing",
+        None,
+        "recovered",
+        None,
+    ]
 
 
 def test_500_then_recovery_drives_backoff_and_reset(server):
@@ -92,7 +99,9 @@ def test_500_then_recovery_drives_backoff_and_reset(server):
 
 
 def test_429_retry_after_delays_the_next_poll(server):
-    server.expect_request("/limited").respond_with_data("", status=429, headers={"Retry-After": "1200"})
+    server.expect_request("/limited").respond_with_data(
+        "", status=429, headers={"Retry-After": "1200"}
+    )
     source = make_source(source_cfg("feed", url=server.url_for("/limited")), LOCAL)
     with pytest.raises(FetchError) as err:
         source.fetch(SourceState())

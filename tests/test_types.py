@@ -18,6 +18,8 @@ def _mypy() -> str | None:
 
 @pytest.mark.skipif(_mypy() is None, reason="mypy is not installed (pip install -e '.[test]')")
 def test_the_listed_modules_pass_mypy_strict():
-    done = subprocess.run([_mypy(), "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [_mypy(), "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Success" in done.stdout

@@ -45,11 +45,21 @@ def endpoints(team):
         ("POST", "/api/v1/rules/backtest", {"days": 7}, "viewer"),
         ("GET", "/api/v1/sources", None, "viewer"),
         ("POST", "/api/v1/sources/test", {"url": "http://127.0.0.1:9/feed"}, "admin"),
-        ("POST", "/api/v1/sources", {"name": "new-wire", "url": "https://example.org/rss"}, "admin"),
+        (
+            "POST",
+            "/api/v1/sources",
+            {"name": "new-wire", "url": "https://example.org/rss"},
+            "admin",
+        ),
         ("PATCH", "/api/v1/sources/new-wire", {"enabled": False}, "admin"),
         ("POST", "/api/v1/sources/no-such/retry", None, "analyst"),
         ("GET", "/api/v1/silences", None, "viewer"),
-        ("POST", "/api/v1/silences", {"rule": "quillwort-watch", "hours": 2, "comment": "busy"}, "analyst"),
+        (
+            "POST",
+            "/api/v1/silences",
+            {"rule": "quillwort-watch", "hours": 2, "comment": "busy"},
+            "analyst",
+        ),
         ("GET", "/api/v1/status", None, "viewer"),
     ]
 
@@ -87,14 +97,30 @@ def test_hit_list_contract_and_cursor(team):
         assert r.status_code == 200
         body = r.json()
         assert set(body) == {"hits", "next"}
-        keys = {"id", "title", "url", "rule", "rules", "severity", "source", "published", "status", "snippet"}
+        keys = {
+            "id",
+            "title",
+            "url",
+            "rule",
+            "rules",
+            "severity",
+            "source",
+            "published",
+            "status",
+            "snippet",
+        }
         assert all(set(h) == keys for h in body["hits"])
-        new = sorted(team.db.where(status="new"), key=lambda h: (h["created_at"], h["id"]), reverse=True)
+        new = sorted(
+            team.db.where(status="new"), key=lambda h: (h["created_at"], h["id"]), reverse=True
+        )
         assert [h["id"] for h in body["hits"]] == [h["id"] for h in new[:7]]
         assert all(h["status"] == "new" and h["rules"] == [h["rule"]] for h in body["hits"])
         seen, cursor = [], None
         while True:
-            page = c.get("/api/v1/hits", params={"status": "new", "limit": 50, **({"cursor": cursor} if cursor else {})}).json()
+            page = c.get(
+                "/api/v1/hits",
+                params={"status": "new", "limit": 50, **({"cursor": cursor} if cursor else {})},
+            ).json()
             seen += [h["id"] for h in page["hits"]]
             cursor = page["next"]
             if cursor is None:
@@ -103,11 +129,17 @@ def test_hit_list_contract_and_cursor(team):
         assert c.get("/api/v1/hits", params={"cursor": "garbage!"}).status_code == 400
         assert c.get("/api/v1/hits", params={"limit": 0}).status_code == 422
         assert c.get("/api/v1/hits", params={"status": "bogus"}).status_code == 400
-        high = c.get("/api/v1/hits", params={"severity": "high", "source": "seeds", "status": "all", "limit": 500}).json()
-        assert {h["id"] for h in high["hits"]} == {h["id"] for h in team.db.hits
-                                                   if h["severity"] == "high" and h["source"] == "seeds"}
+        high = c.get(
+            "/api/v1/hits",
+            params={"severity": "high", "source": "seeds", "status": "all", "limit": 500},
+        ).json()
+        assert {h["id"] for h in high["hits"]} == {
+            h["id"] for h in team.db.hits if h["severity"] == "high" and h["source"] == "seeds"
+        }
         found = c.get("/api/v1/hits", params={"q": "quillwort", "status": "all"}).json()["hits"]
-        assert [h["id"] for h in found] == [h["id"] for h in team.db.hits if h["key"] == "rail-quillwort"]
+        assert [h["id"] for h in found] == [
+            h["id"] for h in team.db.hits if h["key"] == "rail-quillwort"
+        ]
 
 
 def test_hit_detail_and_triage_record_who(team):
@@ -115,7 +147,9 @@ def test_hit_detail_and_triage_record_who(team):
     with team.client("analyst") as c:
         detail = c.get(f"/api/v1/hits/{hit}").json()
         assert detail["id"] == hit and detail["text"] and detail["spans"] and detail["deliveries"]
-        r = c.post(f"/api/v1/hits/{hit}/dismiss", json={"reason": "false-positive", "note": "wire noise"})
+        r = c.post(
+            f"/api/v1/hits/{hit}/dismiss", json={"reason": "false-positive", "note": "wire noise"}
+        )
         assert r.status_code == 200 and r.json()["status"] == "dismissed"
         assert r.json()["status_by"] == "analyst" and r.json()["status_reason"] == "false-positive"
         assert c.post(f"/api/v1/hits/{hit}/dismiss", json={"reason": "nonsense"}).status_code == 422
@@ -135,8 +169,23 @@ def test_rules_test_has_the_shape_of_the_cli(team):
     text = "A quillwort was seen near the lake again."
     with team.client("viewer") as c:
         api = c.post("/api/v1/rules/test", json={"text": text}).json()
-    cli = subprocess.run([sys.executable, "-m", "monitor", "--config", str(team.db.config_path), "rules", "test",
-                          "--json", "-"], input=text, capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(team.db.config_path),
+            "rules",
+            "test",
+            "--json",
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0, cli.stderr
     assert api["hits"] == json.loads(cli.stdout)["hits"]
     assert [h["rule"] for h in api["hits"]] == ["quillwort-watch"]
@@ -152,25 +201,44 @@ def test_a_bad_rule_is_422_with_file_line_col(team):
         saved = c.put("/api/v1/rules/files/plants.yaml", json={"text": BAD_RULE})
         assert saved.status_code == 422 and saved.json()["detail"] == [problem]
         assert target.read_text(encoding="utf-8") == RULE_FILE  # never written
-        assert c.post("/api/v1/rules/check", json={}).json() == {"ok": True, "rules": 1, "problems": []}
+        assert c.post("/api/v1/rules/check", json={}).json() == {
+            "ok": True,
+            "rules": 1,
+            "problems": [],
+        }
         assert c.put("/api/v1/rules/files/..%2Fconfig.yaml", json={"text": "x"}).status_code == 400
-        assert c.post("/api/v1/rules/test", json={"text": "x", "file": "plants.yaml", "yaml": BAD_RULE}).status_code == 422
-    cli = subprocess.run([sys.executable, "-m", "monitor", "rules", "check", str(team.rules_dir)],
-                         capture_output=True, text=True, timeout=60)
+        assert (
+            c.post(
+                "/api/v1/rules/test", json={"text": "x", "file": "plants.yaml", "yaml": BAD_RULE}
+            ).status_code
+            == 422
+        )
+    cli = subprocess.run(
+        [sys.executable, "-m", "monitor", "rules", "check", str(team.rules_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0
     # the message is the CLI's own, word for word, for the same text
     elsewhere = team.rules_dir.parent / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "plants.yaml").write_text(BAD_RULE, encoding="utf-8")
-    cli = subprocess.run([sys.executable, "-m", "monitor", "rules", "check", str(elsewhere)],
-                         capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [sys.executable, "-m", "monitor", "rules", "check", str(elsewhere)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 1
     assert cli.stdout.splitlines() == [problem.replace(str(team.rules_dir), str(elsewhere))]
 
 
 def test_save_a_rule_file_and_see_it_listed(team):
-    edited = RULE_FILE.replace("  - id: quillwort-watch   # the rare fern", "  - id: quillwort-watch   # the rare fern\n"
-                               "    description: edited in the browser")
+    edited = RULE_FILE.replace(
+        "  - id: quillwort-watch   # the rare fern",
+        "  - id: quillwort-watch   # the rare fern\n    description: edited in the browser",
+    )
     with team.client("analyst") as c:
         r = c.put("/api/v1/rules/files/plants.yaml", json={"text": edited})
         assert r.status_code == 200 and r.json()["saved"] is True
@@ -178,7 +246,9 @@ def test_save_a_rule_file_and_see_it_listed(team):
         assert "# the rare fern" in one["yaml"] and "edited in the browser" in one["yaml"]
         assert one["file"] == "plants.yaml" and one["edits"][0]["by"] == "analyst"
         listed = c.get("/api/v1/rules").json()
-        assert [r["id"] for r in listed["rules"]] == ["quillwort-watch"] and listed["problems"] == []
+        assert [r["id"] for r in listed["rules"]] == ["quillwort-watch"] and listed[
+            "problems"
+        ] == []
         assert c.get("/api/v1/rules/nope").status_code == 404
     assert (team.rules_dir / "plants.yaml").read_text(encoding="utf-8") == edited
 
@@ -195,13 +265,19 @@ def test_backtest_over_stored_items(team):
 
 def test_silences_add_list_remove(team):
     with team.client("analyst") as c:
-        made = c.post("/api/v1/silences", json={"rule": "quillwort-watch", "hours": 2, "comment": "storm week"})
+        made = c.post(
+            "/api/v1/silences",
+            json={"rule": "quillwort-watch", "hours": 2, "comment": "storm week"},
+        )
         assert made.status_code == 201
         sid = made.json()["id"]
         assert made.json()["created_by"] == "analyst"
         assert [s["id"] for s in c.get("/api/v1/silences").json()["silences"]] == [sid]
         assert c.post("/api/v1/silences", json={"hours": 2, "comment": "x"}).status_code == 400
-        assert c.post("/api/v1/silences", json={"rule": "x", "hours": -1, "comment": "x"}).status_code == 422
+        assert (
+            c.post("/api/v1/silences", json={"rule": "x", "hours": -1, "comment": "x"}).status_code
+            == 422
+        )
         assert c.delete(f"/api/v1/silences/{sid}").json() == {"removed": sid}
         assert c.delete(f"/api/v1/silences/{sid}").status_code == 404
         assert c.get("/api/v1/silences").json()["silences"] == []
@@ -220,11 +296,18 @@ def test_sources_and_status(team):
 
 
 def test_sources_test_reads_a_feed(hits_db: HitsDB, httpserver):
-    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
-            "<item><title>Quillwort found</title><link>https://example.org/q</link><guid>q1</guid></item>"
-            "</channel></rss>")
-    httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
-    with serve_team(hits_db, "http:\n  allow_private_networks: true\n") as team, team.client("admin") as c:
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        "<item><title>Quillwort found</title><link>https://example.org/q</link><guid>q1</guid></item>"
+        "</channel></rss>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        feed, content_type="application/rss+xml"
+    )
+    with (
+        serve_team(hits_db, "http:\n  allow_private_networks: true\n") as team,
+        team.client("admin") as c,
+    ):
         r = c.post("/api/v1/sources/test", json={"url": httpserver.url_for("/feed.xml")})
     assert r.status_code == 200, r.text
     assert [i["title"] for i in r.json()["items"]] == ["Quillwort found"]
@@ -235,18 +318,38 @@ def test_openapi_describes_every_route(team):
         spec = c.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
-    for path in ("/api/v1/hits", "/api/v1/hits/{hit_id}", "/api/v1/hits/bulk", "/api/v1/rules/test",
-                 "/api/v1/rules/check", "/api/v1/silences", "/api/v1/status", "/api/v1/sources"):
+    for path in (
+        "/api/v1/hits",
+        "/api/v1/hits/{hit_id}",
+        "/api/v1/hits/bulk",
+        "/api/v1/rules/test",
+        "/api/v1/rules/check",
+        "/api/v1/silences",
+        "/api/v1/status",
+        "/api/v1/sources",
+    ):
         assert path in paths, path
     assert not any(p == "/" or p.startswith("/hits") for p in paths)  # the pages are not the API
-    hit_list = paths["/api/v1/hits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    hit_list = paths["/api/v1/hits"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     schema = {**spec["components"]["schemas"]["HitList"], "components": spec["components"]}
     assert hit_list == {"$ref": "#/components/schemas/HitList"}
     with team.client("viewer") as c:
         jsonschema.validate(c.get("/api/v1/hits?limit=3").json(), schema)
     required = spec["components"]["schemas"]["HitSummary"]["required"]
-    assert set(required) >= {"id", "title", "url", "rule", "rules", "severity", "source", "published", "status",
-                             "snippet"}
+    assert set(required) >= {
+        "id",
+        "title",
+        "url",
+        "rule",
+        "rules",
+        "severity",
+        "source",
+        "published",
+        "status",
+        "snippet",
+    }
 
 
 def test_a_page_script_needs_the_csrf_header(team):
@@ -257,7 +360,12 @@ def test_a_page_script_needs_the_csrf_header(team):
 
     with httpx.Client(base_url=team.url) as browser:
         token = csrf_of(browser.get("/login").text)
-        assert browser.post("/login", data={"csrf": token, "name": "analyst", "password": PASSWORD}).status_code == 303
+        assert (
+            browser.post(
+                "/login", data={"csrf": token, "name": "analyst", "password": PASSWORD}
+            ).status_code
+            == 303
+        )
         hit = some_hit(team)
         assert browser.get(f"/api/v1/hits/{hit}").status_code == 200
         assert browser.post(f"/api/v1/hits/{hit}/ack", json={}).status_code == 403

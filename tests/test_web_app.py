@@ -35,7 +35,10 @@ def newest_first(rows):
 
 @pytest.fixture
 def site(hits_db: HitsDB):
-    with serve_review_page(hits_db) as served, httpx.Client(base_url=served.url, timeout=10) as client:
+    with (
+        serve_review_page(hits_db) as served,
+        httpx.Client(base_url=served.url, timeout=10) as client,
+    ):
         yield served, client
 
 
@@ -54,9 +57,16 @@ def test_list_defaults_to_new_hits_newest_first_with_paging(site):
 
 def test_filters_and_full_text_search(site):
     served, client = site
-    r = client.get("/", params={"severity": "high", "source": "seeds", "since": "7d", "status": "all"})
-    expected = [h for h in served.db.hits if h["severity"] == "high" and h["source"] == "seeds"
-                and h["created_at"] >= served.db.now - timedelta(days=7)]
+    r = client.get(
+        "/", params={"severity": "high", "source": "seeds", "since": "7d", "status": "all"}
+    )
+    expected = [
+        h
+        for h in served.db.hits
+        if h["severity"] == "high"
+        and h["source"] == "seeds"
+        and h["created_at"] >= served.db.now - timedelta(days=7)
+    ]
     assert expected and ids_in(r.text) == newest_first(expected)[:50]
     (target,) = [h for h in served.db.hits if h["key"] == QUILLWORT_KEY]
     found = client.get("/", params={"q": "quillwort", "status": "all"})
@@ -69,7 +79,9 @@ def test_filters_and_full_text_search(site):
 def test_detail_shows_item_rule_marks_and_deliveries(site):
     served, client = site
     with served.db.open() as store:
-        failed = store.query("SELECT hit_id FROM outbox WHERE status = 'failed' LIMIT 1")[0]["hit_id"]
+        failed = store.query("SELECT hit_id FROM outbox WHERE status = 'failed' LIMIT 1")[0][
+            "hit_id"
+        ]
     h = next(h for h in served.db.hits if h["id"] == failed)
     r = client.get(f"/hits/{failed}")
     assert r.status_code == 200
@@ -88,7 +100,10 @@ def test_item_text_is_escaped_and_script_links_are_not_clickable(site):
         assert r.status_code == 200
         assert "<script>alert" not in r.text and "<img src=x" not in r.text
         assert 'href="javascript:' not in r.text
-    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in client.get(f"/hits/{xss['id']}").text
+    assert (
+        "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;"
+        in client.get(f"/hits/{xss['id']}").text
+    )
     csp = client.get("/").headers["content-security-policy"]
     assert "default-src 'none'" in csp and "unsafe-inline" not in csp
 
@@ -101,15 +116,20 @@ def test_ack_needs_the_csrf_token_and_records_who(site):
     # no token, a wrong token, a foreign origin: refused, nothing written
     assert client.post(f"/hits/{hit_id}/ack", data={}).status_code == 403
     assert client.post(f"/hits/{hit_id}/ack", data={"csrf": "x" * 43}).status_code == 403
-    foreign = client.post(f"/hits/{hit_id}/ack", data={"csrf": token}, headers={"Origin": "http://evil.example"})
+    foreign = client.post(
+        f"/hits/{hit_id}/ack", data={"csrf": token}, headers={"Origin": "http://evil.example"}
+    )
     assert foreign.status_code == 403
     # another client (no cookie) replaying the token
     with httpx.Client(base_url=served.url) as other:
         assert other.post(f"/hits/{hit_id}/ack", data={"csrf": token}).status_code == 403
     with served.db.open() as store:
         assert store.get_hit(hit_id).status == "new"
-    r = client.post(f"/hits/{hit_id}/ack", data={"csrf": token, "next": f"/hits/{hit_id}"},
-                    headers={"Origin": served.url})
+    r = client.post(
+        f"/hits/{hit_id}/ack",
+        data={"csrf": token, "next": f"/hits/{hit_id}"},
+        headers={"Origin": served.url},
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/hits/{hit_id}"
     with served.db.open() as store:
         row = store.get_hit_row(hit_id)
@@ -121,16 +141,28 @@ def test_dismiss_note_reopen_and_bulk(site):
     served, client = site
     a, b, c = (h["id"] for h in served.db.where(status="new")[:3])
     token = csrf_of(client.get("/").text)
-    assert client.post(f"/hits/{a}/dismiss", data={"csrf": token, "reason": "nonsense"}).status_code == 400
-    client.post(f"/hits/{a}/dismiss", data={"csrf": token, "reason": "duplicate", "note": "same as the wire"})
+    assert (
+        client.post(f"/hits/{a}/dismiss", data={"csrf": token, "reason": "nonsense"}).status_code
+        == 400
+    )
+    client.post(
+        f"/hits/{a}/dismiss",
+        data={"csrf": token, "reason": "duplicate", "note": "same as the wire"},
+    )
     client.post(f"/hits/{a}/note", data={"csrf": token, "text": "<b>checked</b> twice"})
     assert client.post(f"/hits/{a}/note", data={"csrf": token, "text": "  "}).status_code == 400
-    r = client.post("/hits/bulk", data={"csrf": token, "action": "ack", "ids": [str(b), str(c)], "next": "/?status=new"})
+    r = client.post(
+        "/hits/bulk",
+        data={"csrf": token, "action": "ack", "ids": [str(b), str(c)], "next": "/?status=new"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/?status=new"
     evil_next = client.post(f"/hits/{b}/reopen", data={"csrf": token, "next": "//evil.example/"})
     assert evil_next.headers["location"] == f"/hits/{b}"
     with served.db.open() as store:
-        assert (store.get_hit(a).status, store.get_hit_row(a)["status_reason"]) == ("dismissed", "duplicate")
+        assert (store.get_hit(a).status, store.get_hit_row(a)["status_reason"]) == (
+            "dismissed",
+            "duplicate",
+        )
         assert [n["action"] for n in store.hit_notes(a)] == ["dismiss", "note"]
         assert (store.get_hit(b).status, store.get_hit(c).status) == ("new", "acked")
     detail = client.get(f"/hits/{a}").text
@@ -141,13 +173,26 @@ def test_sees_what_the_daemon_writes_while_it_runs(site):
     served, client = site
     client.get("/")
     with served.db.open() as daemon_store:  # another connection, as the daemon's
-        item = Item(source="caucasus-wire", key="fresh-1", title="Fresh: Baku release confirmed",
-                    text="Officials in Baku confirmed the release.", url="https://caucasus-wire.example.org/fresh")
-        match = RuleMatch(rule_id="detainees-release", rule_title="Russians jailed in Baku", severity="critical",
-                          terms=("Baku", "release"), spans=((7, 11), (12, 19)), snippet="**Baku** **release**")
+        item = Item(
+            source="caucasus-wire",
+            key="fresh-1",
+            title="Fresh: Baku release confirmed",
+            text="Officials in Baku confirmed the release.",
+            url="https://caucasus-wire.example.org/fresh",
+        )
+        match = RuleMatch(
+            rule_id="detainees-release",
+            rule_title="Russians jailed in Baku",
+            severity="critical",
+            terms=("Baku", "release"),
+            spans=((7, 11), (12, 19)),
+            snippet="**Baku** **release**",
+        )
         now = served.db.now + timedelta(minutes=1)
-        to_console = Config(channels={"console": ChannelConfig(type="console")},
-                            routes=[RouteConfig(channels=["console"])])
+        to_console = Config(
+            channels={"console": ChannelConfig(type="console")},
+            routes=[RouteConfig(channels=["console"])],
+        )
         (hit,) = record(daemon_store, to_console, [Entry(item=item, matches=[match])], now=now).hits
     assert ids_in(client.get("/").text)[0] == hit.id
 
@@ -157,10 +202,14 @@ def test_rules_and_sources_pages(site):
     rules = client.get("/rules").text
     noise = served.db.where(rule="stock-noise")
     share = round(100 * len([h for h in noise if h["status"] == "dismissed"]) / len(noise))
-    assert re.search(rf'stock-noise.*?{share}%', rules, re.S)
+    assert re.search(rf"stock-noise.*?{share}%", rules, re.S)
     assert "quiet-rule" in rules and "never" in rules
     sources = client.get("/sources").text
-    assert FAILING_SOURCE in sources and "failing" in sources and "HTTP 503 Service Unavailable" in sources
+    assert (
+        FAILING_SOURCE in sources
+        and "failing" in sources
+        and "HTTP 503 Service Unavailable" in sources
+    )
 
 
 def test_unknown_pages_and_methods(site):
@@ -189,7 +238,12 @@ def test_password_protects_every_page_and_names_the_user(hits_db: HitsDB):
 def test_token_by_header_or_login_cookie(hits_db: HitsDB):
     with serve_review_page(hits_db, access=Access(token="t0ken-abc")) as served:
         assert httpx.get(served.url + "/rules").status_code == 401
-        assert httpx.get(served.url + "/rules", headers={"Authorization": "Bearer t0ken-abc"}).status_code == 200
+        assert (
+            httpx.get(
+                served.url + "/rules", headers={"Authorization": "Bearer t0ken-abc"}
+            ).status_code
+            == 200
+        )
         with httpx.Client(base_url=served.url, follow_redirects=True) as client:
             assert client.get("/login", params={"token": "wrong"}).status_code == 401
             assert client.get("/login", params={"token": "t0ken-abc"}).status_code == 200
@@ -208,8 +262,11 @@ def test_public_address_needs_a_secret():
 
 
 def test_web_command_refuses_a_public_address_without_a_secret(hits_db: HitsDB):
-    result = CliRunner().invoke(cli, ["--config", str(hits_db.config_path), "web", "--host", "0.0.0.0", "--port", "0"],
-                                env={"MONITOR_WEB_PASSWORD": "", "MONITOR_WEB_TOKEN": ""})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(hits_db.config_path), "web", "--host", "0.0.0.0", "--port", "0"],
+        env={"MONITOR_WEB_PASSWORD": "", "MONITOR_WEB_TOKEN": ""},
+    )
     assert result.exit_code == 2
     assert "refusing to serve the review page on 0.0.0.0" in result.output
 
@@ -217,4 +274,7 @@ def test_web_command_refuses_a_public_address_without_a_secret(hits_db: HitsDB):
 def test_basic_auth_header_garbage_is_refused(hits_db: HitsDB):
     with serve_review_page(hits_db, access=Access(password="pw")) as served:
         bad = base64.b64encode(b"\xff\xfe").decode()
-        assert httpx.get(served.url + "/", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+        assert (
+            httpx.get(served.url + "/", headers={"Authorization": f"Basic {bad}"}).status_code
+            == 401
+        )

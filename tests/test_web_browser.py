@@ -14,13 +14,22 @@ import pytest
 from helpers_hits import HitsDB, serve_review_page
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium chromium-driver)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed (apt-get install -y chromium chromium-driver)",
+    ),
 ]
 
 
@@ -50,7 +59,11 @@ def test_filter_open_and_acknowledge_a_hit(browser, hits_db: HitsDB, tmp_path: P
         page.select_option("select[name=source]", "seeds")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**severity=high**")
-        expected = [h for h in hits_db.where(status="new") if h["severity"] == "high" and h["source"] == "seeds"]
+        expected = [
+            h
+            for h in hits_db.where(status="new")
+            if h["severity"] == "high" and h["source"] == "seeds"
+        ]
         shown = page.locator("li.hit")
         assert shown.count() == min(50, len(expected)) > 0
         assert set(page.locator("li.hit .sev").all_inner_texts()) == {"HIGH"}  # upper-cased by CSS
@@ -76,7 +89,8 @@ def test_filter_open_and_acknowledge_a_hit(browser, hits_db: HitsDB, tmp_path: P
         # back to the filtered list: the hit has left the inbox, the filters are kept
         page.click(".crumbs a")
         page.wait_for_url("**severity=high**")
-        assert first_id not in [int(x) for x in page.locator("li.hit").evaluate_all(
-            "els => els.map(e => e.dataset.id)")]
+        assert first_id not in [
+            int(x) for x in page.locator("li.hit").evaluate_all("els => els.map(e => e.dataset.id)")
+        ]
         assert errors == [], errors
         page.close()

@@ -23,8 +23,11 @@ from monitor.store import Store
 from test_web_browser import CHROMIUM, browser  # noqa: F401 (fixture)
 from web_helpers import PASSWORD, RULE_FILE, add_team
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
 
 OTTER_RULE = """\
   - id: otter-watch
@@ -48,7 +51,8 @@ class Feed:
         entries = "".join(
             f"<item><title>{t}</title><link>https://example.org/{k}</link><guid>{k}</guid>"
             f"<description>{x}</description><pubDate>{format_datetime(d)}</pubDate></item>"
-            for k, t, x, d in self.items)
+            for k, t, x, d in self.items
+        )
         body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>{self.title}</title>{entries}</channel></rss>"
         return Response(body, content_type="application/rss+xml")
 
@@ -74,7 +78,8 @@ def deployment(tmp_path: Path, httpserver):
     rules.mkdir()
     (rules / "plants.yaml").write_text(RULE_FILE, encoding="utf-8")
     config = tmp_path / "config.yaml"
-    config.write_text(f"""\
+    config.write_text(
+        f"""\
 # the deployment's config: this comment must survive edits from the page
 storage:
   path: monitor.db
@@ -85,7 +90,7 @@ http:
 sources:
   - name: wire
     kind: feed
-    url: {httpserver.url_for('/wire.xml')}
+    url: {httpserver.url_for("/wire.xml")}
     interval: 1s
 channels:
   console: {{type: console}}
@@ -94,7 +99,9 @@ routes:
 notify: {{interval: 1s}}
 daemon: {{watch_interval: 0.2s, heartbeat: 1s, stop_timeout: 10s}}
 web: {{live_interval: 1s}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     Store(tmp_path / "monitor.db").close()
     db = HitsDB(path=tmp_path / "monitor.db", config_path=config, now=datetime.now(timezone.utc))
     tokens = add_team(db)
@@ -136,14 +143,19 @@ def test_each_role_sees_only_what_it_may(browser, deployment):  # noqa: F811
         seen[role] = {k for k, v in can.items() if v}
         assert page.errors == [], page.errors
         page.context.close()
-    assert seen == {"viewer": set(), "analyst": {"new file", "silence", "save", "retry"},
-                    "admin": {"new file", "silence", "save", "retry", "add source"}}
+    assert seen == {
+        "viewer": set(),
+        "analyst": {"new file", "silence", "save", "retry"},
+        "admin": {"new file", "silence", "save", "retry", "add source"},
+    }
 
 
 def test_edit_check_try_save_and_the_daemon_fires_it(browser, deployment, tmp_path: Path):  # noqa: F811
     served, daemon, tokens, wire, *_ = deployment
     inbox = sign_in(browser, served.url, "analyst")
-    inbox.goto(served.url + "/")  # the hit list stays open: new hits must appear in it by themselves
+    inbox.goto(
+        served.url + "/"
+    )  # the hit list stays open: new hits must appear in it by themselves
     editor = inbox.context.new_page()
     editor.set_default_timeout(10000)
     editor.goto(served.url + "/rules/files/plants.yaml/edit")
@@ -153,16 +165,22 @@ def test_edit_check_try_save_and_the_daemon_fires_it(browser, deployment, tmp_pa
     editor.keyboard.insert_text(OTTER_RULE.format(severity="huge"))
     problem = editor.locator("#problems li").first
     problem.wait_for()
-    assert re.match(rf"{re.escape(str(tmp_path / 'rules' / 'plants.yaml'))}:\d+:\d+: rule 'otter-watch': severity",
-                    problem.inner_text())
+    assert re.match(
+        rf"{re.escape(str(tmp_path / 'rules' / 'plants.yaml'))}:\d+:\d+: rule 'otter-watch': severity",
+        problem.inner_text(),
+    )
     text.fill(text.input_value().replace("severity: huge", "severity: high"))
     editor.locator("#checked", has_text="No problems").wait_for()
     assert editor.locator("#problems li").count() == 0
     editor.fill("#try-text", "An otter was seen near the weir at dawn.")
     editor.click("#try")
     editor.wait_for_selector("#try-result li")
-    assert editor.locator("#try-result li").first.inner_text().startswith("otter-watch (high, active)")
-    assert "otter-watch" not in (tmp_path / "rules" / "plants.yaml").read_text()  # nothing saved yet
+    assert (
+        editor.locator("#try-result li").first.inner_text().startswith("otter-watch (high, active)")
+    )
+    assert (
+        "otter-watch" not in (tmp_path / "rules" / "plants.yaml").read_text()
+    )  # nothing saved yet
     mark = daemon.mark()
     editor.click("#save")
     editor.wait_for_selector("#saved")
@@ -191,7 +209,10 @@ def test_add_a_source_and_see_its_first_items(browser, deployment, tmp_path: Pat
     page.click("#add-source button[type=submit]")
     page.wait_for_selector("#added")
     config = (tmp_path / "config.yaml").read_text()
-    assert "# the deployment's config: this comment must survive" in config and "name: second" in config
+    assert (
+        "# the deployment's config: this comment must survive" in config
+        and "name: second" in config
+    )
     daemon.wait_for("reloaded", since=mark)
 
     def items_of_second():
@@ -210,17 +231,23 @@ def test_add_a_source_and_see_its_first_items(browser, deployment, tmp_path: Pat
 def test_silence_a_rule_from_its_page_and_read_its_feed(browser, deployment):  # noqa: F811
     served, daemon, tokens, *_ = deployment
     page = sign_in(browser, served.url, "analyst")
-    wait_until(lambda: Store(served.db.path).list_hits(rule=["quillwort-watch"]), what="the quillwort hit")
+    wait_until(
+        lambda: Store(served.db.path).list_hits(rule=["quillwort-watch"]), what="the quillwort hit"
+    )
     page.goto(served.url + "/rules/quillwort-watch")
     page.fill("#silence-form input[name=comment]", "survey week")
     page.click("#silence")
     page.wait_for_selector(".silence")
     assert "by analyst: survey week" in page.locator(".silence").inner_text()
     with Store(served.db.path) as store:
-        assert [s.comment for s in store.list_silences(datetime.now(timezone.utc))] == ["survey week"]
+        assert [s.comment for s in store.list_silences(datetime.now(timezone.utc))] == [
+            "survey week"
+        ]
     # the rule's Atom feed, as a reader would fetch it with the user's token
-    feed = page.context.request.get(served.url + "/feeds/hits.atom",
-                                    params={"rule": "quillwort-watch", "token": tokens["viewer"]})
+    feed = page.context.request.get(
+        served.url + "/feeds/hits.atom",
+        params={"rule": "quillwort-watch", "token": tokens["viewer"]},
+    )
     assert feed.status == 200 and feed.headers["content-type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.body())
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -229,5 +256,8 @@ def test_silence_a_rule_from_its_page_and_read_its_feed(browser, deployment):  #
     link = root.find("a:entry/a:link[@rel='alternate']", ns).get("href")
     page.goto(link)
     assert page.locator("h1").inner_text() == "River report"
-    assert page.context.request.get(served.url + "/feeds/hits.atom", params={"token": "wrong"}).status == 401
+    assert (
+        page.context.request.get(served.url + "/feeds/hits.atom", params={"token": "wrong"}).status
+        == 401
+    )
     page.context.close()

@@ -19,7 +19,9 @@ def run(db: HitsDB, *args: str, input: str | None = None):
 def test_users_add_token_list_remove(hits_db: HitsDB):
     added = run(hits_db, "add", "anna", "--role", "analyst", input="correct horse battery\n")
     assert added.exit_code == 0, added.output
-    assert run(hits_db, "add", "anna", "--role", "viewer", input="another password\n").exit_code == 1
+    assert (
+        run(hits_db, "add", "anna", "--role", "viewer", input="another password\n").exit_code == 1
+    )
     assert run(hits_db, "add", "bob", "--role", "boss", input="whatever it is\n").exit_code == 2
     assert run(hits_db, "add", "../x", "--role", "viewer", input="whatever it is\n").exit_code == 2
     assert run(hits_db, "add", "carl", "--role", "viewer", input="short\n").exit_code == 1
@@ -32,25 +34,43 @@ def test_users_add_token_list_remove(hits_db: HitsDB):
     with hits_db.open() as store:  # only a digest is kept
         assert token not in str(store.query("SELECT * FROM api_tokens"))
     with serve_review_page(hits_db) as served:
-        r = httpx.get(served.url + "/api/v1/hits", params={"limit": 1}, headers={"Authorization": f"Bearer {token}"})
+        r = httpx.get(
+            served.url + "/api/v1/hits",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.status_code == 200
-        assert httpx.get(served.url + "/api/v1/hits").status_code == 401  # accounts exist: no longer open
+        assert (
+            httpx.get(served.url + "/api/v1/hits").status_code == 401
+        )  # accounts exist: no longer open
         listed = run(hits_db, "list").output
         assert listed.strip() == "anna\tanalyst\t1 token"
         assert run(hits_db, "token", "anna", "--revoke").exit_code == 0
-        assert httpx.get(served.url + "/api/v1/hits", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            httpx.get(
+                served.url + "/api/v1/hits", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 401
+        )
     assert run(hits_db, "token", "nobody").exit_code == 1
     assert run(hits_db, "remove", "anna").exit_code == 0
     assert run(hits_db, "remove", "anna").exit_code == 1
     with hits_db.open() as store:
-        assert [e["action"] for e in store.list_edits("user", "anna")] == ["remove", "revoke tokens", "token", "add"]
+        assert [e["action"] for e in store.list_edits("user", "anna")] == [
+            "remove",
+            "revoke tokens",
+            "token",
+            "add",
+        ]
 
 
 @contextmanager
 def sign_in(url: str, name: str):
     with httpx.Client(base_url=url) as browser:
         token = csrf_of(browser.get("/login").text)
-        r = browser.post("/login", data={"csrf": token, "name": name, "password": PASSWORD, "next": "/rules"})
+        r = browser.post(
+            "/login", data={"csrf": token, "name": name, "password": PASSWORD, "next": "/rules"}
+        )
         assert r.status_code == 303 and r.headers["location"] == "/rules"
         yield browser
 
@@ -70,7 +90,10 @@ def test_pages_need_sign_in_and_follow_the_role(hits_db: HitsDB):
         with sign_in(team.url, "analyst") as analyst:
             page = analyst.get(f"/hits/{hit}")
             assert 'id="ack"' in page.text
-            assert analyst.post(f"/hits/{hit}/ack", data={"csrf": csrf_of(page.text)}).status_code == 303
+            assert (
+                analyst.post(f"/hits/{hit}/ack", data={"csrf": csrf_of(page.text)}).status_code
+                == 303
+            )
             # signing out ends the session on the server too
             session = analyst.cookies["monitor_session"]
             analyst.post("/logout", data={"csrf": csrf_of(page.text)})

@@ -61,8 +61,9 @@ def add_team(db: HitsDB) -> dict[str, str]:
 def serve_team(db: HitsDB, extra_config: str = ""):
     rules_dir = db.config_path.parent / "rules"
     (rules_dir / "plants.yaml").write_text(RULE_FILE, encoding="utf-8")
-    db.config_path.write_text("storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n" + extra_config,
-                              encoding="utf-8")
+    db.config_path.write_text(
+        "storage:\n  path: monitor.db\nrules:\n  paths: [rules]\n" + extra_config, encoding="utf-8"
+    )
     tokens = add_team(db)
     with serve_review_page(db, config=load_config(db.config_path), poll=True) as served:
         yield Team(url=served.url, tokens=tokens, db=db, rules_dir=rules_dir, served=served)

@@ -38,12 +38,17 @@ class Context:
 
             path = self.config_path or _find_default_config()
             if path == DEFAULT_CONFIG and not os.path.exists(path):
-                raise ConfigError("file not found: run `monitor init` to write a starter config, the shipped "
-                                  "rules and the seed briefs here, or name a config with --config", path=path)
+                raise ConfigError(
+                    "file not found: run `monitor init` to write a starter config, the shipped "
+                    "rules and the seed briefs here, or name a config with --config",
+                    path=path,
+                )
             self._config = load_config(path)
             from monitor.logs import config_secrets, hide_secrets
 
-            hide_secrets(config_secrets(self._config))  # never print a password from the environment
+            hide_secrets(
+                config_secrets(self._config)
+            )  # never print a password from the environment
         return self._config
 
 
@@ -71,11 +76,23 @@ class MonitorGroup(click.Group):
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config file (default: ./config.yaml, or $MONITOR_CONFIG).")
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-@click.option("--log-format", default="plain", show_default=True, type=click.Choice(["plain", "json"]))
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: ./config.yaml, or $MONITOR_CONFIG).",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+@click.option(
+    "--log-format", default="plain", show_default=True, type=click.Choice(["plain", "json"])
+)
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
@@ -94,9 +111,33 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 def _register() -> None:
     # explicit registry: each module exposes the commands it adds
-    from monitor.cli import completion, configcmd, hits, notify, ops, rules, run, sources, triage, users, web
+    from monitor.cli import (
+        completion,
+        configcmd,
+        hits,
+        notify,
+        ops,
+        rules,
+        run,
+        sources,
+        triage,
+        users,
+        web,
+    )
 
-    for module in (run, configcmd, rules, sources, hits, triage, notify, ops, web, users, completion):
+    for module in (
+        run,
+        configcmd,
+        rules,
+        sources,
+        hits,
+        triage,
+        notify,
+        ops,
+        web,
+        users,
+        completion,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -21,7 +21,9 @@ def config_group() -> None:
 
 
 @config_group.command("check")
-@click.option("--online", is_flag=True, help="Also fetch every enabled source once (nothing is stored).")
+@click.option(
+    "--online", is_flag=True, help="Also fetch every enabled source once (nothing is stored)."
+)
 @click.pass_context
 def config_check(ctx: click.Context, online: bool) -> None:
     """Check the config file, every channel URL (apprise must understand it), every route's

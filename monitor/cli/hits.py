@@ -24,13 +24,47 @@ from monitor.store.base import parse_ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store import Store
 from monitor.timefmt import ago
-from monitor.web.present import csv_value, document_parts, exact, hit_record, row_record, snippet_parts
+from monitor.web.present import (
+    csv_value,
+    document_parts,
+    exact,
+    hit_record,
+    row_record,
+    snippet_parts,
+)
 
-SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
+SEVERITY_STYLE = {
+    "info": "dim",
+    "low": "cyan",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
 STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
-RECORD_FIELDS = ["id", "created_at", "rule", "rule_title", "severity", "status", "status_reason", "status_comment",
-                 "status_by", "status_at", "notes", "history", "source", "title", "url", "published", "tags", "terms",
-                 "why", "snippet", "also_in", "rules"]
+RECORD_FIELDS = [
+    "id",
+    "created_at",
+    "rule",
+    "rule_title",
+    "severity",
+    "status",
+    "status_reason",
+    "status_comment",
+    "status_by",
+    "status_at",
+    "notes",
+    "history",
+    "source",
+    "title",
+    "url",
+    "published",
+    "tags",
+    "terms",
+    "why",
+    "snippet",
+    "also_in",
+    "rules",
+]
 
 
 def open_store(ctx: click.Context) -> Store:
@@ -71,26 +105,77 @@ def _search(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The shared hit filters, gathered into a ``hit_filter`` argument."""
     options = [
-        click.option("--rule", "-r", multiple=True, metavar="ID", help="Only this rule (repeatable)."),
-        click.option("--tag", "-t", multiple=True, metavar="TAG", help="Only hits whose rule has this tag (repeatable)."),
-        click.option("--severity", "-s", multiple=True, type=click.Choice(SEVERITIES),
-                     help="Only this severity (repeatable)."),
-        click.option("--source", multiple=True, metavar="NAME", help="Only this source (repeatable)."),
-        click.option("--status", multiple=True, type=click.Choice(STATUSES), help="Only this status (repeatable)."),
-        click.option("--since", callback=_when, metavar="WHEN",
-                     help="Recorded at or after: 6h, 2d, 1w, today, yesterday, 2026-11-20, 2026-11-20T08:00."),
-        click.option("--until", callback=_when, metavar="WHEN", help="Recorded before (same forms as --since)."),
-        click.option("--search", "-q", metavar="TEXT", callback=_search,
-                     help='Full-text search over item titles and bodies: every word (prefix match), '
-                          '"an exact phrase", Armenia OR Baku, -leave-out.'),
+        click.option(
+            "--rule", "-r", multiple=True, metavar="ID", help="Only this rule (repeatable)."
+        ),
+        click.option(
+            "--tag",
+            "-t",
+            multiple=True,
+            metavar="TAG",
+            help="Only hits whose rule has this tag (repeatable).",
+        ),
+        click.option(
+            "--severity",
+            "-s",
+            multiple=True,
+            type=click.Choice(SEVERITIES),
+            help="Only this severity (repeatable).",
+        ),
+        click.option(
+            "--source", multiple=True, metavar="NAME", help="Only this source (repeatable)."
+        ),
+        click.option(
+            "--status",
+            multiple=True,
+            type=click.Choice(STATUSES),
+            help="Only this status (repeatable).",
+        ),
+        click.option(
+            "--since",
+            callback=_when,
+            metavar="WHEN",
+            help="Recorded at or after: 6h, 2d, 1w, today, yesterday, 2026-11-20, 2026-11-20T08:00.",
+        ),
+        click.option(
+            "--until",
+            callback=_when,
+            metavar="WHEN",
+            help="Recorded before (same forms as --since).",
+        ),
+        click.option(
+            "--search",
+            "-q",
+            metavar="TEXT",
+            callback=_search,
+            help="Full-text search over item titles and bodies: every word (prefix match), "
+            '"an exact phrase", Armenia OR Baku, -leave-out.',
+        ),
     ]
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, rule: tuple[str, ...], tag: tuple[str, ...], severity: tuple[str, ...],
-                source: tuple[str, ...], status: tuple[str, ...], since: datetime | None, until: datetime | None,
-                search: str | None, **kwargs: Any) -> Any:
-        f = HitFilter(rule=list(rule), tag=list(tag), severity=list(severity), source=list(source),
-                      status=list(status), since=since, until=until, search=search)
+    def wrapper(
+        *args: Any,
+        rule: tuple[str, ...],
+        tag: tuple[str, ...],
+        severity: tuple[str, ...],
+        source: tuple[str, ...],
+        status: tuple[str, ...],
+        since: datetime | None,
+        until: datetime | None,
+        search: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        f = HitFilter(
+            rule=list(rule),
+            tag=list(tag),
+            severity=list(severity),
+            source=list(source),
+            status=list(status),
+            since=since,
+            until=until,
+            search=search,
+        )
         return fn(*args, hit_filter=f, **kwargs)
 
     for option in reversed(options):
@@ -124,13 +209,25 @@ def _write_csv(records: Iterable[dict[str, Any]], out: TextIO, with_text: bool =
 # -- monitor hits -------------------------------------------------------------------------
 @click.group("hits", invoke_without_command=True)
 @filter_options
-@click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
-              help="At most this many hits (default: 50 in the table, all with --json/--csv).")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many hits (default: 50 in the table, all with --json/--csv).",
+)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many (paging).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of hits, for scripts.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row, for spreadsheets.")
 @click.pass_context
-def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: int, as_json: bool, as_csv: bool) -> None:
+def hits(
+    ctx: click.Context,
+    hit_filter: HitFilter,
+    limit: int | None,
+    offset: int,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """The hit log, newest first: time, rule, severity, source, title, link.
 
     \b
@@ -167,7 +264,15 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     wide = console.width >= 120
     rows = []
     for h in found:
-        row = [str(h.id), ago(h.created_at, now), h.rule_id, h.severity, h.status, h.source, h.title]
+        row = [
+            str(h.id),
+            ago(h.created_at, now),
+            h.rule_id,
+            h.severity,
+            h.status,
+            h.source,
+            h.title,
+        ]
         if wide:
             row.append(h.url or "")
         rows.append(row)
@@ -175,8 +280,14 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     def fit(i: int, cap: int) -> int:
         return min(cap, max(len(r[i]) for r in rows))
 
-    widths = [max(2, fit(0, 8)), max(4, fit(1, 9)), max(4, fit(2, 34 if wide else 22)), 8,
-              max(6, fit(4, 9)), max(6, fit(5, 18 if wide else 10))]
+    widths = [
+        max(2, fit(0, 8)),
+        max(4, fit(1, 9)),
+        max(4, fit(2, 34 if wide else 22)),
+        8,
+        max(6, fit(4, 9)),
+        max(6, fit(5, 18 if wide else 10)),
+    ]
     link = max(4, fit(7, 48)) if wide else 0
     title = max(16, console.width - sum(widths) - link - 2 * (len(widths) + (1 if wide else 0)))
     table.add_column("ID", justify="right", style="dim", no_wrap=True, width=widths[0])
@@ -189,20 +300,31 @@ def hits(ctx: click.Context, hit_filter: HitFilter, limit: int | None, offset: i
     if wide:
         table.add_column("Link", no_wrap=True, overflow="ellipsis", style="blue", width=link)
     for h, row in zip(found, rows):
-        cells: list[str | Text] = [row[0], row[1], Text(row[2]), _severity(h.severity),
-                 Text(h.status, style=STATUS_STYLE.get(h.status, "")), Text(row[5]), Text(row[6])]
+        cells: list[str | Text] = [
+            row[0],
+            row[1],
+            Text(row[2]),
+            _severity(h.severity),
+            Text(h.status, style=STATUS_STYLE.get(h.status, "")),
+            Text(row[5]),
+            Text(row[6]),
+        ]
         if wide:
             cells.append(Text(row[7]))
         table.add_row(*cells)
     console.print(table)
     shown_to = offset + len(found)
     if total > shown_to or offset:
-        console.print(f"[dim]{offset + 1}–{shown_to} of {total}; more with --offset {shown_to} or narrower filters[/dim]")
+        console.print(
+            f"[dim]{offset + 1}–{shown_to} of {total}; more with --offset {shown_to} or narrower filters[/dim]"
+        )
 
 
 @hits.command("show")
 @click.argument("hit_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="The hit, its history and deliveries as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="The hit, its history and deliveries as JSON."
+)
 @click.pass_context
 def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     """One hit: the item, the rule and why it fired, the highlighted snippet, its
@@ -226,27 +348,42 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         record = hit_record(hit, row)
         record["status_comment"] = row.get("status_comment")
         record["text"] = row["text"]
-        record["history"] = [{"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
-                             for n in notes]
-        record["deliveries"] = [{"channel": d.channel, "status": d.status, "attempts": d.attempts,
-                                 "sent_at": exact(d.sent_at) if d.sent_at else None, "error": d.last_error}
-                                for d in deliveries]
+        record["history"] = [
+            {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
+            for n in notes
+        ]
+        record["deliveries"] = [
+            {
+                "channel": d.channel,
+                "status": d.status,
+                "attempts": d.attempts,
+                "sent_at": exact(d.sent_at) if d.sent_at else None,
+                "error": d.last_error,
+            }
+            for d in deliveries
+        ]
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     now = utcnow()
     c = _console()
     head = Text()
     head.append(f"#{hit.id}  ", style="dim")
-    head.append(f" {hit.severity.upper()} ", style=SEVERITY_STYLE.get(hit.severity, "") + " reverse")
+    head.append(
+        f" {hit.severity.upper()} ", style=SEVERITY_STYLE.get(hit.severity, "") + " reverse"
+    )
     head.append("  ")
     head.append(hit.title or "(no title)", style="bold")
     c.print(head)
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)
     meta.add_column(overflow="fold")
-    meta.add_row("Source", Text(hit.source + (f" (also in {', '.join(hit.also_in)})" if hit.also_in else "")))
+    meta.add_row(
+        "Source", Text(hit.source + (f" (also in {', '.join(hit.also_in)})" if hit.also_in else ""))
+    )
     meta.add_row("Link", Text(hit.url or "—", style="blue"))
-    meta.add_row("Published", f"{exact(hit.published)} ({ago(hit.published, now)})" if hit.published else "—")
+    meta.add_row(
+        "Published", f"{exact(hit.published)} ({ago(hit.published, now)})" if hit.published else "—"
+    )
     meta.add_row("Recorded", f"{exact(hit.created_at)} ({ago(hit.created_at, now)})")
     meta.add_row("Rule", Text(f"{hit.rule_id} — {hit.rule_title}"))
     meta.add_row("Tags", Text(", ".join(hit.tags) or "—"))
@@ -254,9 +391,15 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     meta.add_row("Terms", Text(", ".join(hit.terms) or "—"))
     status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
     if row.get("status_by"):
-        status.append(f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim")
+        status.append(
+            f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim"
+        )
     if row.get("status_reason") or row.get("status_comment"):
-        status.append("  (" + ": ".join(t for t in (row.get("status_reason"), row.get("status_comment")) if t) + ")")
+        status.append(
+            "  ("
+            + ": ".join(t for t in (row.get("status_reason"), row.get("status_comment")) if t)
+            + ")"
+        )
     meta.add_row("Status", status)
     c.print(meta)
     c.print()
@@ -269,7 +412,9 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         c.print("[bold]History[/bold]")
         history = Table(box=None, show_header=False, pad_edge=False)
         for n in notes:
-            history.add_row(exact(n["created_at"]), Text(n["by"] or ""), n["action"], Text(n["text"] or ""))
+            history.add_row(
+                exact(n["created_at"]), Text(n["by"] or ""), n["action"], Text(n["text"] or "")
+            )
         c.print(history)
     c.print()
     if deliveries:
@@ -278,25 +423,41 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         for col in ("Channel", "Status", "Attempts", "Sent / next try", "Error"):
             table.add_column(col, overflow="fold")
         for d in deliveries:
-            when = exact(d.sent_at) if d.sent_at else (exact(d.next_attempt_at) if d.status == "pending" else "—")
+            when = (
+                exact(d.sent_at)
+                if d.sent_at
+                else (exact(d.next_attempt_at) if d.status == "pending" else "—")
+            )
             style = {"sent": "green", "failed": "red", "pending": "yellow"}.get(d.status, "")
-            table.add_row(Text(d.channel), Text(d.status, style=style), str(d.attempts), when, Text(d.last_error or ""))
+            table.add_row(
+                Text(d.channel),
+                Text(d.status, style=style),
+                str(d.attempts),
+                when,
+                Text(d.last_error or ""),
+            )
         c.print(table)
     else:
         c.print("[dim]No notifications for this hit.[/dim]")
 
 
-def _with_triage(record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]],
-                 flat: bool) -> dict[str, Any]:
+def _with_triage(
+    record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]], flat: bool
+) -> dict[str, Any]:
     """An export record with the hit's comment, its notes and its whole triage history
     (for CSV, one line of text each: ``2026-11-20 08:15 UTC anna dismiss: false-positive — …``)."""
-    history = [{"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])} for n in notes]
+    history = [
+        {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
+        for n in notes
+    ]
     texts = [n["text"] for n in notes if n["action"] == "note" and n["text"]]
     record["status_comment"] = row.get("status_comment")
     if flat:
         record["notes"] = " | ".join(texts)
         record["history"] = " | ".join(
-            f"{h['at']} {h['by'] or ''} {h['action']}" + (f": {h['text']}" if h["text"] else "") for h in history)
+            f"{h['at']} {h['by'] or ''} {h['action']}" + (f": {h['text']}" if h["text"] else "")
+            for h in history
+        )
     else:
         record["notes"], record["history"] = texts, history
     return record
@@ -304,12 +465,21 @@ def _with_triage(record: dict[str, Any], row: dict[str, Any], notes: list[dict[s
 
 @hits.command("export")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write here (default: standard output).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write here (default: standard output).",
+)
 @click.option("--with-text", is_flag=True, help="Include each item's full text.")
 @click.pass_context
-def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output: TextIO, with_text: bool) -> None:
+def export(
+    ctx: click.Context, hit_filter: HitFilter, fmt: str, output: TextIO, with_text: bool
+) -> None:
     """Export hits for a report: every matching hit, newest first, with its triage state.
 
     \b
@@ -319,8 +489,10 @@ def export(ctx: click.Context, hit_filter: HitFilter, fmt: str, output: TextIO, 
       monitor hits export --status dismissed --format json
     """
     with open_store(ctx) as store:
-        records = (_with_triage(row_record(r, with_text), r, store.hit_notes(r["id"]), flat=fmt == "csv")
-                   for r in store.iter_hit_rows(**hit_filter.kwargs()))
+        records = (
+            _with_triage(row_record(r, with_text), r, store.hit_notes(r["id"]), flat=fmt == "csv")
+            for r in store.iter_hit_rows(**hit_filter.kwargs())
+        )
         if fmt == "csv":
             _write_csv(records, output, with_text)
         elif fmt == "jsonl":

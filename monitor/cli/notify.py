@@ -28,12 +28,22 @@ def _store(ctx: click.Context) -> "Store":
 def sample_hit() -> Hit:
     now = utcnow()
     return Hit(
-        id=0, rule_id="sample-rule", rule_title="Sample alert from signal monitor", severity="high",
-        source="notify-test", item_key="sample", title="This is a test alert: the channel works",
-        url="https://example.org/signal-monitor/test", created_at=now, published=now - timedelta(minutes=5),
-        terms=("test", "alert"), spans=(), tags=("test",),
+        id=0,
+        rule_id="sample-rule",
+        rule_title="Sample alert from signal monitor",
+        severity="high",
+        source="notify-test",
+        item_key="sample",
+        title="This is a test alert: the channel works",
+        url="https://example.org/signal-monitor/test",
+        created_at=now,
+        published=now - timedelta(minutes=5),
+        terms=("test", "alert"),
+        spans=(),
+        tags=("test",),
         snippet="If you can read this **test** **alert**, the channel delivers messages.",
-        why="sent by `monitor notify test`", also_in=(),
+        why="sent by `monitor notify test`",
+        also_in=(),
     )
 
 
@@ -97,13 +107,21 @@ def silence_group() -> None:
 
 @silence_group.command("add")
 @click.option("--rule", "rule_id", help="Rule id to silence.")
-@click.option("--source", help="Source name to silence (with --rule: only that rule from that source).")
+@click.option(
+    "--source", help="Source name to silence (with --rule: only that rule from that source)."
+)
 @click.option("--for", "duration", required=True, help="How long: 90m, 12h, 2d, 1w.")
 @click.option("--comment", required=True, help="Why (shown with every suppressed alert).")
 @click.option("--by", help="Who (default: your user name).")
 @click.pass_context
-def silence_add(ctx: click.Context, rule_id: str | None, source: str | None, duration: str, comment: str,
-                by: str | None) -> None:
+def silence_add(
+    ctx: click.Context,
+    rule_id: str | None,
+    source: str | None,
+    duration: str,
+    comment: str,
+    by: str | None,
+) -> None:
     """Silence a rule (or a source) for a while.
 
     \b
@@ -121,10 +139,20 @@ def silence_add(ctx: click.Context, rule_id: str | None, source: str | None, dur
     _check_silence_target(ctx.obj.config, rule_id, source)
     now = utcnow()
     with _store(ctx) as store:
-        sid = store.add_silence(rule_id=rule_id, source=source, expires_at=now + timedelta(seconds=seconds),
-                                comment=comment, now=now, created_by=by or _user())
-    what = " and ".join(x for x in (f"rule {rule_id}" if rule_id else "", f"source {source}" if source else "") if x)
-    click.echo(f"silence #{sid}: {what} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
+        sid = store.add_silence(
+            rule_id=rule_id,
+            source=source,
+            expires_at=now + timedelta(seconds=seconds),
+            comment=comment,
+            now=now,
+            created_by=by or _user(),
+        )
+    what = " and ".join(
+        x for x in (f"rule {rule_id}" if rule_id else "", f"source {source}" if source else "") if x
+    )
+    click.echo(
+        f"silence #{sid}: {what} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC"
+    )
 
 
 @silence_group.command("list")
@@ -142,21 +170,43 @@ def silence_list(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     with _store(ctx) as store:
         rows = store.list_silences(None if show_all else now)
     if as_json:
-        click.echo(json.dumps([{"id": r.id, "rule_id": r.rule_id, "source": r.source,
-                                "expires_at": r.expires_at.isoformat(), "comment": r.comment,
-                                "created_by": r.created_by,
-                                "created_at": r.created_at.isoformat() if r.created_at else None,
-                                "active": r.expires_at > now} for r in rows], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "rule_id": r.rule_id,
+                        "source": r.source,
+                        "expires_at": r.expires_at.isoformat(),
+                        "comment": r.comment,
+                        "created_by": r.created_by,
+                        "created_at": r.created_at.isoformat() if r.created_at else None,
+                        "active": r.expires_at > now,
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not rows:
         click.echo("no silences" if show_all else "no silence in force")
         return
     for r in rows:
-        what = " ".join(x for x in (f"rule={r.rule_id}" if r.rule_id else "",
-                                    f"source={r.source}" if r.source else "") if x)
+        what = " ".join(
+            x
+            for x in (
+                f"rule={r.rule_id}" if r.rule_id else "",
+                f"source={r.source}" if r.source else "",
+            )
+            if x
+        )
         state = "" if r.expires_at > now else " (expired)"
         by = f" by {r.created_by}" if r.created_by else ""
-        click.echo(f"#{r.id}  {what}  until {r.expires_at:%Y-%m-%d %H:%M} UTC{state}{by}  — {r.comment}")
+        click.echo(
+            f"#{r.id}  {what}  until {r.expires_at:%Y-%m-%d %H:%M} UTC{state}{by}  — {r.comment}"
+        )
 
 
 @silence_group.command("remove")

@@ -17,7 +17,12 @@ def _config_path(ctx: click.Context) -> Path:
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
-@click.option("--interval", default=None, metavar="DURATION", help="Poll interval for the new feeds (default: 30m).")
+@click.option(
+    "--interval",
+    default=None,
+    metavar="DURATION",
+    help="Poll interval for the new feeds (default: 30m).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
 @click.pass_context
 def import_opml(ctx: click.Context, file, interval: str | None, dry_run: bool) -> None:
@@ -69,15 +74,25 @@ def import_opml(ctx: click.Context, file, interval: str | None, dry_run: bool) -
         click.echo(f"skip  {why}", err=True)
     if entries and not dry_run:
         label = Path(getattr(file, "name", "") or "OPML").name
-        append_sources(path, entries, comment=f"imported from {label} on {date.today().isoformat()}")
+        append_sources(
+            path, entries, comment=f"imported from {label} on {date.today().isoformat()}"
+        )
     verb = "would add" if dry_run else "added"
-    click.echo(f"{verb} {len(entries)} feed(s) to {path}; {len(already)} already there, "
-               f"{len(found.skipped)} not feeds", err=True)
+    click.echo(
+        f"{verb} {len(entries)} feed(s) to {path}; {len(already)} already there, "
+        f"{len(found.skipped)} not feeds",
+        err=True,
+    )
 
 
 @click.command("export")
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write here (default: standard output).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write here (default: standard output).",
+)
 @click.pass_context
 def export_opml(ctx: click.Context, output) -> None:
     """Write the configured feed sources as OPML 2.0, for another feed reader (page and
@@ -91,9 +106,16 @@ def export_opml(ctx: click.Context, output) -> None:
     from monitor.opml import OpmlFeed, write_opml
 
     cfg = ctx.obj.config
-    feeds = [OpmlFeed(url=s.url, title=s.name, tags=tuple(s.tags)) for s in cfg.sources if s.kind == "feed" and s.url]
+    feeds = [
+        OpmlFeed(url=s.url, title=s.name, tags=tuple(s.tags))
+        for s in cfg.sources
+        if s.kind == "feed" and s.url
+    ]
     output.write(write_opml(feeds))
     left = sum(1 for s in cfg.sources if s.kind != "feed")
     if output is not sys.stdout or left:
-        click.echo(f"{len(feeds)} feed(s) exported" + (f"; {left} page/folder source(s) left out" if left else ""),
-                   err=True)
+        click.echo(
+            f"{len(feeds)} feed(s) exported"
+            + (f"; {left} page/folder source(s) left out" if left else ""),
+            err=True,
+        )

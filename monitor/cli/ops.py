@@ -49,10 +49,18 @@ def _when(dt: datetime | None, now: datetime) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for machines).")
-@click.option("--window", default="24h", show_default=True, callback=_duration,
-              help="How far back a given-up delivery counts as a problem.")
-@click.option("--no-daemon", is_flag=True,
-              help="Do not require a running daemon (when `monitor run --once` runs from cron).")
+@click.option(
+    "--window",
+    default="24h",
+    show_default=True,
+    callback=_duration,
+    help="How far back a given-up delivery counts as a problem.",
+)
+@click.option(
+    "--no-daemon",
+    is_flag=True,
+    help="Do not require a running daemon (when `monitor run --once` runs from cron).",
+)
 @click.pass_obj
 def status(obj: Context, as_json: bool, window: float, no_daemon: bool) -> None:
     """Is everything well? Exit 0 when healthy, 1 when something needs attention.
@@ -74,8 +82,7 @@ def status(obj: Context, as_json: bool, window: float, no_daemon: bool) -> None:
     now = utcnow()
     if not cfg.db_path.exists():
         problem = f"no database at {cfg.db_path}: the monitor has never run"
-        report = {"ok": False, "problems": [problem],
-                  "database": str(cfg.db_path)}
+        report = {"ok": False, "problems": [problem], "database": str(cfg.db_path)}
         if as_json:
             click.echo(json.dumps(report, indent=2))
         else:
@@ -97,19 +104,26 @@ def _print_health(h: Health, now: datetime) -> None:
     d = h.daemon
     if d["running"]:
         up = duration((now - d["started_at"]).total_seconds()) if d.get("started_at") else "?"
-        click.echo(f"daemon      running (pid {d['pid']} on {d['host']}, up {up}, "
-                   f"last heartbeat {_when(d['last_beat'], now)})")
+        click.echo(
+            f"daemon      running (pid {d['pid']} on {d['host']}, up {up}, "
+            f"last heartbeat {_when(d['last_beat'], now)})"
+        )
     elif d["state"] == "never started":
         click.echo("daemon      never started on this database")
     elif d["state"] == "stopped":
         click.echo(f"daemon      stopped {_when(d['stopped_at'], now)} (pid {d['pid']})")
     else:
-        click.echo(f"daemon      NOT RUNNING: last heartbeat {_when(d['last_beat'], now)} (pid {d['pid']} on {d['host']})")
+        click.echo(
+            f"daemon      NOT RUNNING: last heartbeat {_when(d['last_beat'], now)} (pid {d['pid']} on {d['host']})"
+        )
 
     by_health: dict[str, int] = {}
     for s in h.sources:
         by_health[s["health"]] = by_health.get(s["health"], 0) + 1
-    click.echo("sources     " + (", ".join(f"{n} {k}" for k, n in sorted(by_health.items())) or "none configured"))
+    click.echo(
+        "sources     "
+        + (", ".join(f"{n} {k}" for k, n in sorted(by_health.items())) or "none configured")
+    )
     width = max((len(s["name"]) for s in h.sources), default=0)
     for s in h.sources:
         detail = f"last success {_when(s['last_success_at'], now)}, {s['items_seen']} item(s)"
@@ -118,10 +132,14 @@ def _print_health(h: Health, now: datetime) -> None:
         click.echo(f"  {s['name']:<{width}}  {s['health']:<14} {detail}")
 
     o = h.outbox
-    click.echo(f"outbox      {o['pending']} pending ({o['due']} due), {o['inflight']} in flight, "
-               f"{len(h.failed_deliveries)} given up recently, {o['counts'].get('sent', 0)} sent in all")
+    click.echo(
+        f"outbox      {o['pending']} pending ({o['due']} due), {o['inflight']} in flight, "
+        f"{len(h.failed_deliveries)} given up recently, {o['counts'].get('sent', 0)} sent in all"
+    )
     for f in h.failed_deliveries[:3]:
-        click.echo(f"  failed #{f['id']} {f['channel']} {_when(f['failed_at'], now)}: {f['last_error']}")
+        click.echo(
+            f"  failed #{f['id']} {f['channel']} {_when(f['failed_at'], now)}: {f['last_error']}"
+        )
     click.echo(f"hits        {h.hits_24h} in the last 24 h")
     if h.reload:
         if h.reload.get("ok"):
@@ -131,7 +149,9 @@ def _print_health(h: Health, now: datetime) -> None:
             for line in h.reload.get("errors", [])[:10]:
                 click.echo(f"  {line}")
     if h.retention:
-        click.echo(f"retention   {h.retention.get('pruned', 0)} item(s) pruned at {h.retention.get('at', '?')[:19]}")
+        click.echo(
+            f"retention   {h.retention.get('pruned', 0)} item(s) pruned at {h.retention.get('at', '?')[:19]}"
+        )
     if h.last_error:
         e = h.last_error
         click.echo(f"last error  {_when(e['at'], now)}, {e['kind']} {e['subject']}: {e['error']}")
@@ -172,8 +192,10 @@ def backup(obj: Context, file: Path, force: bool) -> None:
     from monitor.dbfiles import is_database_file
 
     if is_database_file(file, obj.config.db_path):
-        raise click.UsageError(f"{file} is the database or one of its own files (-wal, -shm, -journal, .lock); "
-                               "replacing it would destroy the database: choose another file")
+        raise click.UsageError(
+            f"{file} is the database or one of its own files (-wal, -shm, -journal, .lock); "
+            "replacing it would destroy the database: choose another file"
+        )
     if file.exists() and not force:
         raise click.UsageError(f"{file} exists; pass --force to replace it")
     store = _open_store(obj, migrate=False)
@@ -202,8 +224,10 @@ def info(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
-               f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})")
+    click.echo(
+        f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
+        f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})"
+    )
     click.echo("rows        " + ", ".join(f"{k} {v}" for k, v in data["rows"].items()))
     for m in data["migrations_applied"]:
         click.echo(f"applied     {m['name']}  {m['applied_at'][:19]}")
@@ -229,8 +253,12 @@ def migrate(obj: Context) -> None:
 
 
 @db.command()
-@click.option("--older-than", callback=_duration, default=None,
-              help="Prune items fetched longer ago than this (default: storage.retention).")
+@click.option(
+    "--older-than",
+    callback=_duration,
+    default=None,
+    help="Prune items fetched longer ago than this (default: storage.retention).",
+)
 @click.pass_obj
 def prune(obj: Context, older_than: float | None) -> None:
     """Delete stored items older than the retention that no hit refers to (the daemon

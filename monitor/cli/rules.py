@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from monitor.backtest import BacktestResult
     from monitor.rules import RuleSet
 
-SEVERITY_COLOUR = {"info": "white", "low": "cyan", "medium": "yellow", "high": "red", "critical": "magenta"}
+SEVERITY_COLOUR = {
+    "info": "white",
+    "low": "cyan",
+    "medium": "yellow",
+    "high": "red",
+    "critical": "magenta",
+}
 
 
 def rule_paths(ctx: click.Context, given: tuple[str, ...] | list[str] = ()) -> list[Path]:
@@ -78,12 +84,18 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
     for p in problems:
         click.echo(str(p))
     examples = sum(len(r.examples) for r in rule_set.rules)
-    statuses = {s: sum(1 for r in rule_set.rules if r.status == s) for s in ("active", "draft", "disabled")}
-    summary = (f"{len(rule_set.rules)} rules ({statuses['active']} active, {statuses['draft']} draft, "
-               f"{statuses['disabled']} disabled), {len(rule_set.vocabularies)} vocabularies, "
-               f"{examples} examples in {len(rule_set.files)} files")
+    statuses = {
+        s: sum(1 for r in rule_set.rules if r.status == s) for s in ("active", "draft", "disabled")
+    }
+    summary = (
+        f"{len(rule_set.rules)} rules ({statuses['active']} active, {statuses['draft']} draft, "
+        f"{statuses['disabled']} disabled), {len(rule_set.vocabularies)} vocabularies, "
+        f"{examples} examples in {len(rule_set.files)} files"
+    )
     if problems:
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; {summary}", err=True)
+        click.echo(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; {summary}", err=True
+        )
         sys.exit(1)
     click.echo(f"ok: {summary}", err=True)
 
@@ -121,16 +133,33 @@ def _line_col(text: str, offset: int) -> str:
 
 @rules_group.command("test")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(),
-              help="Rule file or folder (repeatable; default: the config's rule paths).")
-@click.option("--rule", "rule_ids", multiple=True, help="Only this rule (repeatable); disabled rules too.")
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Rule file or folder (repeatable; default: the config's rule paths).",
+)
+@click.option(
+    "--rule", "rule_ids", multiple=True, help="Only this rule (repeatable); disabled rules too."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
-@click.option("--title-line", is_flag=True,
-              help="Treat each input's first line as the item title (for rules scoped to the title).")
+@click.option(
+    "--title-line",
+    is_flag=True,
+    help="Treat each input's first line as the item title (for rules scoped to the title).",
+)
 @click.option("--language", default=None, help="The inputs' language (default: detected).")
 @click.pass_context
-def test_cmd(ctx: click.Context, inputs: tuple[str, ...], rules_dirs: tuple[str, ...],
-             rule_ids: tuple[str, ...], as_json: bool, title_line: bool, language: str | None) -> None:
+def test_cmd(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    rules_dirs: tuple[str, ...],
+    rule_ids: tuple[str, ...],
+    as_json: bool,
+    title_line: bool,
+    language: str | None,
+) -> None:
     """Which rules fire on each text, and why.
 
     INPUTS are files, or - for standard input. Draft rules are tried too and flagged.
@@ -152,8 +181,10 @@ def test_cmd(ctx: click.Context, inputs: tuple[str, ...], rules_dirs: tuple[str,
         if unknown:
             from monitor.suggest import did_you_mean
 
-            raise click.BadParameter("; ".join(f"unknown rule {r}{did_you_mean(r, known)}" for r in unknown),
-                                     param_hint="--rule")
+            raise click.BadParameter(
+                "; ".join(f"unknown rule {r}{did_you_mean(r, known)}" for r in unknown),
+                param_hint="--rule",
+            )
         rules = [r for r in rule_set.rules if r.id in rule_ids]
     else:
         rules = [r for r in rule_set.rules if r.status != "disabled"]
@@ -168,8 +199,12 @@ def test_cmd(ctx: click.Context, inputs: tuple[str, ...], rules_dirs: tuple[str,
         item = Item(source="cli", key=name, title=title, text=body, language=language)
         hits = matcher.match(item)
         if as_json:
-            click.echo(json.dumps({"file": name, "hits": [_hit_record(m, status[m.rule_id]) for m in hits]},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"file": name, "hits": [_hit_record(m, status[m.rule_id]) for m in hits]},
+                    ensure_ascii=False,
+                )
+            )
             continue
         _print_hits(name, item.document, hits, status)
 
@@ -182,10 +217,15 @@ def _print_hits(name: str, document: str, hits: list[RuleMatch], status: dict[st
     if not hits:
         click.echo(f"{label}: no rule fires")
         return
-    click.echo(f"{label}: {len(hits)} rule{'s' if len(hits) != 1 else ''} fire{'s' if len(hits) == 1 else ''}")
+    click.echo(
+        f"{label}: {len(hits)} rule{'s' if len(hits) != 1 else ''} fire{'s' if len(hits) == 1 else ''}"
+    )
     for m in hits:
-        sev = click.style(f"{m.severity.upper():8}", fg=SEVERITY_COLOUR.get(m.severity), bold=True) \
-            if colour else f"{m.severity.upper():8}"
+        sev = (
+            click.style(f"{m.severity.upper():8}", fg=SEVERITY_COLOUR.get(m.severity), bold=True)
+            if colour
+            else f"{m.severity.upper():8}"
+        )
         flag = "  [draft]" if status.get(m.rule_id) == "draft" else ""
         click.echo(f"  {sev} {m.rule_id}{flag} — {m.rule_title}")
         click.echo(f"           why:   {m.why}")
@@ -198,12 +238,24 @@ def _print_hits(name: str, document: str, hits: list[RuleMatch], status: dict[st
 # -- derive --------------------------------------------------------------------------------
 @rules_group.command("derive")
 @click.argument("seed", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the drafts here (default: standard output).")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(),
-              help="Where the vocabularies are (default: the config's rule paths).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the drafts here (default: standard output).",
+)
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Where the vocabularies are (default: the config's rule paths).",
+)
 @click.pass_context
-def derive_cmd(ctx: click.Context, seed: str, output: str | None, rules_dirs: tuple[str, ...]) -> None:
+def derive_cmd(
+    ctx: click.Context, seed: str, output: str | None, rules_dirs: tuple[str, ...]
+) -> None:
     """Draft one rule per signal of a brief (status: draft).
 
     Reads the brief's "Key Signals" list, or where it has none its summary bullets (or
@@ -229,8 +281,11 @@ def derive_cmd(ctx: click.Context, seed: str, output: str | None, rules_dirs: tu
         # a previous draft file in the rules folder is not a problem for deriving again
         errors = [e for e in errors if not (output and Path(str(e.path)).resolve() == out_resolved)]
         if errors:
-            click.echo(f"warning: {len(errors)} problems in the rules; using the vocabularies that load "
-                       f"(first: {errors[0]})", err=True)
+            click.echo(
+                f"warning: {len(errors)} problems in the rules; using the vocabularies that load "
+                f"(first: {errors[0]})",
+                err=True,
+            )
     text = derive_yaml(Path(seed), vocabularies, seed_label=seed)
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -241,7 +296,9 @@ def derive_cmd(ctx: click.Context, seed: str, output: str | None, rules_dirs: tu
 
 # -- schema --------------------------------------------------------------------------------
 @rules_group.command("schema")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write it here.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write it here."
+)
 def schema_cmd(output: str | None) -> None:
     """Print the JSON Schema of rule files (for editors' completion and checking).
 
@@ -262,15 +319,29 @@ def schema_cmd(output: str | None) -> None:
 # -- backtest ------------------------------------------------------------------------------
 @rules_group.command("backtest")
 @click.option("--since", default=None, help="Only items fetched since: 7d, 2026-11-01, yesterday …")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(),
-              help="Rules to try (default: the config's rule paths).")
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Rules to try (default: the config's rule paths).",
+)
 @click.option("--rule", "rule_ids", multiple=True, help="Compare only this rule (repeatable).")
-@click.option("--drafts", is_flag=True, help="Treat draft rules as active (try them before they go live).")
+@click.option(
+    "--drafts", is_flag=True, help="Treat draft rules as active (try them before they go live)."
+)
 @click.option("--show", default=5, show_default=True, help="Items to list per rule and direction.")
 @click.option("--json", "as_json", is_flag=True, help="Counts and changed items as JSON.")
 @click.pass_context
-def backtest_cmd(ctx: click.Context, since: str | None, rules_dirs: tuple[str, ...],
-                 rule_ids: tuple[str, ...], drafts: bool, show: int, as_json: bool) -> None:
+def backtest_cmd(
+    ctx: click.Context,
+    since: str | None,
+    rules_dirs: tuple[str, ...],
+    rule_ids: tuple[str, ...],
+    drafts: bool,
+    show: int,
+    as_json: bool,
+) -> None:
     """Replay stored items through the current rules: what would now fire, and stop firing.
 
     Compares with the hits recorded in the database (an item folded into an earlier story
@@ -317,7 +388,9 @@ def _print_backtest(result: BacktestResult, show: int) -> None:
     console = Console()
     new, gone = result.count("new"), result.count("gone")
     if not result.changes:
-        console.print(f"{result.items} stored items replayed: every rule fires exactly as recorded.")
+        console.print(
+            f"{result.items} stored items replayed: every rule fires exactly as recorded."
+        )
         return
     table = Table(title=f"{result.items} stored items replayed through the current rules")
     table.add_column("rule")
@@ -325,18 +398,33 @@ def _print_backtest(result: BacktestResult, show: int) -> None:
     table.add_column("would now fire", justify="right", style="green")
     table.add_column("would stop", justify="right", style="red")
     for rid in result.rules():
-        table.add_row(rid, str(result.same.get(rid, 0)), str(new.get(rid, 0) or ""), str(gone.get(rid, 0) or ""))
+        table.add_row(
+            rid,
+            str(result.same.get(rid, 0)),
+            str(new.get(rid, 0) or ""),
+            str(gone.get(rid, 0) or ""),
+        )
     console.print(table)
     for kind, word in (("new", "would now fire"), ("gone", "would no longer fire")):
         for rid in result.rules():
             items = [c for c in result.changes if c.rule_id == rid and c.kind == kind]
             if not items:
                 continue
-            console.print(f"\n[bold]{rid}[/bold] {word} on {len(items)} item{'s' if len(items) != 1 else ''}:",
-                          highlight=False)
+            console.print(
+                f"\n[bold]{rid}[/bold] {word} on {len(items)} item{'s' if len(items) != 1 else ''}:",
+                highlight=False,
+            )
             for c in items[:show]:
-                note = f" (recorded hit was {c.was_status})" if c.was_status and c.was_status != "new" else ""
-                console.print(f"  • [{c.item.source}] {c.item.title or c.item.key}{note}", highlight=False, markup=False)
+                note = (
+                    f" (recorded hit was {c.was_status})"
+                    if c.was_status and c.was_status != "new"
+                    else ""
+                )
+                console.print(
+                    f"  • [{c.item.source}] {c.item.title or c.item.key}{note}",
+                    highlight=False,
+                    markup=False,
+                )
                 if c.match:
                     console.print(f"    {c.match.snippet}", highlight=False, markup=False)
             if len(items) > show:

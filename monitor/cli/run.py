@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Poll every source once, send what is pending, and exit.")
+@click.option(
+    "--once", is_flag=True, help="Poll every source once, send what is pending, and exit."
+)
 @click.pass_obj
 def run(obj: "Context", once: bool) -> None:
     """Poll sources, match new items against the rules, record hits, send alerts.
@@ -76,7 +78,9 @@ def _summary(reports: list[PollReport], disabled: dict[str, str]) -> None:
     if failed:
         parts.append(f"{len(failed)} source(s) failed (will be retried)")
     if off:
-        parts.append(f"{len(off)} disabled (fix the cause in the config, or `monitor sources enable NAME`)")
+        parts.append(
+            f"{len(off)} disabled (fix the cause in the config, or `monitor sources enable NAME`)"
+        )
     click.echo(", ".join(parts), err=True)
 
 

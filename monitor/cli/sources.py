@@ -29,7 +29,9 @@ def _configured(ctx_obj: Context) -> bool:
 
 
 @click.group("sources", invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per source instead of a table."
+)
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """Every configured source: kind, interval, last poll, last success, next poll,
@@ -105,22 +107,44 @@ def _table(records: list[dict[str, Any]]) -> None:
         return when(value)
 
     table = Table(box=None, pad_edge=False)
-    for col in ("source", "kind", "every", "last poll", "last success", "next poll", "fails", "items", "last error"):
+    for col in (
+        "source",
+        "kind",
+        "every",
+        "last poll",
+        "last success",
+        "next poll",
+        "fails",
+        "items",
+        "last error",
+    ):
         table.add_column(col, no_wrap=col not in ("last error",))
     for r in records:
-        status = r["disabled_reason"] and f"disabled: {r['disabled_reason']}" or (r["last_error"] if r["consecutive_failures"] else "")
+        status = (
+            r["disabled_reason"]
+            and f"disabled: {r['disabled_reason']}"
+            or (r["last_error"] if r["consecutive_failures"] else "")
+        )
         name = r["name"] if r["enabled"] else f"{r['name']} (off)"
         table.add_row(
             f"[bold red]{name}[/]" if r["failing"] else name,
-            r["kind"], _duration(r["interval"]), when(r["last_poll"]), when(r["last_success"]),
-            due(r["next_poll"]), str(r["consecutive_failures"]), str(r["items_seen"]), status or "",
+            r["kind"],
+            _duration(r["interval"]),
+            when(r["last_poll"]),
+            when(r["last_success"]),
+            due(r["next_poll"]),
+            str(r["consecutive_failures"]),
+            str(r["items_seen"]),
+            status or "",
         )
     if not records:
         click.echo("no sources configured: add some under `sources:` in the config file")
         return
     import sys
 
-    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 200).print(
+        table
+    )
 
 
 def _guess(target: str, kind: str | None) -> tuple[SourceKind, dict[str, Any], bool]:
@@ -131,16 +155,24 @@ def _guess(target: str, kind: str | None) -> tuple[SourceKind, dict[str, Any], b
         return ("page" if kind == "page" else "feed"), {"url": target}, False
     path = Path(target).expanduser()
     if not path.exists():
-        raise click.BadParameter(f"{target}: neither an http(s) URL nor an existing path", param_hint="TARGET")
+        raise click.BadParameter(
+            f"{target}: neither an http(s) URL nor an existing path", param_hint="TARGET"
+        )
     if path.is_dir():
         if kind not in (None, "folder"):
-            raise click.BadParameter(f"{target} is a folder: use --kind folder", param_hint="TARGET")
+            raise click.BadParameter(
+                f"{target} is a folder: use --kind folder", param_hint="TARGET"
+            )
         return "folder", {"path": path.resolve()}, False
     if kind == "feed" or (kind is None and path.suffix.lower() in FEED_SUFFIXES):
         return "feed", {"path": path.resolve()}, True
     if kind == "page":
         raise click.BadParameter("a page source needs a URL", param_hint="TARGET")
-    return "folder", {"path": path.resolve().parent, "patterns": [path.name], "recursive": False}, False
+    return (
+        "folder",
+        {"path": path.resolve().parent, "patterns": [path.name], "recursive": False},
+        False,
+    )
 
 
 def _item_record(item: Item) -> dict[str, Any]:
@@ -158,15 +190,34 @@ def _item_record(item: Item) -> dict[str, Any]:
 
 @sources.command("test")
 @click.argument("target")
-@click.option("--kind", type=click.Choice(["feed", "page", "folder"]), default=None,
-              help="Source kind (default: feed for a URL, folder for a folder, feed for .xml/.rss/.atom/.json files).")
+@click.option(
+    "--kind",
+    type=click.Choice(["feed", "page", "folder"]),
+    default=None,
+    help="Source kind (default: feed for a URL, folder for a folder, feed for .xml/.rss/.atom/.json files).",
+)
 @click.option("--selector", default=None, help="page: the CSS selector of the part to watch.")
-@click.option("--full-text", is_flag=True, help="feed: fetch each item's article and extract its main text.")
-@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses (intranet feeds).")
-@click.option("--json", "as_json", is_flag=True, help='Print {"items": [...], "warnings": [...]} as JSON.')
+@click.option(
+    "--full-text", is_flag=True, help="feed: fetch each item's article and extract its main text."
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow private, loopback and link-local addresses (intranet feeds).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"items": [...], "warnings": [...]} as JSON.'
+)
 @click.pass_context
-def test_source(ctx: click.Context, target: str, kind: str | None, selector: str | None, full_text: bool,
-                allow_private: bool, as_json: bool) -> None:
+def test_source(
+    ctx: click.Context,
+    target: str,
+    kind: str | None,
+    selector: str | None,
+    full_text: bool,
+    allow_private: bool,
+    as_json: bool,
+) -> None:
     """Fetch and parse TARGET (a URL or a path) once, without storing anything: print each
     item (id, title, link, published, language, text length) and every warning.
 
@@ -198,8 +249,13 @@ def test_source(ctx: click.Context, target: str, kind: str | None, selector: str
         result = make_source(cfg, http, base_dir).fetch(SourceState())
         items, warnings = result.items, result.warnings
     if as_json:
-        click.echo(json.dumps({"kind": kind, "items": [_item_record(i) for i in items], "warnings": warnings},
-                              indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"kind": kind, "items": [_item_record(i) for i in items], "warnings": warnings},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     for n, item in enumerate(items, 1):
         click.echo(f"{n}. {item.title or '(no title)'}")
@@ -207,7 +263,9 @@ def test_source(ctx: click.Context, target: str, kind: str | None, selector: str
         if item.url:
             click.echo(f"   link: {item.url}")
         published = item.published.isoformat() if item.published else "—"
-        click.echo(f"   published: {published}   language: {item.language or '—'}   text: {len(item.text)} chars")
+        click.echo(
+            f"   published: {published}   language: {item.language or '—'}   text: {len(item.text)} chars"
+        )
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"{len(items)} item(s) from {target} ({kind}), {len(warnings)} warning(s)", err=True)
@@ -234,7 +292,9 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
     configured = [s.name for s in cfg.sources]
     unknown = [n for n in names if n not in configured]
     if unknown:
-        raise click.ClickException("; ".join(f"no source named {n!r}{did_you_mean(n, configured)}" for n in unknown))
+        raise click.ClickException(
+            "; ".join(f"no source named {n!r}{did_you_mean(n, configured)}" for n in unknown)
+        )
     with Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout) as store:
         store.sync_sources(cfg.sources, fingerprints=cfg.source_fingerprints())
         for name in names:

@@ -60,10 +60,20 @@ def rules_stats(ctx: click.Context, as_json: bool) -> None:
     table.add_column("Last fired", no_wrap=True)
     for s in stats:
         share = s.false_positive_share
-        share_text = Text("—" if share is None else f"{share:.0%}",
-                          style="bold red" if share and share >= 0.25 else "")
-        table.add_row(Text(s.rule_id), _severity(s.severity), str(s.last_7d), str(s.last_30d), str(s.total),
-                      share_text, str(s.dismissed), ago(s.last_fired, now) if s.last_fired else "never")
+        share_text = Text(
+            "—" if share is None else f"{share:.0%}",
+            style="bold red" if share and share >= 0.25 else "",
+        )
+        table.add_row(
+            Text(s.rule_id),
+            _severity(s.severity),
+            str(s.last_7d),
+            str(s.last_30d),
+            str(s.total),
+            share_text,
+            str(s.dismissed),
+            ago(s.last_fired, now) if s.last_fired else "never",
+        )
     console.print(table)
 
 

@@ -11,8 +11,10 @@ from monitor.store.triage import TriageResult
 
 def _report(action: str, result: TriageResult, plural_done: str) -> None:
     if result.changed:
-        click.echo(f"{plural_done} {len(result.changed)} hit{'s' if len(result.changed) != 1 else ''}: "
-                   + ", ".join(map(str, result.changed)))
+        click.echo(
+            f"{plural_done} {len(result.changed)} hit{'s' if len(result.changed) != 1 else ''}: "
+            + ", ".join(map(str, result.changed))
+        )
     if result.unchanged:
         click.echo(f"already {action}: " + ", ".join(map(str, result.unchanged)))
     if result.missing:
@@ -43,14 +45,25 @@ def ack(ctx: click.Context, ids: tuple[int, ...], by: str | None, note: str | No
 
 @click.command("dismiss")
 @click.argument("ids", nargs=-1, required=True, type=int)
-@click.option("--reason", required=True, metavar="CATEGORY[: TEXT]",
-              help="Why: false-positive (the rule was wrong), duplicate or irrelevant, optionally followed "
-                   "by your own words: --reason \"false-positive: a software release\".")
-@click.option("--comment", "--note", "comment", metavar="TEXT",
-              help="A free-text comment, kept with the hit and in its history (and in exports).")
+@click.option(
+    "--reason",
+    required=True,
+    metavar="CATEGORY[: TEXT]",
+    help="Why: false-positive (the rule was wrong), duplicate or irrelevant, optionally followed "
+    'by your own words: --reason "false-positive: a software release".',
+)
+@click.option(
+    "--comment",
+    "--note",
+    "comment",
+    metavar="TEXT",
+    help="A free-text comment, kept with the hit and in its history (and in exports).",
+)
 @_by_option
 @click.pass_context
-def dismiss(ctx: click.Context, ids: tuple[int, ...], reason: str, comment: str | None, by: str | None) -> None:
+def dismiss(
+    ctx: click.Context, ids: tuple[int, ...], reason: str, comment: str | None, by: str | None
+) -> None:
     """Dismiss hits with a category and, if you like, a comment in your own words. False
     positives count against their rule in `monitor rules stats`.
 

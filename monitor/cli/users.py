@@ -12,7 +12,9 @@ from monitor.accounts import NAME_PATTERN, ROLES
 
 def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not re.fullmatch(NAME_PATTERN, value):
-        raise click.BadParameter("use letters, digits and . _ @ - (at most 64; start with a letter or digit)")
+        raise click.BadParameter(
+            "use letters, digits and . _ @ - (at most 64; start with a letter or digit)"
+        )
     return value
 
 
@@ -60,12 +62,16 @@ def add_cmd(ctx: click.Context, name: str, role: str, update: bool) -> None:
     try:
         existing = store.get_user(name)
         if existing and not update:
-            raise click.ClickException(f"there is already an account {name} (use --update to change it)")
+            raise click.ClickException(
+                f"there is already an account {name} (use --update to change it)"
+            )
         if existing:
             store.update_user(name, utcnow(), role=role, password_hash=hash_password(password))
         else:
             store.add_user(name, role, hash_password(password), utcnow())
-        store.record_edit("user", name, "edit" if existing else "add", None, utcnow(), detail=f"role {role}")
+        store.record_edit(
+            "user", name, "edit" if existing else "add", None, utcnow(), detail=f"role {role}"
+        )
     finally:
         store.close()
     click.echo(f"{'updated' if existing else 'added'} {name} ({role})", err=True)

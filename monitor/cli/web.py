@@ -36,10 +36,20 @@ def source_poller(cfg: Config, store: Store) -> Callable[[str], PollReport]:
 
 
 @click.command("web")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs accounts, MONITOR_WEB_PASSWORD or "
-                   "MONITOR_WEB_TOKEN.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback needs accounts, MONITOR_WEB_PASSWORD or "
+    "MONITOR_WEB_TOKEN.",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free one).",
+)
 @click.pass_context
 def web(ctx: click.Context, host: str, port: int) -> None:
     """Serve the review page and its JSON API (/api/v1): the hit list with filters and
@@ -70,17 +80,28 @@ def web(ctx: click.Context, host: str, port: int) -> None:
     except Exception:
         store.close()
         raise
-    app = create_app(store, access=access, rules=lambda: loaded_rules(cfg), default_by=who(None), config=cfg,
-                     bound=host, poll=source_poller(cfg, store))
+    app = create_app(
+        store,
+        access=access,
+        rules=lambda: loaded_rules(cfg),
+        default_by=who(None),
+        config=cfg,
+        bound=host,
+        poll=source_poller(cfg, store),
+    )
     limits = Limits.of(cfg.web)
     try:
         sock = bind(host, port, limits.backlog)
     except OSError as exc:
         store.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
     server = Server(app, sock, limits)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"review page on http://{shown}:{server.port}/ (database {cfg.db_path}); Ctrl-C stops it")
+    click.echo(
+        f"review page on http://{shown}:{server.port}/ (database {cfg.db_path}); Ctrl-C stops it"
+    )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: server.stop())

@@ -52,7 +52,14 @@ _OPERATORS: dict[str, Callable[[Group, list[Node]], Node]] = {
 # what a group needs of its children's clauses: EVERY child's, ONE set (the rarest clause of
 # each child, any of whose atoms will do), or NOTHING (it holds by absence)
 EVERY, ONE, NOTHING = "every", "one", "nothing"
-_NEEDS = {"all": EVERY, "near": EVERY, "sentence": EVERY, "any": ONE, "at_least": ONE, "none": NOTHING}
+_NEEDS = {
+    "all": EVERY,
+    "near": EVERY,
+    "sentence": EVERY,
+    "any": ONE,
+    "at_least": ONE,
+    "none": NOTHING,
+}
 
 
 def _make_parts(term: Term) -> tuple[Part, ...]:
@@ -68,8 +75,12 @@ def _make_parts(term: Term) -> tuple[Part, ...]:
         elif textmod.is_cyrillic(w) and (guess := morph.guessed_lemma(w)) is not None:
             # unknown to the dictionary: its stems, or the lemma the analyser guesses
             stems = textmod.term_stems(w)
-            needles = dict.fromkeys([*(" " + n for s in stems for n in textmod.stem_needles(s)),
-                                     *morph.lexeme_needles(w)])
+            needles = dict.fromkeys(
+                [
+                    *(" " + n for s in stems for n in textmod.stem_needles(s)),
+                    *morph.lexeme_needles(w),
+                ]
+            )
             parts.append((LEMMA, frozenset((guess, *stems)), tuple(needles)))
         else:
             stems = textmod.term_stems(w)
@@ -196,7 +207,8 @@ class RuleCompiler:
                 # shared by the phrases of the same first word
                 key = (PHRASE, (parts[0][0], parts[0][2]))
                 self.phrase_rests.setdefault(key, set()).add(
-                    tuple((kind, needles) for kind, _, needles in parts[1:]))
+                    tuple((kind, needles) for kind, _, needles in parts[1:])
+                )
                 got = [frozenset((self._atom(key),))]
             self._term_clauses[parts] = got
         return got

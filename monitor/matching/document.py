@@ -1,9 +1,9 @@
 """One item's text in the forms the evaluation needs, each computed at most once.
 
-    text     the document (title, blank line, text)
-    padded   " " + flat + " ": offset i in it is offset i - 1 in the document
-    folded   for case-insensitive regexes; cased: folded, capitals kept
-    sentence starts, language (given, else detected): on first use
+text     the document (title, blank line, text)
+padded   " " + flat + " ": offset i in it is offset i - 1 in the document
+folded   for case-insensitive regexes; cased: folded, capitals kept
+sentence starts, language (given, else detected): on first use
 """
 
 from __future__ import annotations
@@ -27,11 +27,23 @@ class Document:
     """Per-item state of one ``match`` call; ``atoms`` are the atoms the set scan found
     (None: not known, every leaf is looked for)."""
 
-    __slots__ = ("_cased", "_folded", "_language", "_sentences", "atoms", "evals",
-                 "given_language", "occurrences", "padded", "text", "title_end")
+    __slots__ = (
+        "_cased",
+        "_folded",
+        "_language",
+        "_sentences",
+        "atoms",
+        "evals",
+        "given_language",
+        "occurrences",
+        "padded",
+        "text",
+        "title_end",
+    )
 
-    def __init__(self, text: str, padded: str, title_end: int, language: str | None,
-                 atoms: set[int] | None):
+    def __init__(
+        self, text: str, padded: str, title_end: int, language: str | None, atoms: set[int] | None
+    ):
         self.atoms = atoms
         self.text = text
         self.padded = padded
@@ -70,4 +82,4 @@ class Document:
 
     def words_between(self, a: int, b: int) -> int:
         """How many tokens lie between document offsets ``a`` and ``b``."""
-        return len(self.padded[a + 1:b + 1].split()) if b > a else 0
+        return len(self.padded[a + 1 : b + 1].split()) if b > a else 0

@@ -76,7 +76,7 @@ class Learner:
                 return
             by_needle = self._excluded.setdefault(atom, {})
             for needle, token in refused:
-                rest = token[len(needle) - 1:]
+                rest = token[len(needle) - 1 :]
                 known = by_needle.setdefault(needle, set())
                 if rest in known or len(known) >= _EXCLUDED_PER_NEEDLE:
                     continue
@@ -117,18 +117,25 @@ class Learner:
             return False
         try:
             with self._lock:
-                snapshot = {a: {n: frozenset(r) for n, r in d.items()} for a, d in self._excluded.items()}
+                snapshot = {
+                    a: {n: frozenset(r) for n, r in d.items()} for a, d in self._excluded.items()
+                }
                 self._pending = 0
             t0 = time.perf_counter()
             try:
                 self._scan_set.recompile(snapshot)
             except re2.error:
-                log.warning("matcher: the set with learned exclusions did not compile; "
-                            "keeping the one before and learning no more")
+                log.warning(
+                    "matcher: the set with learned exclusions did not compile; "
+                    "keeping the one before and learning no more"
+                )
                 self.enabled = False
                 return False
-            log.debug("matcher: set recompiled with %d learned exclusions in %.3f s",
-                      self.excluded_count, time.perf_counter() - t0)
+            log.debug(
+                "matcher: set recompiled with %d learned exclusions in %.3f s",
+                self.excluded_count,
+                time.perf_counter() - t0,
+            )
             return True
         finally:
             self._compiling.release()

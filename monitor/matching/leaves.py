@@ -51,10 +51,10 @@ def _find(padded: str, kind: str, value: Any, needles: tuple[str, ...]) -> list[
             if kind == PREFIX:
                 out.append((i + 1, end))
             elif kind == STEM:
-                if stem(padded[i + 1:end]) in value:
+                if stem(padded[i + 1 : end]) in value:
                     out.append((i + 1, end))
             else:
-                token = padded[i + 1:end]
+                token = padded[i + 1 : end]
                 if stem(token) in value or not value.isdisjoint(lemmas(token)):
                     out.append((i + 1, end))
             i = find(needle, end)
@@ -79,8 +79,13 @@ class Words:
 
     __slots__ = ("atoms", "case_words", "id", "parts")
 
-    def __init__(self, leaf_id: int, parts: tuple[Part, ...], case_words: tuple[str, ...] | None,
-                 atoms: frozenset[int]):
+    def __init__(
+        self,
+        leaf_id: int,
+        parts: tuple[Part, ...],
+        case_words: tuple[str, ...] | None,
+        atoms: frozenset[int],
+    ):
         self.id = leaf_id
         self.parts = parts
         self.case_words = case_words
@@ -117,7 +122,7 @@ class Words:
         return out
 
     def _case_ok(self, doc: Document, span: Span) -> bool:
-        return textmod.cased_words(doc.cased[span[0]:span[1]]) == list(self.case_words or ())
+        return textmod.cased_words(doc.cased[span[0] : span[1]]) == list(self.case_words or ())
 
 
 class Regex:
@@ -128,7 +133,9 @@ class Regex:
     def __init__(self, leaf_id: int, pattern: Pattern):
         self.id = leaf_id
         compiled = pattern.compiled
-        self.regex = compiled if compiled is not None else compile_regex(pattern.pattern, pattern.case)
+        self.regex = (
+            compiled if compiled is not None else compile_regex(pattern.pattern, pattern.case)
+        )
         self.case = pattern.case
 
     def occurrences(self, doc: Document) -> list[Span]:

@@ -46,11 +46,16 @@ class Matcher:
         self._use_prefilter = prefilter
         scan_set = ScanSet(compiler.atoms, compiler.phrase_rests)
         self._learner = Learner(scan_set, enabled=learn and prefilter)
-        self._prefilter = Prefilter(self._compiled, compiler.atoms, compiler.atom_stems(), scan_set,
-                                    self._learner)
-        log.debug("matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
-                  len(self._compiled), self.atom_count, sum(len(c.clauses) for c in self._compiled),
-                  len(self._prefilter.unfiltered))
+        self._prefilter = Prefilter(
+            self._compiled, compiler.atoms, compiler.atom_stems(), scan_set, self._learner
+        )
+        log.debug(
+            "matcher: %d rules, %d atoms, %d clauses, %d evaluated on every item",
+            len(self._compiled),
+            self.atom_count,
+            sum(len(c.clauses) for c in self._compiled),
+            len(self._prefilter.unfiltered),
+        )
 
     @property
     def rule_count(self) -> int:
@@ -79,7 +84,9 @@ class Matcher:
         """The atoms found in ``text`` (see :meth:`Prefilter.scan`)."""
         return self._prefilter.scan(text)
 
-    def match(self, item: Item, rule_ids: set[str] | frozenset[str] | None = None) -> list[RuleMatch]:
+    def match(
+        self, item: Item, rule_ids: set[str] | frozenset[str] | None = None
+    ) -> list[RuleMatch]:
         """The rules that fire on ``item``, most severe first, each with its evidence."""
         text = item.document
         padded = None
@@ -108,9 +115,13 @@ class Matcher:
         out.sort(key=lambda x: (x[0], x[1]))
         return [m for _, _, m in out]
 
-    def match_text(self, text: str, title: str = "", language: str | None = None) -> list[RuleMatch]:
+    def match_text(
+        self, text: str, title: str = "", language: str | None = None
+    ) -> list[RuleMatch]:
         """``match`` for a bare text (``rules test``, examples)."""
-        return self.match(Item(source="text", key="text", title=title, text=text, language=language))
+        return self.match(
+            Item(source="text", key="text", title=title, text=text, language=language)
+        )
 
 
 def _result(c: CompiledRule, doc: Document, ev: Evidence) -> RuleMatch:

@@ -94,24 +94,32 @@ def phrase_pattern(first: tuple[str, tuple[str, ...]], rests: Iterable[PhraseRes
     begins with this word, each the same way. Phrases are grouped by their first word: the
     scan's automaton then carries one thread per first word from one token to the next,
     not one per phrase, and needs far fewer states on dense text."""
+
     def part(kind: str, needles: tuple[str, ...], last: bool) -> str:
         body = "|".join(needle_pattern(n.strip(" ")) for n in needles)
         tail = (SPACE if last else "") if kind == "t" else ("" if last else f"[^{SPACE_CHARS}]*")
         return f"(?:{body}){tail}"
 
-    alts = [f"{SPACE}+".join(part(k, n, i == len(rest) - 1) for i, (k, n) in enumerate(rest))
-            for rest in sorted(rests)]
+    alts = [
+        f"{SPACE}+".join(part(k, n, i == len(rest) - 1) for i, (k, n) in enumerate(rest))
+        for rest in sorted(rests)
+    ]
     return SPACE + part(*first, last=False) + f"{SPACE}+(?:" + "|".join(alts) + ")"
 
 
-def atom_pattern(atom: Atom, excluded: Mapping[str, frozenset[str]] | None = None,
-                 rests: Iterable[PhraseRest] | None = None) -> str:
+def atom_pattern(
+    atom: Atom,
+    excluded: Mapping[str, frozenset[str]] | None = None,
+    rests: Iterable[PhraseRest] | None = None,
+) -> str:
     """The pattern of one atom; ``excluded``: per needle, the learned rests to skip;
     ``rests``: for a phrase atom, the further words of its phrases."""
     if atom == SENTINEL:
         return r"\A"  # matches every text (and, unlike "", costs nothing)
     if atom[0] == PHRASE:
         return phrase_pattern(atom[1], rests or ())
-    pats = [needle_pattern(n) + (other_than(excluded[n]) if excluded and excluded.get(n) else "")
-            for n in atom]
+    pats = [
+        needle_pattern(n) + (other_than(excluded[n]) if excluded and excluded.get(n) else "")
+        for n in atom
+    ]
     return pats[0] if len(pats) == 1 else "(?:" + "|".join(pats) + ")"

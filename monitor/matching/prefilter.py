@@ -44,8 +44,14 @@ def _index(clauses: Sequence[frozenset[int]], n_atoms: int) -> list[tuple[int, .
 
 
 class Prefilter:
-    def __init__(self, rules: list[CompiledRule], atoms: Sequence[Atom],
-                 atom_stems: Sequence[frozenset[str] | None], scan_set: ScanSet, learner: Learner):
+    def __init__(
+        self,
+        rules: list[CompiledRule],
+        atoms: Sequence[Atom],
+        atom_stems: Sequence[frozenset[str] | None],
+        scan_set: ScanSet,
+        learner: Learner,
+    ):
         self.rules = rules
         self._atoms = atoms
         self._atom_stems = atom_stems
@@ -57,16 +63,20 @@ class Prefilter:
         # each rule is filed under the atoms of its rarest clause (its anchor), and under
         # those of its next rarest (its anchor again when it has only one)
         anchors = [c.clauses[0] if c.clauses else frozenset() for c in rules]
-        seconds = [(c.clauses[1] if len(c.clauses) > 1 else c.clauses[0]) if c.clauses else frozenset()
-                   for c in rules]
+        seconds = [
+            (c.clauses[1] if len(c.clauses) > 1 else c.clauses[0]) if c.clauses else frozenset()
+            for c in rules
+        ]
         self._rules_by_anchor_atom = _index(anchors, len(atoms)).__getitem__
         self._rules_by_second_clause_atom = _index(seconds, len(atoms)).__getitem__
         # the stem atoms: found by the scan, they still need a token of their stems
         self.stem_atoms = frozenset(a for a, t in enumerate(atom_stems) if t is not None)
         # the stem atoms whose stems include lemma keys (Russian words by lemma)
         self._lemma_atoms = frozenset(
-            a for a, t in enumerate(atom_stems)
-            if t is not None and any(k.startswith(morph.LEMMA_MARK) for k in t))
+            a
+            for a, t in enumerate(atom_stems)
+            if t is not None and any(k.startswith(morph.LEMMA_MARK) for k in t)
+        )
 
     # -- the scan ------------------------------------------------------------------------
     def scan(self, text: str) -> list[int] | None:
@@ -94,8 +104,10 @@ class Prefilter:
         ids, scanned = self._scan(text)
         if not ids:  # the sentinel always matches: no answer means the scan failed
             if not self._scan_failed:
-                log.warning("the prefilter scan failed (RE2 out of memory?): evaluating every rule "
-                            "on such items; slower, still exact")
+                log.warning(
+                    "the prefilter scan failed (RE2 out of memory?): evaluating every rule "
+                    "on such items; slower, still exact"
+                )
                 self._scan_failed = True
             return list(self.rules), None, None
         out = list(self.unfiltered)
@@ -109,7 +121,8 @@ class Prefilter:
                 for a in checks:
                     self._verify(a, read, flat_only=True)
         reached = set(chain.from_iterable(map(self._rules_by_anchor_atom, ids))).intersection(
-            chain.from_iterable(map(self._rules_by_second_clause_atom, ids)))
+            chain.from_iterable(map(self._rules_by_second_clause_atom, ids))
+        )
         if not reached:
             return out, (set(ids) if out else None), None
         found = set(ids)
@@ -159,7 +172,7 @@ class Prefilter:
             i = find(needle)
             while i >= 0:
                 end = find(" ", i + 1)
-                token = text[i + 1:end]
+                token = text[i + 1 : end]
                 if not flat_only or textmod.flat_of(token) == token:
                     if stem(token) in stems or (by_lemma and not stems.isdisjoint(lemmas(token))):
                         return True

@@ -60,7 +60,9 @@ class ScanSet:
 
     def _build(self, excluded: Exclusions) -> re2.Set:
         rests = self._phrase_rests
-        patterns = [atom_pattern(a, excluded.get(i), rests.get(a)) for i, a in enumerate(self._atoms)]
+        patterns = [
+            atom_pattern(a, excluded.get(i), rests.get(a)) for i, a in enumerate(self._atoms)
+        ]
         patterns.append(raw_scan_unsafe())
         return _compile(patterns)
 

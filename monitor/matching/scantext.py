@@ -17,8 +17,14 @@ from collections.abc import Iterable
 
 from monitor.text import FLAT_RANGES, FLAT_TABLE, flat_of
 
-__all__ = ["SCAN_SPACE_RANGES", "changed_to", "raw_scan_bytes", "raw_scan_unsafe", "re2_ranges",
-           "scan_bytes"]
+__all__ = [
+    "SCAN_SPACE_RANGES",
+    "changed_to",
+    "raw_scan_bytes",
+    "raw_scan_unsafe",
+    "re2_ranges",
+    "scan_bytes",
+]
 
 
 def scan_bytes(text: str) -> bytes:
@@ -27,14 +33,21 @@ def scan_bytes(text: str) -> bytes:
     return f" {flat_of(text)} ".encode("utf-8", "replace")
 
 
-
 # the non-ASCII characters the flat text turns into spaces that news text is full of: the
 # Latin-1 signs (no-break space, «», ©, °, £, ·), General Punctuation up to U+203F (quotes,
 # dashes, odd spaces, ellipsis, bullets, direction marks) and €. The matcher's patterns
 # take each of them wherever they take a space: a few byte ranges in UTF-8 (C2 A0–BF,
 # E2 80 xx, E2 82 AC), as every pattern holds them (each more costs compile time and memory).
-SCAN_SPACE_RANGES = ((0xA0, 0xA9), (0xAB, 0xB1), (0xB4, 0xB4), (0xB6, 0xB8), (0xBB, 0xBB), (0xBF, 0xBF),
-                     (0x2000, 0x203F), (0x20AC, 0x20AC))
+SCAN_SPACE_RANGES = (
+    (0xA0, 0xA9),
+    (0xAB, 0xB1),
+    (0xB4, 0xB4),
+    (0xB6, 0xB8),
+    (0xBB, 0xBB),
+    (0xBF, 0xBF),
+    (0x2000, 0x203F),
+    (0x20AC, 0x20AC),
+)
 assert all(FLAT_TABLE.get(cp) == " " for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1))
 # ASCII as in the flat table; every other byte (UTF-8 of the other characters) kept
 _SCAN_ASCII = bytes(ord(FLAT_TABLE.get(b, chr(b))) if b < 128 else b for b in range(256))
@@ -68,7 +81,9 @@ def _changed_tables() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
     the scan's spaces; and for each flat character, the other characters whose flat form it
     is."""
     scan_spaces = {cp for lo, hi in SCAN_SPACE_RANGES for cp in range(lo, hi + 1)}
-    spaces = sorted(cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces)
+    spaces = sorted(
+        cp for cp, v in FLAT_TABLE.items() if cp >= 128 and v == " " and cp not in scan_spaces
+    )
     changed: dict[str, list[int]] = {}
     for cp, v in FLAT_TABLE.items():
         if cp >= 128 and v != " " and v != chr(cp):

@@ -1,14 +1,14 @@
 """The operator tree of a rule, one class per operator, each with three questions:
 
-    eval(doc)      the evidence, (label, span) pairs, if the node holds; None if not
-    holds(doc)     whether it holds, without gathering evidence where that can be skipped
-    describe(doc)  why it held, as an analyst reads it:
-                   azerbaijan · detention · “freed” near “Russian citizens” (4 words apart)
+eval(doc)      the evidence, (label, span) pairs, if the node holds; None if not
+holds(doc)     whether it holds, without gathering evidence where that can be skipped
+describe(doc)  why it held, as an analyst reads it:
+               azerbaijan · detention · “freed” near “Russian citizens” (4 words apart)
 
-    Leaf     a word, phrase or regex in its scope (title, body or both)
-    AnyOf    one child or more;     AllOf   every child;   NoneOf  no child (holds by absence)
-    AtLeast  n children or more;    Near    every child, within n words;
-    Sentence every child in one sentence
+Leaf     a word, phrase or regex in its scope (title, body or both)
+AnyOf    one child or more;     AllOf   every child;   NoneOf  no child (holds by absence)
+AtLeast  n children or more;    Near    every child, within n words;
+Sentence every child in one sentence
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class Near(_Together):
                 covered += 1
             counts[k] += 1
             while covered == need:
-                window = events[left:right + 1]
+                window = events[left : right + 1]
                 first_end = min(e[1] for e in window)
                 if doc.words_between(first_end, events[right][0]) <= self.within:
                     return [(label, (s, e)) for s, e, _, label in window]
@@ -305,7 +305,9 @@ class Sentence(_Together):
         for ev in args:
             by_sentence: dict[int, Evidence] = {}
             for label, sp in ev:
-                by_sentence.setdefault(bisect.bisect_right(starts, sp[0]) - 1, []).append((label, sp))
+                by_sentence.setdefault(bisect.bisect_right(starts, sp[0]) - 1, []).append(
+                    (label, sp)
+                )
             per_arg.append(by_sentence)
         common = set(per_arg[0]).intersection(*per_arg[1:])
         if not common:

@@ -45,8 +45,20 @@ from monitor.urls import redact_url
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Transport", "transports_for", "open_transport", "url_key", "label_for", "with_header",
-           "ConsoleTransport", "SmtpTransport", "SlackTransport", "WebhookTransport", "AppriseTransport", "BadUrl"]
+__all__ = [
+    "Transport",
+    "transports_for",
+    "open_transport",
+    "url_key",
+    "label_for",
+    "with_header",
+    "ConsoleTransport",
+    "SmtpTransport",
+    "SlackTransport",
+    "WebhookTransport",
+    "AppriseTransport",
+    "BadUrl",
+]
 
 
 class Transport(Protocol):
@@ -54,10 +66,14 @@ class Transport(Protocol):
     def key(self) -> str: ...  # stable id of the URL (a hash: the URL itself may hold a secret)
 
     @property
-    def label(self) -> str: ...  # monitor.urls.redact_url of the URL as written: what is stored, shown, logged
+    def label(
+        self,
+    ) -> str: ...  # monitor.urls.redact_url of the URL as written: what is stored, shown, logged
 
     @property
-    def dialect(self) -> str: ...  # how messages for it are rendered: text | markdown | slack | html
+    def dialect(
+        self,
+    ) -> str: ...  # how messages for it are rendered: text | markdown | slack | html
 
     def send(self, message: Message) -> None: ...
 
@@ -69,6 +85,7 @@ def url_key(url: str) -> str:
 def plugin_secrets(plugin: apprise.plugins.NotifyBase) -> set[str]:
     """What apprise's plugin for a URL masks in privacy mode (tokens, passwords, keys): the
     pieces of its plain URL that its private URL does not show."""
+
     def pieces(url: str) -> set[str]:
         return {unquote(p) for p in re.split(r"[/?&=:@#,]+", url) if p}
 
@@ -80,13 +97,20 @@ def plugin_secrets(plugin: apprise.plugins.NotifyBase) -> set[str]:
         return set()
 
 
-def label_for(plugin: apprise.plugins.NotifyBase | None, url: str, template: str | None = None) -> str:
+def label_for(
+    plugin: apprise.plugins.NotifyBase | None, url: str, template: str | None = None
+) -> str:
     """The URL's label: ``redact_url`` of the URL as written (``${…}`` parts masked), also
     masking whatever the plugin itself calls secret."""
     return redact_url(template or url, plugin_secrets(plugin) if plugin is not None else ())
 
 
-_HEADER_SCHEMES = ("form", "forms", "xml", "xmls")  # apprise's +Header=value URLs we do not send ourselves
+_HEADER_SCHEMES = (
+    "form",
+    "forms",
+    "xml",
+    "xmls",
+)  # apprise's +Header=value URLs we do not send ourselves
 
 
 def with_header(url: str, name: str, value: str) -> str:
@@ -95,8 +119,11 @@ def with_header(url: str, name: str, value: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}+{name}={quote(value, safe='')}{hash_}{frag}"
 
 
-_FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
-            "html": apprise.NotifyFormat.HTML}
+_FORMATS = {
+    "text": apprise.NotifyFormat.TEXT,
+    "markdown": apprise.NotifyFormat.MARKDOWN,
+    "html": apprise.NotifyFormat.HTML,
+}
 
 
 class AppriseTransport:
@@ -126,7 +153,9 @@ class AppriseTransport:
     def send(self, message: Message) -> None:
         html = self.format == "html" and message.html
         body = message.html if html and message.html else message.body
-        fmt = _FORMATS["html" if html else ("markdown" if message.dialect == "markdown" else "text")]
+        fmt = _FORMATS[
+            "html" if html else ("markdown" if message.dialect == "markdown" else "text")
+        ]
         if not self._sender(message).notify(body=body, title=message.subject, body_format=fmt):
             raise NotifyError(f"{self.label}: apprise reported a failed delivery")
 
@@ -156,8 +185,14 @@ def _hook_label(url: str, template: str | None) -> str:
     return redact_url(template or url, parts)
 
 
-def open_transport(url: str, fmt: str, index: int = 0, channel: str = "",
-                   config: ChannelConfig | None = None, template: str | None = None) -> Transport:
+def open_transport(
+    url: str,
+    fmt: str,
+    index: int = 0,
+    channel: str = "",
+    config: ChannelConfig | None = None,
+    template: str | None = None,
+) -> Transport:
     """The transport for one URL; ``template`` is the URL as written in the config file
     (``ChannelConfig.templates``), which its label is made from."""
     key, where = url_key(url), f"channels.{channel}.urls[{index}]"
@@ -167,8 +202,12 @@ def open_transport(url: str, fmt: str, index: int = 0, channel: str = "",
     parts = urlsplit(url)
     if scheme in ("http", "https") and (slack_channel or parts.hostname == "hooks.slack.com"):
         # a Slack webhook's own https URL, on Slack or a Slack-compatible host
-        return SlackTransport(SlackSettings("webhook", ((url, None),)), key, _hook_label(url, template))
-    if scheme == "slack" and base_url:  # a Slack-compatible host: its tokens need not look like Slack's
+        return SlackTransport(
+            SlackSettings("webhook", ((url, None),)), key, _hook_label(url, template)
+        )
+    if (
+        scheme == "slack" and base_url
+    ):  # a Slack-compatible host: its tokens need not look like Slack's
         try:
             return SlackTransport(parse_slack(url, base_url), key, _hook_label(url, template))
         except ValueError as exc:
@@ -189,9 +228,14 @@ def open_transport(url: str, fmt: str, index: int = 0, channel: str = "",
     return AppriseTransport(plugin, url, label, fmt)
 
 
-def transports_for(name: str, channel: ChannelConfig, console: TextIO | None = None) -> list[Transport]:
+def transports_for(
+    name: str, channel: ChannelConfig, console: TextIO | None = None
+) -> list[Transport]:
     """One transport per URL of the channel (the console channel has one, printing)."""
     if channel.type == "console":
         return [ConsoleTransport(console)]
     templates = channel.templates
-    return [open_transport(url, channel.format, i, name, channel, templates[i]) for i, url in enumerate(channel.urls)]
+    return [
+        open_transport(url, channel.format, i, name, channel, templates[i])
+        for i, url in enumerate(channel.urls)
+    ]

@@ -50,7 +50,9 @@ def period_start(digest: DigestConfig, end: datetime) -> datetime:
         return end - timedelta(seconds=digest.every)
     tz = _zone(digest.timezone)
     local_end = end.astimezone(tz)
-    start = datetime.combine(local_end.date() - timedelta(days=1), local_end.timetz().replace(tzinfo=None), tzinfo=tz)
+    start = datetime.combine(
+        local_end.date() - timedelta(days=1), local_end.timetz().replace(tzinfo=None), tzinfo=tz
+    )
     return start.astimezone(timezone.utc)
 
 

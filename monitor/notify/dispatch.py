@@ -45,11 +45,11 @@ log = logging.getLogger(__name__)
 class DispatchReport:
     """Outbox rows handled in one round (a digest of five hits counts five rows)."""
 
-    claimed: int = 0      # rows taken off the due list (0: nothing was due)
+    claimed: int = 0  # rows taken off the due list (0: nothing was due)
     sent: int = 0
     retried: int = 0
     failed: int = 0
-    suppressed: int = 0   # folded into a rate-limit summary
+    suppressed: int = 0  # folded into a rate-limit summary
 
 
 def announce(store: Store, config: Config, text: str, *, title: str, now: datetime) -> int | None:
@@ -71,8 +71,15 @@ def delivery_key(row: Delivery) -> str:
 
 
 class Dispatcher:
-    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime] = utcnow, *,
-                 rng: random.Random | None = None, console: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        rng: random.Random | None = None,
+        console: TextIO | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -86,7 +93,9 @@ class Dispatcher:
         """At start-up: rows a crash left in flight become pending again (they may have been sent)."""
         n = self.store.recover_inflight()
         if n:
-            log.warning("%d notification(s) were in flight when the last run stopped; sending them again", n)
+            log.warning(
+                "%d notification(s) were in flight when the last run stopped; sending them again", n
+            )
         return n
 
     def run_once(self) -> DispatchReport:
@@ -113,20 +122,36 @@ class Dispatcher:
         channel = first.channel
         cfg = self.config.channels.get(channel)
         if cfg is None:
-            self._give_up(rows, now, counts, f"channel {channel!r} is no longer in the configuration")
+            self._give_up(
+                rows, now, counts, f"channel {channel!r} is no longer in the configuration"
+            )
             return
         age = now - self._age_start(first)
         if age.total_seconds() > self.config.notify.max_age:
             last = f"; last error: {first.last_error}" if first.last_error else ""
-            self._give_up(rows, now, counts,
-                          f"not delivered within notify.max_age ({first.attempts} attempts){last}")
+            self._give_up(
+                rows,
+                now,
+                counts,
+                f"not delivered within notify.max_age ({first.attempts} attempts){last}",
+            )
             return
         # only a first attempt is folded: a retry may already have reached some of the URLs
-        if (first.kind == "hit" and first.hit_id is not None and not first.attempts and cfg.rate_limit
-                and self._over_limit(channel, now)):
+        if (
+            first.kind == "hit"
+            and first.hit_id is not None
+            and not first.attempts
+            and cfg.rate_limit
+            and self._over_limit(channel, now)
+        ):
             due = self._window_frees(channel, now)
             summary = self.store.fold_into_summary(first.id, channel, first.hit_id, now, due)
-            log.info("channel %s over its rate limit: hit #%s folded into summary #%d", channel, first.hit_id, summary)
+            log.info(
+                "channel %s over its rate limit: hit #%s folded into summary #%d",
+                channel,
+                first.hit_id,
+                summary,
+            )
             counts["claimed"] += 1
             counts["suppressed"] += 1
             return
@@ -152,19 +177,34 @@ class Dispatcher:
         if transient:
             delay = self.backoff(attempts, retry_after)
             error = "; ".join(transient + permanent)
-            self.store.finish(ids, "pending", now=done, error=error,
-                              next_attempt_at=done + timedelta(seconds=delay), delivered=delivered)
-            log.warning("channel %s: delivery of row(s) %s failed (attempt %d), next in %.0fs: %s",
-                        channel, ids, attempts, delay, error)
+            self.store.finish(
+                ids,
+                "pending",
+                now=done,
+                error=error,
+                next_attempt_at=done + timedelta(seconds=delay),
+                delivered=delivered,
+            )
+            log.warning(
+                "channel %s: delivery of row(s) %s failed (attempt %d), next in %.0fs: %s",
+                channel,
+                ids,
+                attempts,
+                delay,
+                error,
+            )
             counts["retried"] += len(ids)
         elif permanent:
-            self._give_up(rows, done, counts, "; ".join(permanent), delivered=delivered, claimed=True)
+            self._give_up(
+                rows, done, counts, "; ".join(permanent), delivered=delivered, claimed=True
+            )
         else:
             self.store.finish(ids, "sent", now=done, delivered=delivered)
             counts["sent"] += len(ids)
 
-    def _send(self, channel: str, message_for: Callable[[str], Message],
-              delivered: dict[str, str]) -> tuple[list[str], list[str], float | None]:
+    def _send(
+        self, channel: str, message_for: Callable[[str], Message], delivered: dict[str, str]
+    ) -> tuple[list[str], list[str], float | None]:
         transient: list[str] = []
         permanent: list[str] = []
         retry_after: float | None = None
@@ -183,7 +223,9 @@ class Dispatcher:
             else:
                 delivered[transport.key] = "sent"
                 # the console prints the alert itself; a log line for it would only repeat it
-                (log.debug if transport.label == "console" else log.info)("channel %s: sent to %s", channel, transport.label)
+                (log.debug if transport.label == "console" else log.info)(
+                    "channel %s: sent to %s", channel, transport.label
+                )
         return transient, permanent, retry_after
 
     def _composer(self, rows: list[Delivery]) -> Callable[[str], Message]:
@@ -208,16 +250,22 @@ class Dispatcher:
                 return renderer.render_digest(hits, d, route=route, start=start, end=end)
         elif kind == "summary":
             payload = _payload(first)
-            hits = [h for h in (self.store.get_hit(i) for i in payload.get("hits", [])) if h is not None]
+            hits = [
+                h for h in (self.store.get_hit(i) for i in payload.get("hits", [])) if h is not None
+            ]
             cfg = self.config.channels[first.channel]
 
             def make(d: str) -> Message:
-                return renderer.render_summary(hits, d, limit=cfg.rate_limit or 0, window=cfg.rate_window)
+                return renderer.render_summary(
+                    hits, d, limit=cfg.rate_limit or 0, window=cfg.rate_window
+                )
         else:  # ops, and anything else that carries its own title and text
             payload = _payload(first)
 
             def make(d: str) -> Message:
-                return renderer.render_notice(str(payload.get("title", "Notice")), str(payload.get("text", "")), d)
+                return renderer.render_notice(
+                    str(payload.get("title", "Notice")), str(payload.get("text", "")), d
+                )
 
         def message_for(dialect: str) -> Message:
             if dialect not in cache:
@@ -227,8 +275,16 @@ class Dispatcher:
         return message_for
 
     # -- failure ----------------------------------------------------------------------------
-    def _give_up(self, rows: list[Delivery], now: datetime, counts: Counter[str], error: str, *,
-                 delivered: dict[str, str] | None = None, claimed: bool = False) -> None:
+    def _give_up(
+        self,
+        rows: list[Delivery],
+        now: datetime,
+        counts: Counter[str],
+        error: str,
+        *,
+        delivered: dict[str, str] | None = None,
+        claimed: bool = False,
+    ) -> None:
         ids = [r.id for r in rows]
         if not claimed:
             ids = self.store.claim(ids, now)
@@ -242,10 +298,18 @@ class Dispatcher:
         ops = self.config.notify.operations_channel
         if first.kind == "ops" or first.channel == ops:
             return  # never announce a failed announcement on the channel that just failed
-        what = {"hit": f"the alert for hit #{first.hit_id}", "digest-member": f"a digest of {len(ids)} hit(s)",
-                "summary": "a rate-limit summary"}.get(first.kind, f"a {first.kind} message")
-        announce(self.store, self.config, f"Could not deliver {what} to channel {first.channel}: {error}",
-                 title=f"Delivery failed: {first.channel}", now=now)
+        what = {
+            "hit": f"the alert for hit #{first.hit_id}",
+            "digest-member": f"a digest of {len(ids)} hit(s)",
+            "summary": "a rate-limit summary",
+        }.get(first.kind, f"a {first.kind} message")
+        announce(
+            self.store,
+            self.config,
+            f"Could not deliver {what} to channel {first.channel}: {error}",
+            title=f"Delivery failed: {first.channel}",
+            now=now,
+        )
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         """Seconds before the next attempt: base·2^(attempts-1), capped at backoff_max, with
@@ -260,13 +324,19 @@ class Dispatcher:
     # -- helpers ----------------------------------------------------------------------------
     def transports(self, channel: str) -> list[Transport]:
         if channel not in self._transports:
-            self._transports[channel] = transports_for(channel, self.config.channels[channel], self.console)
+            self._transports[channel] = transports_for(
+                channel, self.config.channels[channel], self.console
+            )
         return self._transports[channel]
 
     def renderer(self, channel: str) -> Renderer:
         if channel not in self._renderers:
-            self._renderers[channel] = Renderer(self.config.channels[channel], self.config.base_dir, channel,
-                                                hit_base_url=self.config.web.base_url)
+            self._renderers[channel] = Renderer(
+                self.config.channels[channel],
+                self.config.base_dir,
+                channel,
+                hit_base_url=self.config.web.base_url,
+            )
         return self._renderers[channel]
 
     def _hit(self, hit_id: int | None) -> Hit:

@@ -38,7 +38,9 @@ from monitor.urls import safe_url
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-DEFAULT_SUBJECT = "[{{ severity|upper }}] {{ rule_title }}{{ more_rules }} — {{ source }}: {{ title }}"
+DEFAULT_SUBJECT = (
+    "[{{ severity|upper }}] {{ rule_title }}{{ more_rules }} — {{ source }}: {{ title }}"
+)
 DIALECTS = ("text", "markdown", "slack", "html")
 
 _MARKED = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
@@ -65,6 +67,7 @@ class Message:
 
 
 # -- untrusted text → safe text ----------------------------------------------------------
+
 
 def _defang(text: str) -> str:
     """Break mass-mention words so no chat service turns them into a ping."""
@@ -103,13 +106,27 @@ def _text_link(url: str, label: str) -> str:
 
 DIALECT: dict[str, Dialect] = {
     "text": Dialect("text", escape_text, lambda s: s, lambda s: f"**{s}**", _text_link),
-    "markdown": Dialect("markdown", escape_markdown, lambda s: f"**{s}**", lambda s: f"**{s}**",
-                        lambda url, label: f"[{label}]({url.replace(')', '%29').replace('(', '%28')})"),
-    "slack": Dialect("slack", escape_slack, lambda s: f"*{s}*", lambda s: f"*{s}*",
-                     lambda url, label: f"<{_slack_url(url)}|{label}>"),
-    "html": Dialect("html", lambda s: str(html_escape(clean(s))), lambda s: f"<strong>{s}</strong>",
-                    lambda s: f"<mark>{s}</mark>",
-                    lambda url, label: f'<a href="{html_escape(url)}">{label}</a>'),
+    "markdown": Dialect(
+        "markdown",
+        escape_markdown,
+        lambda s: f"**{s}**",
+        lambda s: f"**{s}**",
+        lambda url, label: f"[{label}]({url.replace(')', '%29').replace('(', '%28')})",
+    ),
+    "slack": Dialect(
+        "slack",
+        escape_slack,
+        lambda s: f"*{s}*",
+        lambda s: f"*{s}*",
+        lambda url, label: f"<{_slack_url(url)}|{label}>",
+    ),
+    "html": Dialect(
+        "html",
+        lambda s: str(html_escape(clean(s))),
+        lambda s: f"<strong>{s}</strong>",
+        lambda s: f"<mark>{s}</mark>",
+        lambda url, label: f'<a href="{html_escape(url)}">{label}</a>',
+    ),
 }
 
 
@@ -120,7 +137,7 @@ def emphasise(snippet: str, dialect: Dialect) -> Markup:
     pos = 0
     snippet = clean(snippet)
     for m in _MARKED.finditer(snippet):
-        out.append(dialect.escape(snippet[pos:m.start()]))
+        out.append(dialect.escape(snippet[pos : m.start()]))
         out.append(dialect.mark(dialect.escape(m.group(1))))
         pos = m.end()
     out.append(dialect.escape(snippet[pos:]))
@@ -147,11 +164,12 @@ def split_title(snippet: str, title: str) -> str:
     while snippet.startswith("**", i):
         i += 2
     if n == len(head) and i < len(snippet) and snippet[i] == " ":
-        return snippet[:i] + "\n" + snippet[i + 1:]
+        return snippet[:i] + "\n" + snippet[i + 1 :]
     return snippet
 
 
 # -- the template environment --------------------------------------------------------------
+
 
 class _Env:
     """One sandboxed environment per dialect. Non-HTML dialects escape every ``{{ }}`` output
@@ -163,8 +181,13 @@ class _Env:
         if base_dir is not None:
             search.insert(0, str(base_dir))
         if dialect.name == "html":
-            env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=True, undefined=StrictUndefined,
-                                       trim_blocks=True, lstrip_blocks=True)
+            env = SandboxedEnvironment(
+                loader=FileSystemLoader(search),
+                autoescape=True,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
         else:
             esc = dialect.escape
 
@@ -173,9 +196,15 @@ class _Env:
                     return ""
                 return value if isinstance(value, Markup) else Markup(esc(str(value)))
 
-            env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=False, finalize=finalize,
-                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                       keep_trailing_newline=False)
+            env = SandboxedEnvironment(
+                loader=FileSystemLoader(search),
+                autoescape=False,
+                finalize=finalize,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
         env.globals["bold"] = self.bold
         env.globals["link"] = self.link
         self.env = env
@@ -205,8 +234,13 @@ def _fmt_time(dt: datetime | None) -> str:
 class Renderer:
     """Renders messages for one channel. ``render_alert(hit, dialect)`` and friends."""
 
-    def __init__(self, channel: ChannelConfig, base_dir: Path | None = None, name: str = "",
-                 hit_base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        channel: ChannelConfig,
+        base_dir: Path | None = None,
+        name: str = "",
+        hit_base_url: str | None = None,
+    ) -> None:
         self.channel = channel
         self.name = name
         self.base_dir = base_dir
@@ -228,7 +262,9 @@ class Renderer:
             "title": one_line(hit.title),
             "url": safe_url(hit.url),
             "source": one_line(hit.source),
-            "published": hit.published.astimezone(timezone.utc).isoformat() if hit.published else None,
+            "published": hit.published.astimezone(timezone.utc).isoformat()
+            if hit.published
+            else None,
             "snippet": clean(split_title(hit.snippet, hit.title)),
             "why": one_line(hit.why),
             "hit_url": self.hit_url(hit),
@@ -260,8 +296,11 @@ class Renderer:
             "tags": list(hit.tags),
             "dialect": dialect,
             # the other rules that fired on the item (one alert per item names them all)
-            "other_rules": [{"id": r.rule_id, "title": one_line(r.rule_title), "severity": r.severity}
-                            for r in hit.rules if r.rule_id != hit.rule_id],
+            "other_rules": [
+                {"id": r.rule_id, "title": one_line(r.rule_title), "severity": r.severity}
+                for r in hit.rules
+                if r.rule_id != hit.rule_id
+            ],
             "more_rules": more_rules(hit),
             "hit_url": self.hit_url(hit),
         }
@@ -269,9 +308,14 @@ class Renderer:
         return ctx
 
     def subject(self, hit: Hit) -> str:
-        ctx = {"severity": hit.severity, "rule_id": hit.rule_id, "rule_title": one_line(hit.rule_title),
-               "source": one_line(hit.source), "title": one_line(hit.title) or "(untitled)",
-               "more_rules": more_rules(hit)}
+        ctx = {
+            "severity": hit.severity,
+            "rule_id": hit.rule_id,
+            "rule_title": one_line(hit.rule_title),
+            "source": one_line(hit.source),
+            "title": one_line(hit.title) or "(untitled)",
+            "more_rules": more_rules(hit),
+        }
         env = self.env("text").plain
         source = self.channel.subject_template or DEFAULT_SUBJECT
         try:
@@ -282,7 +326,9 @@ class Renderer:
         return _defang(one_line(text))[:250]
 
     # -- messages ---------------------------------------------------------------------
-    def _render(self, dialect: str, default: str, ctx: dict[str, Any], custom: str | None = None) -> str:
+    def _render(
+        self, dialect: str, default: str, ctx: dict[str, Any], custom: str | None = None
+    ) -> str:
         env = self.env(dialect).env
         if custom:
             try:
@@ -306,38 +352,78 @@ class Renderer:
             return Message(ctx["subject"], text, "html", html=html, data=data)
         if dialect == "slack" and custom and self.channel.format == "html":
             custom = None  # an HTML template means nothing to Slack
-        return Message(ctx["subject"], self._render(dialect, "alert.txt.j2", ctx, custom), dialect, data=data)
+        return Message(
+            ctx["subject"], self._render(dialect, "alert.txt.j2", ctx, custom), dialect, data=data
+        )
 
-    def render_digest(self, hits: Iterable[Hit], dialect: str, *, route: str, start: datetime, end: datetime) -> Message:
+    def render_digest(
+        self, hits: Iterable[Hit], dialect: str, *, route: str, start: datetime, end: datetime
+    ) -> Message:
         ordered = sort_for_digest(hits)
         subject = f"Digest {route}: {len(ordered)} alert{'s' if len(ordered) != 1 else ''} ({_fmt_time(start)} – {_fmt_time(end)})"
 
         def ctx_for(d: str) -> dict[str, Any]:
-            return {"hits": [self.alert_context(h, d) for h in ordered], "count": len(ordered), "route": route,
-                    "period_start": _fmt_time(start), "period_end": _fmt_time(end), "subject": subject, "dialect": d}
+            return {
+                "hits": [self.alert_context(h, d) for h in ordered],
+                "count": len(ordered),
+                "route": route,
+                "period_start": _fmt_time(start),
+                "period_end": _fmt_time(end),
+                "subject": subject,
+                "dialect": d,
+            }
 
-        data = {"kind": "digest", "title": subject, "route": route, "hits": [self.alert_data(h) for h in ordered]}
+        data = {
+            "kind": "digest",
+            "title": subject,
+            "route": route,
+            "hits": [self.alert_data(h) for h in ordered],
+        }
         if dialect == "html":
-            return Message(subject, self._render("text", "digest.txt.j2", ctx_for("text")), "html",
-                           html=self._render("html", "digest.html.j2", ctx_for("html")), kind="digest", data=data)
-        return Message(subject, self._render(dialect, "digest.txt.j2", ctx_for(dialect)), dialect, kind="digest",
-                       data=data)
+            return Message(
+                subject,
+                self._render("text", "digest.txt.j2", ctx_for("text")),
+                "html",
+                html=self._render("html", "digest.html.j2", ctx_for("html")),
+                kind="digest",
+                data=data,
+            )
+        return Message(
+            subject,
+            self._render(dialect, "digest.txt.j2", ctx_for(dialect)),
+            dialect,
+            kind="digest",
+            data=data,
+        )
 
-    def render_summary(self, hits: Iterable[Hit], dialect: str, *, limit: int, window: float) -> Message:
+    def render_summary(
+        self, hits: Iterable[Hit], dialect: str, *, limit: int, window: float
+    ) -> Message:
         ordered = sort_for_digest(hits)
         subject = f"{len(ordered)} more alert{'s' if len(ordered) != 1 else ''} held back by the rate limit"
-        ctx = {"hits": [self.alert_context(h, "text" if dialect == "html" else dialect) for h in ordered],
-               "count": len(ordered), "limit": limit, "window": window_words(window), "subject": subject}
+        ctx = {
+            "hits": [
+                self.alert_context(h, "text" if dialect == "html" else dialect) for h in ordered
+            ],
+            "count": len(ordered),
+            "limit": limit,
+            "window": window_words(window),
+            "subject": subject,
+        }
         d = "text" if dialect == "html" else dialect
         ctx["dialect"] = d
         data = {"kind": "summary", "title": subject, "hits": [self.alert_data(h) for h in ordered]}
-        return Message(subject, self._render(d, "summary.txt.j2", ctx), d, kind="summary", data=data)
+        return Message(
+            subject, self._render(d, "summary.txt.j2", ctx), d, kind="summary", data=data
+        )
 
     def render_notice(self, title: str, text: str, dialect: str) -> Message:
         d = "text" if dialect == "html" else dialect
         ctx = {"title": one_line(title), "text": clean(text), "subject": one_line(title)}
         data = {"kind": "notice", "title": one_line(title), "text": clean(text)}
-        return Message(one_line(title), self._render(d, "notice.txt.j2", ctx), d, kind="notice", data=data)
+        return Message(
+            one_line(title), self._render(d, "notice.txt.j2", ctx), d, kind="notice", data=data
+        )
 
 
 def more_rules(hit: Hit) -> str:

@@ -76,24 +76,49 @@ def plan(config: Config, hits: list[Hit], context: Context) -> list[OutboxPlan]:
             row = OutboxPlan(hit_id=hit.id, channel=channel, next_attempt_at=now, route=name)
         else:
             end = period_end(route.digest, now)
-            row = OutboxPlan(hit_id=hit.id, channel=channel, next_attempt_at=end, route=name, kind="digest-member",
-                             digest_key=digest_key(name, end))
+            row = OutboxPlan(
+                hit_id=hit.id,
+                channel=channel,
+                next_attempt_at=end,
+                route=name,
+                kind="digest-member",
+                digest_key=digest_key(name, end),
+            )
         reason = reasons[hit.id]
         if reason:
-            row = OutboxPlan(hit_id=row.hit_id, channel=row.channel, next_attempt_at=row.next_attempt_at,
-                             route=row.route, kind=row.kind, digest_key=row.digest_key, status="suppressed",
-                             last_error=reason)
+            row = OutboxPlan(
+                hit_id=row.hit_id,
+                channel=row.channel,
+                next_attempt_at=row.next_attempt_at,
+                route=row.route,
+                kind=row.kind,
+                digest_key=row.digest_key,
+                status="suppressed",
+                last_error=reason,
+            )
         plans.append(row)
     return plans
 
 
 def suppressed_because(config: Config, hit: Hit, context: Context) -> str | None:
     """Why no alert goes out for ``hit`` (a silence, or the cooldown), or None."""
-    silence = next((s for s in sorted(context.silences, key=lambda s: s.expires_at, reverse=True)
-                    if s.covers(hit.rule_id, hit.source, hit.created_at)), None)
+    silence = next(
+        (
+            s
+            for s in sorted(context.silences, key=lambda s: s.expires_at, reverse=True)
+            if s.covers(hit.rule_id, hit.source, hit.created_at)
+        ),
+        None,
+    )
     if silence:
-        what = " ".join(x for x in (f"rule {silence.rule_id}" if silence.rule_id else "",
-                                    f"source {silence.source}" if silence.source else "") if x)
+        what = " ".join(
+            x
+            for x in (
+                f"rule {silence.rule_id}" if silence.rule_id else "",
+                f"source {silence.source}" if silence.source else "",
+            )
+            if x
+        )
         comment = f": {silence.comment}" if silence.comment else ""
         return f"silenced ({what}) by silence #{silence.id} until {silence.expires_at:%Y-%m-%d %H:%M} UTC{comment}"
     cooldown = config.notify.cooldown

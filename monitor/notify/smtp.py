@@ -64,7 +64,9 @@ class SmtpTransport:
             context.verify_mode = ssl.CERT_NONE
         try:
             if s.mode == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=context
+                )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             with smtp:
@@ -76,7 +78,11 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             raise _refused_error(self.label, exc.recipients) from None
         except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else str(exc.smtp_error)
+            )
             error = f"{self.label}: SMTP {exc.smtp_code} {one_line(text, 300)}"
             if 500 <= exc.smtp_code < 600:
                 raise PermanentNotifyError(error) from None
@@ -84,10 +90,14 @@ class SmtpTransport:
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentNotifyError(f"{self.label}: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise NotifyError(f"{self.label}: cannot reach the SMTP server: {type(exc).__name__}: {exc}") from None
+            raise NotifyError(
+                f"{self.label}: cannot reach the SMTP server: {type(exc).__name__}: {exc}"
+            ) from None
         if refused:
             # accepted for some recipients: a retry would send them a second copy
-            raise PermanentNotifyError(f"{self.label}: delivered, but refused for {_refusals(refused)}")
+            raise PermanentNotifyError(
+                f"{self.label}: delivered, but refused for {_refusals(refused)}"
+            )
 
 
 Refusals = dict[str, tuple[int, bytes]]

@@ -103,9 +103,18 @@ def parse_mailto(url: str) -> SmtpSettings:
     to = _addresses(*path_to, q.get("to", "")) or (from_addr,)
     cto = q.get("cto")
     return SmtpSettings(
-        host=host, port=port, mode=mode, user=user, password=password, from_addr=from_addr, from_name=from_name,
-        to=to, cc=_addresses(q.get("cc", "")), bcc=_addresses(q.get("bcc", "")),
-        reply_to=_addresses(q.get("reply", "")), verify=_yes(q.get("verify")),
+        host=host,
+        port=port,
+        mode=mode,
+        user=user,
+        password=password,
+        from_addr=from_addr,
+        from_name=from_name,
+        to=to,
+        cc=_addresses(q.get("cc", "")),
+        bcc=_addresses(q.get("bcc", "")),
+        reply_to=_addresses(q.get("reply", "")),
+        verify=_yes(q.get("verify")),
         timeout=float(cto) if cto else 15.0,
     )
 
@@ -139,13 +148,22 @@ def parse_slack(url: str, base_url: str | None = None) -> SlackSettings:
         endpoint = f"{(base_url or SLACK_API_BASE).rstrip('/')}/chat.postMessage"
         if not channels:
             raise ValueError("a Slack bot URL needs a #channel to post to")
-        return SlackSettings("bot", tuple((endpoint, c) for c in channels), token=tokens[0], username=username,
-                             verify=verify)
+        return SlackSettings(
+            "bot",
+            tuple((endpoint, c) for c in channels),
+            token=tokens[0],
+            username=username,
+            verify=verify,
+        )
     if not tokens or (base_url is None and len(tokens) != 3):
-        raise ValueError("a Slack webhook URL is slack://TokenA/TokenB/TokenC (the path of its hooks URL)")
+        raise ValueError(
+            "a Slack webhook URL is slack://TokenA/TokenB/TokenC (the path of its hooks URL)"
+        )
     hook = f"{(base_url or SLACK_WEBHOOK_BASE).rstrip('/')}/{'/'.join(tokens)}"
     targets: list[str | None] = list(channels) or [None]
-    return SlackSettings("webhook", tuple((hook, c) for c in targets), username=username, verify=verify)
+    return SlackSettings(
+        "webhook", tuple((hook, c) for c in targets), username=username, verify=verify
+    )
 
 
 @dataclass(frozen=True)
@@ -162,7 +180,10 @@ def parse_json_url(url: str) -> WebhookSettings:
     if scheme not in ("json", "jsons") or not parts.hostname:
         raise ValueError("a JSON webhook URL is json://host[:port]/path or jsons://…")
     # not parse_qsl: its '+' is a space, and here '+Name=value' is a header
-    q = [(unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in parts.query.split("&") if p)]
+    q = [
+        (unquote(k), unquote(v))
+        for k, _, v in (p.partition("=") for p in parts.query.split("&") if p)
+    ]
     headers = tuple((k[1:], v) for k, v in q if k.startswith("+") and len(k) > 1)
     params = [(k[1:], v) for k, v in q if k.startswith("-") and len(k) > 1]
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"

@@ -36,26 +36,42 @@ def http_client(verify: bool = True) -> httpx.Client:
     with _clients_lock:
         client = _clients.get(verify)
         if client is None:
-            client = _clients[verify] = httpx.Client(timeout=HTTP_TIMEOUT, verify=verify, follow_redirects=False,
-                                                     trust_env=False)
+            client = _clients[verify] = httpx.Client(
+                timeout=HTTP_TIMEOUT, verify=verify, follow_redirects=False, trust_env=False
+            )
         return client
 
 
-def _post(label: str, what: str, url: str, payload: Any, headers: dict[str, str], verify: bool,
-          auth: tuple[str, str] | None = None) -> httpx.Response:
+def _post(
+    label: str,
+    what: str,
+    url: str,
+    payload: Any,
+    headers: dict[str, str],
+    verify: bool,
+    auth: tuple[str, str] | None = None,
+) -> httpx.Response:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     try:
         client = http_client(verify)
-        r = client.post(url, content=body, headers=headers, auth=auth) if auth else client.post(url, content=body,
-                                                                                                headers=headers)
+        r = (
+            client.post(url, content=body, headers=headers, auth=auth)
+            if auth
+            else client.post(url, content=body, headers=headers)
+        )
     except httpx.HTTPError as exc:
         raise NotifyError(f"{label}: cannot reach {what}: {type(exc).__name__}") from None
     if r.status_code == 429:
-        raise NotifyError(f"{label}: {what} rate limit (429)", retry_after=parse_retry_after(r.headers.get("Retry-After")))
+        raise NotifyError(
+            f"{label}: {what} rate limit (429)",
+            retry_after=parse_retry_after(r.headers.get("Retry-After")),
+        )
     if r.status_code >= 500:
         raise NotifyError(f"{label}: {what} answered {r.status_code}")
     if r.status_code >= 400:
-        raise PermanentNotifyError(f"{label}: {what} answered {r.status_code} {one_line(r.text.strip()[:200])}")
+        raise PermanentNotifyError(
+            f"{label}: {what} answered {r.status_code} {one_line(r.text.strip()[:200])}"
+        )
     return r
 
 
@@ -72,7 +88,12 @@ class SlackTransport:
     def payloads(self, message: Message) -> list[tuple[str, dict[str, Any]]]:
         s = self.settings
         text = f"*{escape_slack(message.subject)}*\n{message.body.rstrip()}"
-        base: dict[str, Any] = {"text": text, "mrkdwn": True, "unfurl_links": False, "unfurl_media": False}
+        base: dict[str, Any] = {
+            "text": text,
+            "mrkdwn": True,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
         if s.username:
             base["username"] = s.username
         return [(url, {**base, "channel": c} if c else base) for url, c in s.posts]
@@ -100,8 +121,10 @@ class SlackTransport:
                 return
             error = str(answer.get("error", "no ok in the answer"))
             if error == "ratelimited":
-                raise NotifyError(f"{self.label}: Slack rate limit",
-                                  retry_after=parse_retry_after(r.headers.get("Retry-After")))
+                raise NotifyError(
+                    f"{self.label}: Slack rate limit",
+                    retry_after=parse_retry_after(r.headers.get("Retry-After")),
+                )
             raise PermanentNotifyError(f"{self.label}: Slack refused: {one_line(error)}")
         if r.text.strip() != "ok":
             raise NotifyError(f"{self.label}: Slack answered {r.status_code} without 'ok'")
@@ -127,4 +150,6 @@ class WebhookTransport:
         headers = {**HEADERS, **dict(s.headers)}
         if message.key:
             headers["Idempotency-Key"] = message.key
-        _post(self.label, "the webhook", s.endpoint, self.payload(message), headers, s.verify, s.auth)
+        _post(
+            self.label, "the webhook", s.endpoint, self.payload(message), headers, s.verify, s.auth
+        )

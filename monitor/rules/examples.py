@@ -1,8 +1,8 @@
 """Checking rules against their own examples: above the matcher, which it runs.
 
-    rules ─► one Matcher of all of them ─► each example (match / no_match) of each rule,
-             matched against that rule alone ─► a RuleError at the example's file:line:col
-             for each that fails
+rules ─► one Matcher of all of them ─► each example (match / no_match) of each rule,
+         matched against that rule alone ─► a RuleError at the example's file:line:col
+         for each that fails
 """
 
 from __future__ import annotations
@@ -34,11 +34,21 @@ def check_examples(rules: list[Rule]) -> list[RuleError]:
             fired = {m.rule_id: m for m in matcher.match(ex.item(), rule_ids={rule.id})}
             hit = fired.get(rule.id)
             if ex.expect and hit is None:
-                problems.append(RuleError(
-                    f"rule {rule.id!r}: example should match but does not: {ex.preview!r}",
-                    path=rule.path, line=ex.line, column=ex.column))
+                problems.append(
+                    RuleError(
+                        f"rule {rule.id!r}: example should match but does not: {ex.preview!r}",
+                        path=rule.path,
+                        line=ex.line,
+                        column=ex.column,
+                    )
+                )
             elif not ex.expect and hit is not None:
-                problems.append(RuleError(
-                    f"rule {rule.id!r}: example should not match but does ({hit.why}): {ex.preview!r}",
-                    path=rule.path, line=ex.line, column=ex.column))
+                problems.append(
+                    RuleError(
+                        f"rule {rule.id!r}: example should not match but does ({hit.why}): {ex.preview!r}",
+                        path=rule.path,
+                        line=ex.line,
+                        column=ex.column,
+                    )
+                )
     return problems

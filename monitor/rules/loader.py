@@ -35,8 +35,10 @@ def rule_files(paths: list[Path] | list[str]) -> tuple[list[Path], list[RuleErro
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
-                f for f in p.rglob("*")
-                if f.suffix in (".yaml", ".yml") and f.is_file()
+                f
+                for f in p.rglob("*")
+                if f.suffix in (".yaml", ".yml")
+                and f.is_file()
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
             files.extend(found)
@@ -68,11 +70,17 @@ class _Loader(TreeBuilder):
         try:
             doc = load_yaml_file(path, cls=RuleError)
         except ConfigErrors as exc:
-            self.errors.extend(e if isinstance(e, RuleError) else RuleError(e.message, e.path, e.line, e.column)
-                               for e in exc.errors)
+            self.errors.extend(
+                e if isinstance(e, RuleError) else RuleError(e.message, e.path, e.line, e.column)
+                for e in exc.errors
+            )
             return None
         except ConfigError as exc:
-            self.errors.append(exc if isinstance(exc, RuleError) else RuleError(exc.message, exc.path, exc.line, exc.column))
+            self.errors.append(
+                exc
+                if isinstance(exc, RuleError)
+                else RuleError(exc.message, exc.path, exc.line, exc.column)
+            )
             return None
         data = doc.data
         rules: list[tuple[tuple[Any, ...], Any]] = []
@@ -83,7 +91,11 @@ class _Loader(TreeBuilder):
         elif isinstance(data, dict):
             for key in data:
                 if key not in ("rules", "vocabularies"):
-                    self.error(doc, (key,), f"unknown key {key!r} (a rule file has 'rules' and/or 'vocabularies')")
+                    self.error(
+                        doc,
+                        (key,),
+                        f"unknown key {key!r} (a rule file has 'rules' and/or 'vocabularies')",
+                    )
             raw_rules = data.get("rules")
             if raw_rules is not None and not isinstance(raw_rules, list):
                 self.error(doc, ("rules",), "'rules' must be a list of rules")
@@ -93,7 +105,11 @@ class _Loader(TreeBuilder):
             if vocabs is not None:
                 self.add_vocabularies(doc, vocabs)
         else:
-            self.error(doc, (), "a rule file is a list of rules, or a mapping with 'rules' and/or 'vocabularies'")
+            self.error(
+                doc,
+                (),
+                "a rule file is a list of rules, or a mapping with 'rules' and/or 'vocabularies'",
+            )
         return doc, rules
 
     def add_vocabularies(self, doc: YamlDoc, vocabs: Any) -> None:
@@ -114,8 +130,11 @@ class _Loader(TreeBuilder):
             if name in self.vocab_specs:
                 other_doc, other_loc, _ = self.vocab_specs[name]
                 line, _col = other_doc.where(other_loc)
-                self.error(doc, ("vocabularies", name),
-                           f"vocabulary {name!r} is already defined at {other_doc.path}:{line}")
+                self.error(
+                    doc,
+                    ("vocabularies", name),
+                    f"vocabulary {name!r} is already defined at {other_doc.path}:{line}",
+                )
                 continue
             self.vocab_specs[name] = (doc, ("vocabularies", name), spec)
 
@@ -138,7 +157,9 @@ class _Loader(TreeBuilder):
         for i, item in enumerate(items):
             node = self.node(doc, item, items_loc + (i,), None, stack + (name,), leaf_only=True)
             if node is not None:
-                terms.extend(node.children if isinstance(node, Group) and node.op == "any" else (node,))
+                terms.extend(
+                    node.children if isinstance(node, Group) and node.op == "any" else (node,)
+                )
         if len(self.errors) > before or not terms:
             vocab = None
         else:
@@ -150,11 +171,19 @@ class _Loader(TreeBuilder):
 
     # -- match nodes -------------------------------------------------------------------
     # -- rules -------------------------------------------------------------------------
-    def match_alone(self, doc: YamlDoc, loc: tuple[Any, ...], raw: dict[str, Any], label: str,
-                    exc: ValidationError) -> None:
+    def match_alone(
+        self,
+        doc: YamlDoc,
+        loc: tuple[Any, ...],
+        raw: dict[str, Any],
+        label: str,
+        exc: ValidationError,
+    ) -> None:
         """A rule with an invalid field (a misspelt severity) still has its match read, so
         the same run also reports an unknown vocabulary or a bad regex in it."""
-        if "match" not in raw or any(tuple(e.get("loc", ()))[:1] == ("match",) for e in exc.errors()):
+        if "match" not in raw or any(
+            tuple(e.get("loc", ()))[:1] == ("match",) for e in exc.errors()
+        ):
             return
         try:
             spec = NODE_ADAPTER.validate_python(raw["match"])
@@ -188,8 +217,11 @@ class _Loader(TreeBuilder):
             return None
         match = rescope(match, "both")
         if not positive(match):
-            self.error(doc, loc + ("match",),
-                       f"{label}match has nothing to find: a rule of only 'none' would fire on every item")
+            self.error(
+                doc,
+                loc + ("match",),
+                f"{label}match has nothing to find: a rule of only 'none' would fire on every item",
+            )
         examples: list[Example] = []
         for key, expect in (("match", True), ("no_match", False)):
             for i, ex in enumerate(getattr(spec.examples, key)):
@@ -197,17 +229,36 @@ class _Loader(TreeBuilder):
                 if isinstance(ex, str):
                     examples.append(Example(text=ex, expect=expect, line=line, column=col))
                 else:
-                    examples.append(Example(text=ex.text, title=ex.title, language=ex.language,
-                                            expect=expect, line=line, column=col))
+                    examples.append(
+                        Example(
+                            text=ex.text,
+                            title=ex.title,
+                            language=ex.language,
+                            expect=expect,
+                            line=line,
+                            column=col,
+                        )
+                    )
         if len(self.errors) > before:
             return None
         line, col = doc.where(loc)
         return Rule(
-            id=spec.id, title=spec.title, match=match, description=spec.description,
-            severity=spec.severity, tags=tuple(spec.tags), status=spec.status, owner=spec.owner,
-            language=tuple([spec.language] if isinstance(spec.language, str) else spec.language or ()),
+            id=spec.id,
+            title=spec.title,
+            match=match,
+            description=spec.description,
+            severity=spec.severity,
+            tags=tuple(spec.tags),
+            status=spec.status,
+            owner=spec.owner,
+            language=tuple(
+                [spec.language] if isinstance(spec.language, str) else spec.language or ()
+            ),
             derived_from=spec.derived_from,
-            examples=tuple(examples), path=doc.path, line=line, column=col,
+            examples=tuple(examples),
+            path=doc.path,
+            line=line,
+            column=col,
         )
 
 
@@ -229,7 +280,11 @@ def load_rule_set(paths: list[Path] | list[str]) -> tuple[RuleSet, list[RuleErro
                 continue
             if rule.id in seen:
                 first = seen[rule.id]
-                loader.error(doc, loc + ("id",), f"duplicate rule id {rule.id!r} (first defined at {first.location})")
+                loader.error(
+                    doc,
+                    loc + ("id",),
+                    f"duplicate rule id {rule.id!r} (first defined at {first.location})",
+                )
                 continue
             seen[rule.id] = rule
             loader.rules.append(rule)
@@ -238,8 +293,13 @@ def load_rule_set(paths: list[Path] | list[str]) -> tuple[RuleSet, list[RuleErro
         loader.vocabulary(name)
     vocabs = {k: v for k, v in loader.vocab_done.items() if isinstance(v, Vocabulary)}
     errors = loader.sorted_unique()
-    log.debug("loaded %d rules and %d vocabularies from %d files; %d problems",
-              len(loader.rules), len(vocabs), len(files), len(errors))
+    log.debug(
+        "loaded %d rules and %d vocabularies from %d files; %d problems",
+        len(loader.rules),
+        len(vocabs),
+        len(files),
+        len(errors),
+    )
     return RuleSet(loader.rules, vocabs, tuple(str(f) for f in files)), errors
 
 
@@ -249,5 +309,3 @@ def load_rules(paths: list[Path] | list[str]) -> RuleSet:
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(list[ConfigError](errors))
     return rule_set
-
-

@@ -88,8 +88,13 @@ class Example:
     column: int | None = None
 
     def item(self) -> Item:
-        return Item(source="example", key=f"example:{self.line}", title=self.title, text=self.text,
-                    language=self.language)
+        return Item(
+            source="example",
+            key=f"example:{self.line}",
+            title=self.title,
+            text=self.text,
+            language=self.language,
+        )
 
     @property
     def preview(self) -> str:

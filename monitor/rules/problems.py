@@ -1,8 +1,8 @@
 """Problems found while loading rules, each at its ``file:line:col``, in plain words.
 
-    pydantic ValidationError ─► (where in the YAML, message) per error: the union branch
-    names pydantic puts in ``loc`` dropped, in the project's words (monitor.plainerrors):
-    "unknown key 'tagz' (did you mean 'tags'?)", "'hihg' is not one of info, … (did you mean 'high'?)"
+pydantic ValidationError ─► (where in the YAML, message) per error: the union branch
+names pydantic puts in ``loc`` dropped, in the project's words (monitor.plainerrors):
+"unknown key 'tagz' (did you mean 'tags'?)", "'hihg' is not one of info, … (did you mean 'high'?)"
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def known_keys(data: Any, loc: tuple[Any, ...], vocabularies: bool = False) -> l
     elif where[:1] == ("examples",):
         spec = ExampleSpec
     if spec is None and isinstance(parent, dict):
-        spec = {"group": GroupSpec, "term_object": TermSpec, "regex": RegexSpec}.get(_node_kind(parent) or "")
+        spec = {"group": GroupSpec, "term_object": TermSpec, "regex": RegexSpec}.get(
+            _node_kind(parent) or ""
+        )
     if spec is None:
         return []
     return [f.alias or name for name, f in spec.model_fields.items()]
@@ -101,11 +103,14 @@ class Problems:
             message = f"{dotted(loc)}: {message}"
         self.error(doc, loc, message)
 
-    def validation_errors(self, doc: YamlDoc, exc: ValidationError, prefix: tuple[Any, ...],
-                          data: Any, label: str) -> None:
+    def validation_errors(
+        self, doc: YamlDoc, exc: ValidationError, prefix: tuple[Any, ...], data: Any, label: str
+    ) -> None:
         for err in exc.errors(include_url=False):
             kind = err.get("type", "")
-            loc = clean_loc(data, tuple(err.get("loc", ())), keep_last=kind in ("missing", "extra_forbidden"))
+            loc = clean_loc(
+                data, tuple(err.get("loc", ())), keep_last=kind in ("missing", "extra_forbidden")
+            )
             keys = known_keys(data, loc, vocabularies=prefix[-1:] == ("vocabularies",))
             msg = plain_message({**err, "loc": loc}, keys=keys)
             if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":

@@ -118,13 +118,17 @@ class _Reader:
             return alts[0]
         out: list[Any] = []
         # a prefix common to every alternative is required: moved out of the branch
-        while all(alts) and alts[0][0][0] not in ("group", "repeat") and all(
-                a[0] == alts[0][0] for a in alts):
+        while (
+            all(alts)
+            and alts[0][0][0] not in ("group", "repeat")
+            and all(a[0] == alts[0][0] for a in alts)
+        ):
             out.append(alts[0][0])
             for a in alts:
                 del a[0]
-        if all(len(a) == 1 and (a[0][0] == "lit" or (a[0][0] == "class" and not a[0][1]))
-               for a in alts):
+        if all(
+            len(a) == 1 and (a[0][0] == "lit" or (a[0][0] == "class" and not a[0][1])) for a in alts
+        ):
             out.append(("class", False, ()))  # one character of several: no literal
             return out
         out.append(("branch", alts))
@@ -138,8 +142,7 @@ class _Reader:
                 raise _Unsupported("unbalanced parenthesis")
             if ch is None or ch in "|)":
                 # a plain group (?:…) not repeated is read as part of the sequence
-                return [x for item in items
-                        for x in (item[1] if item[0] == "plain" else (item,))]
+                return [x for item in items for x in (item[1] if item[0] == "plain" else (item,))]
             self.i += 1
             if ch == "(":
                 group = self.group(global_ok=first and not items)

@@ -109,7 +109,9 @@ else:
                 Annotated[RegexSpec, Tag("regex")],
                 Annotated[list["Leaf"], Tag("list")],
             ],
-            Discriminator(_leaf_kind, custom_error_type="invalid_term", custom_error_message=LEAF_ERROR),
+            Discriminator(
+                _leaf_kind, custom_error_type="invalid_term", custom_error_message=LEAF_ERROR
+            ),
         ],
     )
 
@@ -123,7 +125,9 @@ else:
                 Annotated["GroupSpec", Tag("group")],
                 Annotated[list["Node"], Tag("list")],
             ],
-            Discriminator(_node_kind, custom_error_type="invalid_node", custom_error_message=NODE_ERROR),
+            Discriminator(
+                _node_kind, custom_error_type="invalid_node", custom_error_message=NODE_ERROR
+            ),
         ],
     )
 
@@ -135,21 +139,31 @@ class GroupSpec(_Spec):
     """A group: every operator given must hold (AND)."""
 
     all: list[Node] | None = Field(default=None, min_length=1, description="every child matches")
-    any: list[Node] | None = Field(default=None, min_length=1, description="at least one child matches")
+    any: list[Node] | None = Field(
+        default=None, min_length=1, description="at least one child matches"
+    )
     none: list[Node] | None = Field(default=None, min_length=1, description="no child matches")
     at_least: int | None = Field(default=None, ge=1, description="N or more of 'of' match")
-    of: list[Node] | None = Field(default=None, min_length=1, description="the children counted by at_least")
+    of: list[Node] | None = Field(
+        default=None, min_length=1, description="the children counted by at_least"
+    )
     near: list[Leaf] | None = Field(
         default=None, min_length=2, description="each occurs, all within 'within' words"
     )
-    within: int | None = Field(default=None, ge=0, description="most words between the first and last near term")
-    sentence: list[Leaf] | None = Field(default=None, min_length=2, description="each occurs in one sentence")
+    within: int | None = Field(
+        default=None, ge=0, description="most words between the first and last near term"
+    )
+    sentence: list[Leaf] | None = Field(
+        default=None, min_length=2, description="each occurs in one sentence"
+    )
     scope: Scope | None = Field(default=None, alias="in", description="title, body or both")
 
     @model_validator(mode="after")
     def _shape(self) -> GroupSpec:
         if not any(getattr(self, op) is not None for op in GROUP_OPERATORS):
-            raise ValueError("a group needs one of all, any, none, at_least (with of), near (with within), sentence")
+            raise ValueError(
+                "a group needs one of all, any, none, at_least (with of), near (with within), sentence"
+            )
         if (self.at_least is None) != (self.of is None):
             raise ValueError("at_least and of go together: {at_least: N, of: [...]}")
         if self.at_least is not None and self.of is not None and self.at_least > len(self.of):
@@ -183,7 +197,11 @@ class ExampleSpec(_Spec):
 ExampleEntry = Annotated[
     Union[Annotated[str, Tag("text")], Annotated[ExampleSpec, Tag("item")]],
     Discriminator(
-        lambda v: "text" if isinstance(v, str) else ("item" if isinstance(v, (dict, ExampleSpec)) else None),
+        lambda v: (
+            "text"
+            if isinstance(v, str)
+            else ("item" if isinstance(v, (dict, ExampleSpec)) else None)
+        ),
         custom_error_type="invalid_example",
         custom_error_message="an example is a text, or {title: ..., text: ...}",
     ),
@@ -191,8 +209,12 @@ ExampleEntry = Annotated[
 
 
 class ExamplesSpec(_Spec):
-    match: list[ExampleEntry] = Field(default_factory=list, description="texts the rule must fire on")
-    no_match: list[ExampleEntry] = Field(default_factory=list, description="texts it must stay silent on")
+    match: list[ExampleEntry] = Field(
+        default_factory=list, description="texts the rule must fire on"
+    )
+    no_match: list[ExampleEntry] = Field(
+        default_factory=list, description="texts it must stay silent on"
+    )
 
 
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
@@ -229,7 +251,11 @@ else:
     VocabularyEntry = Annotated[
         Union[Annotated[list[Leaf], Tag("list")], Annotated[VocabularySpec, Tag("mapping")]],
         Discriminator(
-            lambda v: "list" if isinstance(v, list) else ("mapping" if isinstance(v, (dict, VocabularySpec)) else None),
+            lambda v: (
+                "list"
+                if isinstance(v, list)
+                else ("mapping" if isinstance(v, (dict, VocabularySpec)) else None)
+            ),
             custom_error_type="invalid_vocabulary",
             custom_error_message="a vocabulary is a list of terms, or {description: ..., terms: [...]}",
         ),
@@ -249,7 +275,9 @@ RuleSpec.model_rebuild()
 RuleFileSpec.model_rebuild()
 
 RULE_ADAPTER = TypeAdapter(RuleSpec)
-NODE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Node)  # a rule's match alone (its problems, when another field is wrong)
+NODE_ADAPTER: TypeAdapter[Any] = TypeAdapter(
+    Node
+)  # a rule's match alone (its problems, when another field is wrong)
 VOCABULARIES_ADAPTER = TypeAdapter(dict[VocabularyName, VocabularyEntry])
 
 

@@ -33,6 +33,7 @@ def _re2_message(exc: Exception) -> str:
         msg = msg.decode("utf-8", "replace")
     return str(msg)
 
+
 __all__ = ["MIN_PREFIX", "TreeBuilder", "positive", "rescope"]
 
 MIN_PREFIX = 3
@@ -47,8 +48,15 @@ class TreeBuilder(Problems):
     def vocabulary(self, name: str, stack: tuple[str, ...] = ()) -> Vocabulary | None | str:
         raise NotImplementedError
 
-    def node(self, doc: YamlDoc, spec: Any, loc: tuple[Any, ...], scope: str | None,
-             stack: tuple[str, ...] = (), leaf_only: bool = False) -> MatchNode | None:
+    def node(
+        self,
+        doc: YamlDoc,
+        spec: Any,
+        loc: tuple[Any, ...],
+        scope: str | None,
+        stack: tuple[str, ...] = (),
+        leaf_only: bool = False,
+    ) -> MatchNode | None:
         line, col = doc.where(loc)
         if isinstance(spec, str):
             if spec.startswith("$"):
@@ -57,13 +65,19 @@ class TreeBuilder(Problems):
         if isinstance(spec, TermSpec):
             s = spec.scope or scope
             if spec.term.startswith("$"):
-                self.node_error(doc, loc, "a {term: ...} holds a word or phrase; write a $vocabulary reference on its own")
+                self.node_error(
+                    doc,
+                    loc,
+                    "a {term: ...} holds a word or phrase; write a $vocabulary reference on its own",
+                )
                 return None
             return self.term(doc, spec.term, loc, s, exact=spec.exact or spec.case, case=spec.case)
         if isinstance(spec, RegexSpec):
             return self.regex(doc, spec, loc, spec.scope or scope)
         if isinstance(spec, list):
-            got = [self.node(doc, c, loc + (i,), scope, stack, leaf_only) for i, c in enumerate(spec)]
+            got = [
+                self.node(doc, c, loc + (i,), scope, stack, leaf_only) for i, c in enumerate(spec)
+            ]
             children = [c for c in got if c is not None]
             if len(children) < len(got):
                 return None
@@ -73,12 +87,20 @@ class TreeBuilder(Problems):
         self.node_error(doc, loc, LEAF_ERROR)
         return None
 
-    def reference(self, doc: YamlDoc, spec: str, loc: tuple[Any, ...], scope: str | None,
-                  stack: tuple[str, ...]) -> MatchNode | None:
+    def reference(
+        self,
+        doc: YamlDoc,
+        spec: str,
+        loc: tuple[Any, ...],
+        scope: str | None,
+        stack: tuple[str, ...],
+    ) -> MatchNode | None:
         name = spec[1:].strip()
         vocab = self.vocabulary(name, stack)
         if vocab == "cycle":
-            self.node_error(doc, loc, f"vocabulary ${name} refers to itself (through {' → '.join(stack)})")
+            self.node_error(
+                doc, loc, f"vocabulary ${name} refers to itself (through {' → '.join(stack)})"
+            )
             return None
         if vocab is None:
             if name in self.vocab_done or name in self.vocab_specs:
@@ -86,16 +108,33 @@ class TreeBuilder(Problems):
             else:
                 near = closest(name, self.vocab_specs)
                 known = ", ".join(sorted(self.vocab_specs)) or "none defined"
-                hint = f"did you mean {one_of(['$' + n for n in near])}?" if near else f"known: {known}"
+                hint = (
+                    f"did you mean {one_of(['$' + n for n in near])}?"
+                    if near
+                    else f"known: {known}"
+                )
                 self.node_error(doc, loc, f"unknown vocabulary ${name} ({hint})")
             return None
         assert isinstance(vocab, Vocabulary)
         line, col = doc.where(loc)
-        return Group("any", tuple(rescope(t, scope) for t in vocab.terms), scope=scope or "both",
-                     vocabulary=name, line=line, column=col)
+        return Group(
+            "any",
+            tuple(rescope(t, scope) for t in vocab.terms),
+            scope=scope or "both",
+            vocabulary=name,
+            line=line,
+            column=col,
+        )
 
-    def term(self, doc: YamlDoc, text: str, loc: tuple[Any, ...], scope: str | None,
-             exact: bool, case: bool) -> Term | None:
+    def term(
+        self,
+        doc: YamlDoc,
+        text: str,
+        loc: tuple[Any, ...],
+        scope: str | None,
+        exact: bool,
+        case: bool,
+    ) -> Term | None:
         line, col = doc.where(loc)
         raw = text.strip()
         prefix = raw.endswith("*")
@@ -105,33 +144,67 @@ class TreeBuilder(Problems):
             self.node_error(doc, loc, f"term {text!r} has no letters or digits")
             return None
         if prefix and len(tokens[-1]) < MIN_PREFIX:
-            self.node_error(doc, loc, f"prefix term {text!r} needs at least {MIN_PREFIX} letters before '*'")
+            self.node_error(
+                doc, loc, f"prefix term {text!r} needs at least {MIN_PREFIX} letters before '*'"
+            )
             return None
         if case:
             tokens = tuple(_case_words(body))
-        return Term(text=raw, words=tokens, exact=exact, case=case, prefix=prefix,
-                    scope=scope or "", line=line, column=col)
+        return Term(
+            text=raw,
+            words=tokens,
+            exact=exact,
+            case=case,
+            prefix=prefix,
+            scope=scope or "",
+            line=line,
+            column=col,
+        )
 
-    def regex(self, doc: YamlDoc, spec: RegexSpec, loc: tuple[Any, ...], scope: str | None) -> Pattern | None:
+    def regex(
+        self, doc: YamlDoc, spec: RegexSpec, loc: tuple[Any, ...], scope: str | None
+    ) -> Pattern | None:
         line, col = doc.where(loc)
         try:
             compiled = compile_regex(spec.regex, spec.case)
         except re2.error as exc:
-            self.node_error(doc, loc, f"invalid regex {spec.regex!r}: {_re2_message(exc)} "
-                                      "(RE2 syntax: no backreferences or lookaround)")
+            self.node_error(
+                doc,
+                loc,
+                f"invalid regex {spec.regex!r}: {_re2_message(exc)} "
+                "(RE2 syntax: no backreferences or lookaround)",
+            )
             return None
-        return Pattern(pattern=spec.regex, case=spec.case, scope=scope or "",
-                       literal=required_literal(spec.regex), line=line, column=col, compiled=compiled)
+        return Pattern(
+            pattern=spec.regex,
+            case=spec.case,
+            scope=scope or "",
+            literal=required_literal(spec.regex),
+            line=line,
+            column=col,
+            compiled=compiled,
+        )
 
-    def group(self, doc: YamlDoc, spec: GroupSpec, loc: tuple[Any, ...], scope: str | None,
-              stack: tuple[str, ...]) -> MatchNode | None:
+    def group(
+        self,
+        doc: YamlDoc,
+        spec: GroupSpec,
+        loc: tuple[Any, ...],
+        scope: str | None,
+        stack: tuple[str, ...],
+    ) -> MatchNode | None:
         line, col = doc.where(loc)
         s = scope or "both"
         parts: list[MatchNode] = []
         ok = True
 
-        def children(key: str, items: list[Any], leaf_only: bool = False) -> tuple[MatchNode, ...] | None:
-            got = [self.node(doc, c, loc + (key, i), scope, stack, leaf_only) for i, c in enumerate(items)]
+        def children(
+            key: str, items: list[Any], leaf_only: bool = False
+        ) -> tuple[MatchNode, ...] | None:
+            got = [
+                self.node(doc, c, loc + (key, i), scope, stack, leaf_only)
+                for i, c in enumerate(items)
+            ]
             out = [c for c in got if c is not None]
             return None if len(out) < len(got) else tuple(out)
 
@@ -142,27 +215,53 @@ class TreeBuilder(Problems):
                 if kids is None:
                     ok = False
                 else:
-                    parts.append(Group(op, kids, scope=s, line=doc.where(loc + (op,))[0], column=col))
+                    parts.append(
+                        Group(op, kids, scope=s, line=doc.where(loc + (op,))[0], column=col)
+                    )
         if spec.at_least is not None and spec.of is not None:
             kids = children("of", spec.of)
             if kids is None:
                 ok = False
             else:
-                parts.append(Group("at_least", kids, n=spec.at_least, scope=s,
-                                   line=doc.where(loc + ("at_least",))[0], column=col))
+                parts.append(
+                    Group(
+                        "at_least",
+                        kids,
+                        n=spec.at_least,
+                        scope=s,
+                        line=doc.where(loc + ("at_least",))[0],
+                        column=col,
+                    )
+                )
         if spec.near is not None:
             kids = children("near", spec.near, leaf_only=True)
             if kids is None:
                 ok = False
             else:
-                parts.append(Group("near", kids, within=spec.within or 0, scope=s,
-                                   line=doc.where(loc + ("near",))[0], column=col))
+                parts.append(
+                    Group(
+                        "near",
+                        kids,
+                        within=spec.within or 0,
+                        scope=s,
+                        line=doc.where(loc + ("near",))[0],
+                        column=col,
+                    )
+                )
         if spec.sentence is not None:
             kids = children("sentence", spec.sentence, leaf_only=True)
             if kids is None:
                 ok = False
             else:
-                parts.append(Group("sentence", kids, scope=s, line=doc.where(loc + ("sentence",))[0], column=col))
+                parts.append(
+                    Group(
+                        "sentence",
+                        kids,
+                        scope=s,
+                        line=doc.where(loc + ("sentence",))[0],
+                        column=col,
+                    )
+                )
         if not ok:
             return None
         if len(parts) == 1:
@@ -174,6 +273,7 @@ class TreeBuilder(Problems):
         return Group("all", tuple(flat), scope=s, line=line, column=col)
 
     # -- rules -------------------------------------------------------------------------
+
 
 def _case_words(body: str) -> list[str]:
     """The words of a case-sensitive term, capitals kept."""

@@ -1,7 +1,7 @@
 """Sources: places turned into Items. One module per kind, an explicit registry.
 
-    make_source(SourceConfig, HttpConfig, base_dir) ──► FeedSource | PageSource | FolderSource
-                                                          .fetch(SourceState) ──► FetchResult
+make_source(SourceConfig, HttpConfig, base_dir) ──► FeedSource | PageSource | FolderSource
+                                                      .fetch(SourceState) ──► FetchResult
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 log = logging.getLogger(__name__)
 
-HEAD_LINES = 12        # non-empty lines at the top of a text document that may carry its date
-BYLINE_CHARS = 100     # a line longer than this is a paragraph, not a byline
+HEAD_LINES = 12  # non-empty lines at the top of a text document that may carry its date
+BYLINE_CHARS = 100  # a line longer than this is a paragraph, not a byline
 _EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 
 _LABEL = re.compile(
@@ -29,16 +29,22 @@ _LABEL = re.compile(
 _MONTH_WORD = r"[A-Za-zА-Яа-яЁё]{3,}\.?"
 _TIME = r"(?:,?\s*(?:at\s+|в\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?)?"
 _DATE = re.compile(
-    "|".join((
-        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
-        r"\d{1,2}\.\d{1,2}\.\d{4}" + _TIME,
-        r"\d{1,2}\s+" + _MONTH_WORD + r",?\s+\d{4}" + _TIME,
-        _MONTH_WORD + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}" + _TIME,
-    ))
+    "|".join(
+        (
+            r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
+            r"\d{1,2}\.\d{1,2}\.\d{4}" + _TIME,
+            r"\d{1,2}\s+" + _MONTH_WORD + r",?\s+\d{4}" + _TIME,
+            _MONTH_WORD + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}" + _TIME,
+        )
+    )
 )
 _PARSE_SETTINGS = {
-    "RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "REQUIRE_PARTS": ["day", "month", "year"],
-    "STRICT_PARSING": True, "DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
+    "RETURN_AS_TIMEZONE_AWARE": True,
+    "TO_TIMEZONE": "UTC",
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "STRICT_PARSING": True,
+    "DATE_ORDER": "DMY",
+    "PREFER_DAY_OF_MONTH": "first",
 }
 
 
@@ -82,8 +88,9 @@ def html_date(markup: str, now: datetime | None = None) -> datetime | None:
 
     try:
         tree = lxml_html.fromstring(markup)  # a parsed tree: htmldate then never fetches anything
-        found = htmldate.find_date(tree, extensive_search=False, original_date=True,
-                                   outputformat="%Y-%m-%dT%H:%M:%S")
+        found = htmldate.find_date(
+            tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S"
+        )
     except Exception as exc:  # a page htmldate cannot read simply has no date
         log.debug("no date from markup: %s", exc)
         return None

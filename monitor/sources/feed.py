@@ -57,7 +57,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2", re.IGNORECASE)
+_XML_DECL_ENCODING = re.compile(
+    rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2", re.IGNORECASE
+)
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -228,14 +230,21 @@ class _ItemBuilder:
     def warnings(self) -> list[str]:
         out = []
         if self.repeats:
-            out.append(f"{self.repeats} entries repeat an id already seen in this feed (the first is kept)")
+            out.append(
+                f"{self.repeats} entries repeat an id already seen in this feed (the first is kept)"
+            )
         if self.empty:
             out.append(f"{self.empty} entries without title or text skipped")
         return out
 
 
-def _feedparser_entries(result: Any, builder: _ItemBuilder, base: str | None, language: str | None,
-                        feed_language: str | None) -> None:
+def _feedparser_entries(
+    result: Any,
+    builder: _ItemBuilder,
+    base: str | None,
+    language: str | None,
+    feed_language: str | None,
+) -> None:
     for entry in result.entries:
         title = _detail_text(entry.get("title"), entry.get("title_detail"))
         title = one_line(title)
@@ -273,8 +282,13 @@ def _feedparser_entries(result: Any, builder: _ItemBuilder, base: str | None, la
         )
 
 
-def _parse_json_feed(data: dict[str, Any], source: str, base: str | None, language: str | None,
-                     fallback_language: str | None) -> ParsedFeed:
+def _parse_json_feed(
+    data: dict[str, Any],
+    source: str,
+    base: str | None,
+    language: str | None,
+    fallback_language: str | None,
+) -> ParsedFeed:
     parsed = ParsedFeed(title=one_line(str(data.get("title") or "")), version="json")
     feed_language = language_code(data.get("language")) or fallback_language
     builder = _ItemBuilder(source)
@@ -295,15 +309,26 @@ def _parse_json_feed(data: dict[str, Any], source: str, base: str | None, langua
         link = safe_url(raw.get("url") if isinstance(raw.get("url"), str) else None, base)
         guid = raw.get("id")
         guid = str(guid) if guid is not None and not isinstance(guid, (dict, list)) else None
-        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
-        author = next((one_line(str(a.get("name"))) for a in authors if isinstance(a, dict) and a.get("name")), None)
+        authors = raw.get("authors") or (
+            [raw["author"]] if isinstance(raw.get("author"), dict) else []
+        )
+        author = next(
+            (
+                one_line(str(a.get("name")))
+                for a in authors
+                if isinstance(a, dict) and a.get("name")
+            ),
+            None,
+        )
         builder.add(
             _make_key(guid, link, title, text),
             title=title,
             text=text,
             url=link,
-            published=_iso_to_datetime(raw.get("date_published")) or _iso_to_datetime(raw.get("date_modified")),
-            language=language or language_code(raw.get("language") if isinstance(raw.get("language"), str) else None)
+            published=_iso_to_datetime(raw.get("date_published"))
+            or _iso_to_datetime(raw.get("date_modified")),
+            language=language
+            or language_code(raw.get("language") if isinstance(raw.get("language"), str) else None)
             or feed_language,
             author=author,
         )
@@ -368,7 +393,9 @@ def parse_feed(
         # the body ends before the document does (a dropped connection, a cap): the last
         # entry may be cut mid-way, and once stored as seen it would never be read whole
         result.entries.pop()
-        parsed.warnings.append("feed ends before its closing tag; its last entry is left for the next poll")
+        parsed.warnings.append(
+            "feed ends before its closing tag; its last entry is left for the next poll"
+        )
     ttl = feed.get("ttl")
     if ttl and str(ttl).strip().isdigit():
         parsed.ttl = min(float(str(ttl).strip()) * 60, TTL_MAX)
@@ -380,7 +407,10 @@ def parse_feed(
     return parsed
 
 
-_CLOSING = re.compile(rb"</\s*(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF)\s*>\s*(?:<!--.*?-->\s*)*\Z", re.DOTALL | re.IGNORECASE)
+_CLOSING = re.compile(
+    rb"</\s*(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF)\s*>\s*(?:<!--.*?-->\s*)*\Z",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def _cut_short(body: bytes) -> bool:
@@ -400,13 +430,17 @@ class FeedSource(HttpSource):
         resp, data, unchanged = self.get(state)
         if unchanged is not None:
             return unchanged
-        parsed = parse_feed(resp.body, source=self.name, url=resp.url, headers=resp.headers,
-                            language=cfg.language)
+        parsed = parse_feed(
+            resp.body, source=self.name, url=resp.url, headers=resp.headers, language=cfg.language
+        )
         items, warnings = parsed.items, list(parsed.warnings)
         data["url"] = self.url
         if cfg.full_text:
             items, more, data["full_text_done"] = fulltext.enrich(
-                items, self.client, done=data.get("full_text_done", []), timeout=cfg.timeout,
+                items,
+                self.client,
+                done=data.get("full_text_done", []),
+                timeout=cfg.timeout,
                 max_bytes=cfg.max_bytes,
             )
             warnings += more

@@ -38,11 +38,23 @@ from monitor.errors import FetchError
 from monitor.models import Item, content_hash
 from monitor.sources import docdate
 from monitor.sources.base import FetchResult, SourceState
-from monitor.sources.htmltext import clean_text, decode_html, decode_unknown, html_to_text, one_line, page_text
+from monitor.sources.htmltext import (
+    clean_text,
+    decode_html,
+    decode_unknown,
+    html_to_text,
+    one_line,
+    page_text,
+)
 
 log = logging.getLogger(__name__)
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _said_once: set[tuple[str, str]] = set()  # (source, relative path) already logged as a link
 
 
@@ -120,8 +132,14 @@ def read_email_file(raw: bytes) -> tuple[str, str, str | None, datetime | None]:
             content = part.get_content()
         except (LookupError, ValueError):
             payload = part.get_payload(decode=True) or b""
-            content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
-        body = html_to_text(content) if part.get_content_subtype() == "html" else clean_text(content)
+            content = (
+                payload.decode("utf-8", errors="replace")
+                if isinstance(payload, bytes)
+                else str(payload)
+            )
+        body = (
+            html_to_text(content) if part.get_content_subtype() == "html" else clean_text(content)
+        )
     author = one_line(str(msg.get("from", ""))) or None
     published = None
     if msg.get("date"):
@@ -138,8 +156,13 @@ def read_email_file(raw: bytes) -> tuple[str, str, str | None, datetime | None]:
 class FolderSource:
     kind = "folder"
 
-    def __init__(self, cfg: SourceConfig, http: HttpConfig | None = None, base_dir: Path | None = None,
-                 client: object | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SourceConfig,
+        http: HttpConfig | None = None,
+        base_dir: Path | None = None,
+        client: object | None = None,
+    ) -> None:
         if cfg.path is None:
             raise ValueError("a folder source needs a path")
         path = Path(cfg.path).expanduser()
@@ -149,7 +172,9 @@ class FolderSource:
         self.max_bytes = cfg.max_bytes or (http or HttpConfig()).max_bytes
 
     def _wanted(self, name: str) -> bool:
-        return not name.startswith(".") and any(fnmatch.fnmatch(name.lower(), p.lower()) for p in self.cfg.patterns)
+        return not name.startswith(".") and any(
+            fnmatch.fnmatch(name.lower(), p.lower()) for p in self.cfg.patterns
+        )
 
     def files(self) -> list[tuple[str, Path]]:
         """``(relative path, path)`` of every matching regular file, sorted (links skipped)."""
@@ -159,7 +184,9 @@ class FolderSource:
         """``(safe relative path, read)`` for each matching regular file; ``read(limit)``
         opens it relative to its folder without following a link, and returns
         ``(bytes, mtime)`` or raises OSError."""
-        top = os.path.realpath(self.root)  # the configured folder itself may be a link: it is trusted
+        top = os.path.realpath(
+            self.root
+        )  # the configured folder itself may be a link: it is trusted
         for dirpath, dirnames, filenames, dirfd in os.fwalk(top, follow_symlinks=False):
             rel_dir = os.path.relpath(dirpath, top)
             keep = []
@@ -185,8 +212,12 @@ class FolderSource:
                 except OSError:
                     continue  # gone since the folder was listed
                 if stat.S_ISLNK(st.st_mode):
-                    _say_once(self.name, rel, f"{rel} is a symbolic link: skipped (a folder source reads "
-                              "only the files inside its folder)")
+                    _say_once(
+                        self.name,
+                        rel,
+                        f"{rel} is a symbolic link: skipped (a folder source reads "
+                        "only the files inside its folder)",
+                    )
                     continue
                 if not stat.S_ISREG(st.st_mode):
                     continue
@@ -200,6 +231,7 @@ class FolderSource:
                 if not stat.S_ISREG(st.st_mode):
                     raise OSError(f"not a regular file: {safe_name(name)}")
                 return fh.read(limit), st.st_mtime
+
         return read
 
     def fetch(self, state: SourceState) -> FetchResult:
@@ -215,13 +247,17 @@ class FolderSource:
             try:
                 raw, mtime = read(self.max_bytes + 1)
             except OSError as exc:
-                if exc.errno == getattr(os, "ELOOP", None) or exc.errno == getattr(os, "EMLINK", None):
+                if exc.errno == getattr(os, "ELOOP", None) or exc.errno == getattr(
+                    os, "EMLINK", None
+                ):
                     _say_once(self.name, rel, f"{rel} is a symbolic link: skipped")
                 else:
                     warnings.append(f"cannot read {rel}: {exc.strerror or exc}")
                 continue
             if len(raw) > self.max_bytes:
-                warnings.append(f"{rel} is larger than {self.max_bytes} bytes: only the start is read")
+                warnings.append(
+                    f"{rel} is larger than {self.max_bytes} bytes: only the start is read"
+                )
                 raw = raw[: self.max_bytes]
             digest = hashlib.sha256(raw).hexdigest()[:32]
             current[rel] = digest
@@ -235,7 +271,9 @@ class FolderSource:
             if item is not None:
                 items.append(item)
         items.sort(key=lambda i: i.key)
-        return FetchResult(items=items, state=SourceState(data={"files": current}), warnings=warnings)
+        return FetchResult(
+            items=items, state=SourceState(data={"files": current}), warnings=warnings
+        )
 
     def _item(self, rel: str, raw: bytes, digest: str, mtime: float) -> Item | None:
         suffix = Path(rel).suffix.lower()
@@ -257,7 +295,9 @@ class FolderSource:
             key=f"{rel}@{digest}",
             title=title or Path(rel).stem,
             text=text,
-            url=Path(os.path.abspath(self.root / rel)).as_uri(),  # the file itself, for hits show, alerts, exports
+            url=Path(
+                os.path.abspath(self.root / rel)
+            ).as_uri(),  # the file itself, for hits show, alerts, exports
             published=published,
             language=self.cfg.language,
             author=author,

@@ -28,8 +28,9 @@ def extract_main_text(html: str, url: str | None = None) -> str | None:
     """The article's main text (trafilatura), or None when nothing article-like was found."""
     import trafilatura  # imported lazily: it is slow to import and only some sources need it
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False,
-                               favor_precision=True)
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True
+    )
     return clean_text(text) or None
 
 
@@ -60,8 +61,10 @@ def enrich(
     todo = [i for i, item in enumerate(items) if item.key not in seen and item.url]
     warnings: list[str] = []
     if len(todo) > MAX_PER_POLL:
-        warnings.append(f"full text fetched for {MAX_PER_POLL} of {len(todo)} new items; "
-                        "the rest keep the feed text")
+        warnings.append(
+            f"full text fetched for {MAX_PER_POLL} of {len(todo)} new items; "
+            "the rest keep the feed text"
+        )
         todo = todo[:MAX_PER_POLL]
     out = list(items)
     if todo:

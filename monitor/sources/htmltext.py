@@ -118,8 +118,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 
 
 # the legacy encodings news text is likely to come in; detection among fewer is surer
-_LEGACY_ENCODINGS = ["cp1252", "cp1251", "koi8_r", "cp1250", "iso8859_2", "cp1253", "cp1254",
-                     "cp1256", "iso8859_15", "iso8859_5"]
+_LEGACY_ENCODINGS = [
+    "cp1252",
+    "cp1251",
+    "koi8_r",
+    "cp1250",
+    "iso8859_2",
+    "cp1253",
+    "cp1254",
+    "cp1256",
+    "iso8859_15",
+    "iso8859_5",
+]
 
 
 def decode_unknown(raw: bytes) -> str:

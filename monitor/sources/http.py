@@ -47,9 +47,9 @@ class RefusedAddress(PermanentFetchError):
 # -- address guard ---------------------------------------------------------------------
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")           # RFC 6052 well-known prefix
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")    # RFC 8215 local use: never public
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")          # deprecated ::a.b.c.d
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215 local use: never public
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
 _IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT ::ffff:0:a.b.c.d
 
 
@@ -87,8 +87,12 @@ def address_allowed(ip: str) -> bool:
         inner = embedded_ipv4(addr)
         if inner:
             # the embedded address decides (a mapped public address is as public as itself)
-            return all(_public(a) for a in inner) and (addr.ipv4_mapped is not None or addr in _NAT64
-                                                       or addr.sixtofour is not None or _public(addr))
+            return all(_public(a) for a in inner) and (
+                addr.ipv4_mapped is not None
+                or addr in _NAT64
+                or addr.sixtofour is not None
+                or _public(addr)
+            )
     return _public(addr)
 
 
@@ -284,12 +288,16 @@ class HttpClient:
         for hop in range(cfg.max_redirects + 1):
             _check_scheme(current)
             try:
-                with self._client.stream("GET", current, headers=req_headers, timeout=httpx_timeout) as resp:
+                with self._client.stream(
+                    "GET", current, headers=req_headers, timeout=httpx_timeout
+                ) as resp:
                     status = resp.status_code
                     if status in REDIRECT_STATUSES:
                         location = resp.headers.get("location")
                         if not location:
-                            raise FetchError(f"HTTP {status} without a Location header", status=status)
+                            raise FetchError(
+                                f"HTTP {status} without a Location header", status=status
+                            )
                         target = urljoin(current, location.strip())
                         if urlsplit(target).netloc != urlsplit(current).netloc:
                             for h in list(req_headers):
@@ -301,12 +309,21 @@ class HttpClient:
                     resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                     if status == 304:
                         resp.read()  # no body by definition; lets the connection be reused
-                        return HttpResponse(str(resp.url), status, resp_headers, b"", True,
-                                            time.monotonic() - started)
+                        return HttpResponse(
+                            str(resp.url),
+                            status,
+                            resp_headers,
+                            b"",
+                            True,
+                            time.monotonic() - started,
+                        )
                     _raise_for_status(status, resp_headers, current)
-                    body = _read_body(resp, resp_headers.get("content-encoding", ""), limit, deadline)
-                    return HttpResponse(str(resp.url), status, resp_headers, body, False,
-                                        time.monotonic() - started)
+                    body = _read_body(
+                        resp, resp_headers.get("content-encoding", ""), limit, deadline
+                    )
+                    return HttpResponse(
+                        str(resp.url), status, resp_headers, body, False, time.monotonic() - started
+                    )
             except FetchError:
                 raise
             except httpx.TimeoutException as exc:

@@ -16,8 +16,13 @@ class HttpSource:
     kind = "http"
     accept = "*/*"
 
-    def __init__(self, cfg: SourceConfig, http: HttpConfig | None = None, base_dir: Path | None = None,
-                 client: HttpClient | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SourceConfig,
+        http: HttpConfig | None = None,
+        base_dir: Path | None = None,
+        client: HttpClient | None = None,
+    ) -> None:
         if not cfg.url:
             raise ValueError(f"a {self.kind} source needs a url")
         self.cfg = cfg
@@ -31,10 +36,17 @@ class HttpSource:
         cfg = self.cfg
         etag, last_modified, data = validators_for(state, self.url)
         resp = self.client.get(
-            self.url, etag=etag, last_modified=last_modified, headers=dict(cfg.headers),
-            timeout=cfg.timeout, max_bytes=cfg.max_bytes, accept=self.accept,
+            self.url,
+            etag=etag,
+            last_modified=last_modified,
+            headers=dict(cfg.headers),
+            timeout=cfg.timeout,
+            max_bytes=cfg.max_bytes,
+            accept=self.accept,
         )
         if resp.not_modified:
-            kept = SourceState(etag=resp.etag or etag, last_modified=resp.last_modified or last_modified, data=data)
+            kept = SourceState(
+                etag=resp.etag or etag, last_modified=resp.last_modified or last_modified, data=data
+            )
             return resp, data, FetchResult([], kept, not_modified=True, min_next_poll=resp.max_age)
         return resp, data, None

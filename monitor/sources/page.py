@@ -60,15 +60,17 @@ class PageSource(HttpSource):
         items: list[Item] = []
         if new:
             body = "\n\n".join(new)
-            items.append(Item(
-                source=self.name,
-                key="page:" + content_hash(body),
-                title=title or self.url,
-                text=body,
-                url=resp.url,
-                language=cfg.language or language_code(resp.headers.get("content-language")),
-                content_hash=content_hash(title, body),
-            ))
+            items.append(
+                Item(
+                    source=self.name,
+                    key="page:" + content_hash(body),
+                    title=title or self.url,
+                    text=body,
+                    url=resp.url,
+                    language=cfg.language or language_code(resp.headers.get("content-language")),
+                    content_hash=content_hash(title, body),
+                )
+            )
         data.update(url=self.url, seen=seen[-MAX_SEEN:])
         return FetchResult(
             items=items,

@@ -1,10 +1,10 @@
 """When to poll a source next: pure arithmetic, no clock and no I/O.
 
-    success:  interval ± jitter
-    failure:  interval · 2^(failures−1), capped at backoff_max, ± jitter
-    always:   never earlier than the server asked (Retry-After, Cache-Control max-age,
-              a feed's <ttl>); such requests are honoured up to max(backoff_max, interval),
-              so a server cannot silence a source for a year.
+success:  interval ± jitter
+failure:  interval · 2^(failures−1), capped at backoff_max, ± jitter
+always:   never earlier than the server asked (Retry-After, Cache-Control max-age,
+          a feed's <ttl>); such requests are honoured up to max(backoff_max, interval),
+          so a server cannot silence a source for a year.
 """
 
 from __future__ import annotations

@@ -68,7 +68,9 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
 def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     try:
         yield
-    except httpcore.ConnectionNotAvailable as exc:  # pragma: no cover - the pool retries these itself
+    except (
+        httpcore.ConnectionNotAvailable
+    ) as exc:  # pragma: no cover - the pool retries these itself
         raise httpx.TransportError(str(exc), request=request) from exc
     except Exception as exc:
         for theirs, ours in _ERRORS:
@@ -107,16 +109,24 @@ class GuardedTransport(httpx.BaseTransport):
         assert isinstance(request.stream, httpx.SyncByteStream)
         core = httpcore.Request(
             method=request.method,
-            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host,
-                             port=request.url.port, target=request.url.raw_path),
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
             headers=request.headers.raw,
             content=request.stream,
             extensions=request.extensions,
         )
         with _httpx_errors(request):
             response = self._connections.handle_request(core)
-        return httpx.Response(status_code=response.status, headers=response.headers,
-                              stream=_Body(response, request), extensions=response.extensions)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response, request),
+            extensions=response.extensions,
+        )
 
     def close(self) -> None:
         self._connections.close()

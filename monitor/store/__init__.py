@@ -33,8 +33,19 @@ from monitor.store.triage import TriageQueries
 from monitor.store.web_sources import WebSourceQueries
 
 
-class Store(SourceQueries, RecordQueries, BacktestQueries, ItemQueries, HitQueries, OutboxQueries, TriageQueries,
-            SilenceQueries, OpsQueries, AccountQueries, WebSourceQueries):
+class Store(
+    SourceQueries,
+    RecordQueries,
+    BacktestQueries,
+    ItemQueries,
+    HitQueries,
+    OutboxQueries,
+    TriageQueries,
+    SilenceQueries,
+    OpsQueries,
+    AccountQueries,
+    WebSourceQueries,
+):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 

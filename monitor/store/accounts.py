@@ -23,23 +23,32 @@ class User:
 
 
 def _user(r: dict[str, Any]) -> User:
-    return User(name=r["name"], role=r["role"], password_hash=r["password_hash"],
-                created_at=parse_ts(r["created_at"]))
+    return User(
+        name=r["name"],
+        role=r["role"],
+        password_hash=r["password_hash"],
+        created_at=parse_ts(r["created_at"]),
+    )
 
 
 class AccountQueries(StoreBase):
     # -- users ------------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str | None, now: datetime) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                         (name, role, password_hash, ts(now)))
+            conn.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, password_hash, ts(now)),
+            )
 
-    def update_user(self, name: str, now: datetime, *, role: str | None = None,
-                    password_hash: str | None = None) -> bool:
+    def update_user(
+        self, name: str, now: datetime, *, role: str | None = None, password_hash: str | None = None
+    ) -> bool:
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE users SET role = COALESCE(?, role), password_hash = COALESCE(?, password_hash), "
-                "updated_at = ? WHERE name = ?", (role, password_hash, ts(now), name))
+                "updated_at = ? WHERE name = ?",
+                (role, password_hash, ts(now), name),
+            )
             return cur.rowcount > 0
 
     def remove_user(self, name: str) -> bool:
@@ -62,12 +71,17 @@ class AccountQueries(StoreBase):
     def add_session(self, id_hash: str, user: str, now: datetime, expires_at: datetime) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (ts(now),))
-            conn.execute("INSERT INTO web_sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                         (id_hash, user, ts(now), ts(expires_at)))
+            conn.execute(
+                "INSERT INTO web_sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (id_hash, user, ts(now), ts(expires_at)),
+            )
 
     def session_user(self, id_hash: str, now: datetime) -> User | None:
-        rows = self.query("SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
-                          "WHERE s.id_hash = ? AND s.expires_at > ?", (id_hash, ts(now)))
+        rows = self.query(
+            "SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
+            "WHERE s.id_hash = ? AND s.expires_at > ?",
+            (id_hash, ts(now)),
+        )
         return _user(rows[0]) if rows else None
 
     def remove_session(self, id_hash: str) -> None:
@@ -77,30 +91,42 @@ class AccountQueries(StoreBase):
     # -- API tokens -------------------------------------------------------------------------
     def add_token(self, token_hash: str, user: str, now: datetime) -> int:
         with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
-                               (token_hash, user, ts(now)))
+            cur = conn.execute(
+                "INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
+                (token_hash, user, ts(now)),
+            )
             return rowid(cur)
 
     def token_user(self, token_hash: str) -> User | None:
-        rows = self.query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",
-                          (token_hash,))
+        rows = self.query(
+            "SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",
+            (token_hash,),
+        )
         return _user(rows[0]) if rows else None
 
     def user_tokens(self, user: str) -> list[dict[str, Any]]:
-        return self.query("SELECT id, created_at, last_used_at FROM api_tokens WHERE user = ? ORDER BY id", (user,))
+        return self.query(
+            "SELECT id, created_at, last_used_at FROM api_tokens WHERE user = ? ORDER BY id",
+            (user,),
+        )
 
     def revoke_tokens(self, user: str) -> int:
         with self.transaction() as conn:
             return conn.execute("DELETE FROM api_tokens WHERE user = ?", (user,)).rowcount
 
     # -- the edit trail ---------------------------------------------------------------------
-    def record_edit(self, kind: str, target: str, action: str, by: str | None, now: datetime,
-                    detail: str = "") -> None:
+    def record_edit(
+        self, kind: str, target: str, action: str, by: str | None, now: datetime, detail: str = ""
+    ) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT INTO edits (kind, target, action, detail, by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         (kind, target, action, detail, by, ts(now)))
+            conn.execute(
+                "INSERT INTO edits (kind, target, action, detail, by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, target, action, detail, by, ts(now)),
+            )
 
-    def list_edits(self, kind: str | None = None, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list_edits(
+        self, kind: str | None = None, target: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
         where, params = [], []
         if kind:
             where.append("kind = ?")

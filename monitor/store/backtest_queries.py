@@ -17,17 +17,20 @@ def recorded_hits(store: Any, item_ids: Iterable[int]) -> dict[int, dict[str, st
     ids = sorted(set(item_ids))
     out: dict[int, dict[str, str]] = {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
         rows = store.query(
-            f"SELECT item_id, rule_id, status FROM hits WHERE item_id IN ({marks})", chunk)
+            f"SELECT item_id, rule_id, status FROM hits WHERE item_id IN ({marks})", chunk
+        )
         for r in rows:
             out.setdefault(r["item_id"], {})[r["rule_id"]] = r["status"]
     return out
 
 
 class BacktestQueries(ItemQueries):
-    def backtest_items(self, since: datetime | None = None) -> Iterator[tuple[Item, dict[str, str]]]:
+    def backtest_items(
+        self, since: datetime | None = None
+    ) -> Iterator[tuple[Item, dict[str, str]]]:
         """(item, {rule: status}) for every stored item, oldest first, with its story's hits
         when it was folded into an earlier item's story."""
         batch: list[dict[str, Any]] = []

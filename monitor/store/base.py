@@ -145,7 +145,10 @@ class StoreBase:
     # -- meta -------------------------------------------------------------------------
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as c:
-            c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, dumps(value)))
+            c.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, dumps(value)),
+            )
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         v = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))

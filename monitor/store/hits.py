@@ -22,7 +22,11 @@ HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h
        FROM hits h2 WHERE h2.item_id = h.item_id) AS item_rules"""
 HIT_FROM = "FROM hits h JOIN items i ON i.id = h.item_id"
 # severity as a number, for "most severe first" in SQL
-SEVERITY_SQL = "CASE h.severity " + " ".join(f"WHEN '{s}' THEN {r}" for r, s in enumerate(SEVERITIES)) + " ELSE 0 END"
+SEVERITY_SQL = (
+    "CASE h.severity "
+    + " ".join(f"WHEN '{s}' THEN {r}" for r, s in enumerate(SEVERITIES))
+    + " ELSE 0 END"
+)
 
 
 def rules_of(value: str | None) -> tuple[RuleRef, ...]:
@@ -35,12 +39,25 @@ def hit_from_row(r: dict[str, Any]) -> Hit:
     created = parse_ts(r["created_at"])
     assert created is not None  # NOT NULL in the schema
     return Hit(
-        id=r["id"], rule_id=r["rule_id"], rule_title=r["rule_title"], severity=r["severity"], source=r["source"],
-        item_key=r["item_key"], title=r["title"] or "", url=r["url"], created_at=created,
-        published=parse_ts(r["published"]), terms=tuple(loads(r["terms"], [])),
-        spans=tuple((int(a), int(b)) for a, b in loads(r["spans"], [])), snippet=r["snippet"], why=r["why"],
-        tags=tuple(loads(r["tags"], [])), status=r["status"], also_in=tuple(loads(r["also_in"], [])),
-        story=str(r["story_id"]) if r.get("story_id") else None, item_id=r["item_id"],
+        id=r["id"],
+        rule_id=r["rule_id"],
+        rule_title=r["rule_title"],
+        severity=r["severity"],
+        source=r["source"],
+        item_key=r["item_key"],
+        title=r["title"] or "",
+        url=r["url"],
+        created_at=created,
+        published=parse_ts(r["published"]),
+        terms=tuple(loads(r["terms"], [])),
+        spans=tuple((int(a), int(b)) for a, b in loads(r["spans"], [])),
+        snippet=r["snippet"],
+        why=r["why"],
+        tags=tuple(loads(r["tags"], [])),
+        status=r["status"],
+        also_in=tuple(loads(r["also_in"], [])),
+        story=str(r["story_id"]) if r.get("story_id") else None,
+        item_id=r["item_id"],
         rules=rules_of(r.get("item_rules")),
     )
 
@@ -63,9 +80,13 @@ class HitQueries(StoreBase):
         its most severe matching hit (``Hit.rules`` names them all). ``search`` is a search as
         people type it (see ``monitor.store.search``) over item titles and texts; SearchError
         when it cannot be read."""
-        sql, params = self._hit_filter_sql(rule, severity, source, status, tag, since, until, search)
-        sql = (f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
-               "ORDER BY h.created_at DESC, h.id DESC")
+        sql, params = self._hit_filter_sql(
+            rule, severity, source, status, tag, since, until, search
+        )
+        sql = (
+            f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
+            "ORDER BY h.created_at DESC, h.id DESC"
+        )
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -73,21 +94,36 @@ class HitQueries(StoreBase):
 
     def count_hits(self, **filters: Any) -> int:
         sql, params = self._hit_filter_sql(
-            filters.get("rule"), filters.get("severity"), filters.get("source"), filters.get("status"),
-            filters.get("tag"), filters.get("since"), filters.get("until"), filters.get("search"),
+            filters.get("rule"),
+            filters.get("severity"),
+            filters.get("source"),
+            filters.get("status"),
+            filters.get("tag"),
+            filters.get("since"),
+            filters.get("until"),
+            filters.get("search"),
         )
         return int(self.scalar(f"SELECT COUNT(DISTINCT h.item_id) {HIT_FROM} {sql}", params) or 0)
 
     @staticmethod
     def _one_per_item(where: str) -> str:
         """The ids of the most severe (then first) hit of each item among the filtered hits."""
-        return (f"SELECT id FROM (SELECT h.id, ROW_NUMBER() OVER (PARTITION BY h.item_id "
-                f"ORDER BY {SEVERITY_SQL} DESC, h.id) AS n {HIT_FROM} {where}) WHERE n = 1")
+        return (
+            f"SELECT id FROM (SELECT h.id, ROW_NUMBER() OVER (PARTITION BY h.item_id "
+            f"ORDER BY {SEVERITY_SQL} DESC, h.id) AS n {HIT_FROM} {where}) WHERE n = 1"
+        )
 
     @staticmethod
-    def _hit_filter_sql(rule: list[str] | None, severity: list[str] | None, source: list[str] | None,
-                        status: list[str] | None, tag: list[str] | None, since: datetime | None,
-                        until: datetime | None, search: str | None) -> tuple[str, list[Any]]:
+    def _hit_filter_sql(
+        rule: list[str] | None,
+        severity: list[str] | None,
+        source: list[str] | None,
+        status: list[str] | None,
+        tag: list[str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        search: str | None,
+    ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
 
@@ -101,7 +137,9 @@ class HitQueries(StoreBase):
         any_of("h.source", source)
         any_of("h.status", status)
         if tag:
-            where.append(f"EXISTS (SELECT 1 FROM json_each(h.tags) WHERE json_each.value IN ({','.join('?' * len(tag))}))")
+            where.append(
+                f"EXISTS (SELECT 1 FROM json_each(h.tags) WHERE json_each.value IN ({','.join('?' * len(tag))}))"
+            )
             params.extend(tag)
         if since:
             where.append("h.created_at >= ?")
@@ -115,17 +153,25 @@ class HitQueries(StoreBase):
                 where.append("h.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
                 params.append(q.match)
             if q.exclude:
-                where.append("h.item_id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+                where.append(
+                    "h.item_id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
+                )
                 params.append(q.exclude)
         return ("WHERE " + " AND ".join(where)) if where else "", params
 
     def get_hit(self, hit_id: int) -> Hit | None:
-        rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
+        rows = self.query(
+            f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
+            (hit_id,),
+        )
         return hit_from_row(rows[0]) if rows else None
 
     def get_hit_row(self, hit_id: int) -> dict[str, Any] | None:
         """The hit with its item's full text and every column, for detail views."""
-        rows = self.query(f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?", (hit_id,))
+        rows = self.query(
+            f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
+            (hit_id,),
+        )
         return rows[0] if rows else None
 
     def iter_hit_rows(self, batch: int = 500, **filters: Any) -> Iterator[dict[str, Any]]:
@@ -134,8 +180,14 @@ class HitQueries(StoreBase):
         Pages by (created_at, id), so hits recorded while an export runs neither repeat nor shift it.
         """
         sql, params = self._hit_filter_sql(
-            filters.get("rule"), filters.get("severity"), filters.get("source"), filters.get("status"),
-            filters.get("tag"), filters.get("since"), filters.get("until"), filters.get("search"),
+            filters.get("rule"),
+            filters.get("severity"),
+            filters.get("source"),
+            filters.get("status"),
+            filters.get("tag"),
+            filters.get("since"),
+            filters.get("until"),
+            filters.get("search"),
         )
         after: tuple[str, int] | None = None
         while True:
@@ -154,7 +206,9 @@ class HitQueries(StoreBase):
             after = (rows[-1]["created_at"], rows[-1]["id"])
 
     def count_hits_since(self, since: datetime) -> int:
-        return int(self.scalar("SELECT COUNT(*) FROM hits WHERE created_at >= ?", (ts(since),)) or 0)
+        return int(
+            self.scalar("SELECT COUNT(*) FROM hits WHERE created_at >= ?", (ts(since),)) or 0
+        )
 
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*(?:ago)?\s*$", re.IGNORECASE)
@@ -202,9 +256,14 @@ class HitFilter:
 
     def kwargs(self) -> dict[str, Any]:
         return {
-            "rule": self.rule or None, "severity": self.severity or None, "source": self.source or None,
-            "status": self.status or None, "tag": self.tag or None, "since": self.since,
-            "until": self.until, "search": (self.search or "").strip() or None,
+            "rule": self.rule or None,
+            "severity": self.severity or None,
+            "source": self.source or None,
+            "status": self.status or None,
+            "tag": self.tag or None,
+            "since": self.since,
+            "until": self.until,
+            "search": (self.search or "").strip() or None,
         }
 
     def but(self, **changes: Any) -> "HitFilter":

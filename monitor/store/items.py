@@ -11,6 +11,7 @@ from typing import Any, Iterable, Iterator
 from monitor.models import Item
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 
+
 class ItemQueries(StoreBase):
     def unseen_keys(self, source: str, keys: Iterable[str]) -> set[str]:
         """The keys among ``keys`` that this source has never stored."""
@@ -19,11 +20,15 @@ class ItemQueries(StoreBase):
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.query(f"SELECT key FROM items WHERE source = ? AND key IN ({marks})", [source, *chunk])
+            rows = self.query(
+                f"SELECT key FROM items WHERE source = ? AND key IN ({marks})", [source, *chunk]
+            )
             seen.update(r["key"] for r in rows)
         return {k for k in keys if k not in seen}
 
-    def iter_items(self, since: datetime | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    def iter_items(
+        self, since: datetime | None = None, batch: int = 500
+    ) -> Iterator[dict[str, Any]]:
         """Stored items, oldest first, with the rule ids that fired on each (``hit_rules``)."""
         last_id = 0
         while True:
@@ -44,9 +49,17 @@ class ItemQueries(StoreBase):
 
     def item_from_row(self, row: dict[str, Any]) -> Item:
         return Item(
-            source=row["source"], key=row["key"], title=row["title"] or "", text=row["text"] or "",
-            url=row["url"], published=row["published"] if isinstance(row["published"], datetime) else parse_ts(row["published"]),
-            language=row["language"], author=row["author"], content_hash=row["content_hash"] or "",
+            source=row["source"],
+            key=row["key"],
+            title=row["title"] or "",
+            text=row["text"] or "",
+            url=row["url"],
+            published=row["published"]
+            if isinstance(row["published"], datetime)
+            else parse_ts(row["published"]),
+            language=row["language"],
+            author=row["author"],
+            content_hash=row["content_hash"] or "",
         )
 
     def count_items(self) -> int:

@@ -22,12 +22,20 @@ from monitor.store.base import StoreBase, parse_ts, ts
 
 class OpsQueries(StoreBase):
     # -- heartbeat ----------------------------------------------------------------
-    def beat(self, started_at: datetime, now: datetime, interval: float, pid: int | None = None) -> None:
+    def beat(
+        self, started_at: datetime, now: datetime, interval: float, pid: int | None = None
+    ) -> None:
         """Record that the daemon is alive (called every ``interval`` seconds)."""
-        self.set_meta("daemon", {
-            "pid": os.getpid() if pid is None else pid, "host": socket.gethostname(),
-            "started_at": ts(started_at), "last_beat": ts(now), "interval": interval,
-        })
+        self.set_meta(
+            "daemon",
+            {
+                "pid": os.getpid() if pid is None else pid,
+                "host": socket.gethostname(),
+                "started_at": ts(started_at),
+                "last_beat": ts(now),
+                "interval": interval,
+            },
+        )
 
     def mark_stopped(self, now: datetime, pid: int | None = None) -> None:
         """A clean stop: keep the record, say when it ended."""
@@ -37,7 +45,9 @@ class OpsQueries(StoreBase):
         beat.update(stopped_at=ts(now), last_beat=ts(now))
         self.set_meta("daemon", beat)
 
-    def mark_stopped_if_free(self, now: datetime, pid: int | None = None, wait: float = 2.0) -> None:
+    def mark_stopped_if_free(
+        self, now: datetime, pid: int | None = None, wait: float = 2.0
+    ) -> None:
         """``mark_stopped`` only if the connection is free within ``wait`` seconds: a stop
         never waits on a writer that is stuck."""
         if self.lock.acquire(timeout=wait):
@@ -80,8 +90,12 @@ class OpsQueries(StoreBase):
                FROM outbox""",
             (ts(now), ts(now)),
         )[0]
-        return {"pending": int(row["pending"] or 0), "due": int(row["due"] or 0),
-                "inflight": int(row["inflight"] or 0), "oldest_due_at": parse_ts(row["oldest_due"])}
+        return {
+            "pending": int(row["pending"] or 0),
+            "due": int(row["due"] or 0),
+            "inflight": int(row["inflight"] or 0),
+            "oldest_due_at": parse_ts(row["oldest_due"]),
+        }
 
     def failed_deliveries_since(self, since: datetime) -> list[dict[str, Any]]:
         """Deliveries given up on since ``since`` (by when they failed), newest first."""
@@ -109,7 +123,14 @@ class OpsQueries(StoreBase):
         )
         reload = self.last_reload()
         if reload and not reload.get("ok") and reload.get("errors"):
-            rows.append({"kind": "reload", "subject": "config", "error": reload["errors"][0], "at": ts(reload["at"])})
+            rows.append(
+                {
+                    "kind": "reload",
+                    "subject": "config",
+                    "error": reload["errors"][0],
+                    "at": ts(reload["at"]),
+                }
+            )
         for r in rows:
             r["at"] = parse_ts(r["at"])
         rows.sort(key=lambda r: r["at"] or datetime.min.astimezone(), reverse=True)

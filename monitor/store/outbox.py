@@ -28,16 +28,28 @@ from monitor.store.base import StoreBase, dumps, loads, parse_ts, rowid, ts
 
 def delivery_from_row(r: dict[str, Any]) -> Delivery:
     return Delivery(
-        id=r["id"], hit_id=r["hit_id"], channel=r["channel"], status=r["status"], attempts=r["attempts"],
-        next_attempt_at=parse_ts(r["next_attempt_at"]), last_error=r["last_error"], sent_at=parse_ts(r["sent_at"]),
-        created_at=parse_ts(r["created_at"]), digest_key=r["digest_key"], kind=r["kind"], route=r["route"],
-        payload=loads(r["payload"], None), delivered=dict(loads(r["delivered"], {}) or {}),
+        id=r["id"],
+        hit_id=r["hit_id"],
+        channel=r["channel"],
+        status=r["status"],
+        attempts=r["attempts"],
+        next_attempt_at=parse_ts(r["next_attempt_at"]),
+        last_error=r["last_error"],
+        sent_at=parse_ts(r["sent_at"]),
+        created_at=parse_ts(r["created_at"]),
+        digest_key=r["digest_key"],
+        kind=r["kind"],
+        route=r["route"],
+        payload=loads(r["payload"], None),
+        delivered=dict(loads(r["delivered"], {}) or {}),
         inflight_at=parse_ts(r["inflight_at"]),
     )
 
 
 class OutboxQueries(StoreBase):
-    def due_rows(self, now: datetime, limit: int = 50, kinds: tuple[str, ...] | None = None) -> list[Delivery]:
+    def due_rows(
+        self, now: datetime, limit: int = 50, kinds: tuple[str, ...] | None = None
+    ) -> list[Delivery]:
         """Pending rows whose time has come, oldest first.
 
         A row written or last tried at a time later than ``now`` means the wall clock was
@@ -54,13 +66,30 @@ class OutboxQueries(StoreBase):
         params.append(limit)
         return [delivery_from_row(r) for r in self.query(sql, params)]
 
-    def enqueue(self, channel: str, kind: str, payload: Any, when: datetime, hit_id: int | None = None,
-                route: str | None = None, digest_key: str | None = None) -> int:
+    def enqueue(
+        self,
+        channel: str,
+        kind: str,
+        payload: Any,
+        when: datetime,
+        hit_id: int | None = None,
+        route: str | None = None,
+        digest_key: str | None = None,
+    ) -> int:
         with self.transaction() as c:
             cur = c.execute(
                 """INSERT INTO outbox(hit_id, channel, kind, route, payload, digest_key, status, next_attempt_at, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
-                (hit_id, channel, kind, route, dumps(payload) if payload is not None else None, digest_key, ts(when), ts(when)),
+                (
+                    hit_id,
+                    channel,
+                    kind,
+                    route,
+                    dumps(payload) if payload is not None else None,
+                    digest_key,
+                    ts(when),
+                    ts(when),
+                ),
             )
             return rowid(cur)
 
@@ -70,16 +99,24 @@ class OutboxQueries(StoreBase):
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         with self.transaction() as c:
-            c.execute("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", (ts(now), row_id))
+            c.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                (ts(now), row_id),
+            )
 
     def mark_failed(self, row_id: int, error: str) -> None:
         with self.transaction() as c:
-            c.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error[:2000], row_id))
+            c.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                (error[:2000], row_id),
+            )
 
     def recover_inflight(self) -> int:
         """After a crash: rows left in flight go back to pending (they may have been sent)."""
         with self.transaction() as c:
-            return c.execute("UPDATE outbox SET status = 'pending' WHERE status = 'inflight'").rowcount
+            return c.execute(
+                "UPDATE outbox SET status = 'pending' WHERE status = 'inflight'"
+            ).rowcount
 
     def outbox_counts(self) -> dict[str, int]:
         rows = self.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
@@ -87,9 +124,14 @@ class OutboxQueries(StoreBase):
 
     def deliveries_for_hit(self, hit_id: int) -> list[Delivery]:
         """The deliveries of the hit's item: one alert per item and channel carries all its rules."""
-        return [delivery_from_row(r) for r in self.query(
-            """SELECT o.* FROM outbox o JOIN hits h ON h.id = o.hit_id
-               WHERE h.item_id = (SELECT item_id FROM hits WHERE id = ?) ORDER BY o.id""", (hit_id,))]
+        return [
+            delivery_from_row(r)
+            for r in self.query(
+                """SELECT o.* FROM outbox o JOIN hits h ON h.id = o.hit_id
+               WHERE h.item_id = (SELECT item_id FROM hits WHERE id = ?) ORDER BY o.id""",
+                (hit_id,),
+            )
+        ]
 
     # -- the notifier's queries (monitor/notify) ------------------------------------------
     def claim(self, row_ids: list[int], now: datetime) -> list[int]:
@@ -111,13 +153,24 @@ class OutboxQueries(StoreBase):
 
     def digest_members(self, channel: str, digest_key: str) -> list[Delivery]:
         """Pending member rows of one digest (one channel, one route, one period)."""
-        return [delivery_from_row(r) for r in self.query(
-            "SELECT * FROM outbox WHERE channel = ? AND digest_key = ? AND kind = 'digest-member' AND status = 'pending' ORDER BY id",
-            (channel, digest_key),
-        )]
+        return [
+            delivery_from_row(r)
+            for r in self.query(
+                "SELECT * FROM outbox WHERE channel = ? AND digest_key = ? AND kind = 'digest-member' AND status = 'pending' ORDER BY id",
+                (channel, digest_key),
+            )
+        ]
 
-    def finish(self, row_ids: list[int], status: str, *, now: datetime, error: str | None = None,
-               next_attempt_at: datetime | None = None, delivered: dict[str, str] | None = None) -> None:
+    def finish(
+        self,
+        row_ids: list[int],
+        status: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        delivered: dict[str, str] | None = None,
+    ) -> None:
         """Record the outcome of one send for its rows (a hit, or every member of a digest)."""
         assert status in ("sent", "pending", "failed", "suppressed")
         with self.transaction() as c:
@@ -128,28 +181,42 @@ class OutboxQueries(StoreBase):
                            next_attempt_at = COALESCE(?, next_attempt_at),
                            delivered = COALESCE(?, delivered)
                        WHERE id = ?""",
-                    (status, error[:2000] if error else None, status, ts(now), ts(next_attempt_at),
-                     dumps(delivered) if delivered is not None else None, rid),
+                    (
+                        status,
+                        error[:2000] if error else None,
+                        status,
+                        ts(now),
+                        ts(next_attempt_at),
+                        dumps(delivered) if delivered is not None else None,
+                        rid,
+                    ),
                 )
 
     def messages_sent_since(self, channel: str, since: datetime) -> int:
         """Messages (a digest counts once) sent on a channel since ``since``; operations
         notices and test messages do not count against a rate limit."""
-        return int(self.scalar(
-            """SELECT COUNT(DISTINCT CASE WHEN kind = 'digest-member' THEN 'd' || digest_key ELSE 'r' || id END)
+        return int(
+            self.scalar(
+                """SELECT COUNT(DISTINCT CASE WHEN kind = 'digest-member' THEN 'd' || digest_key ELSE 'r' || id END)
                FROM outbox WHERE channel = ? AND status = 'sent' AND sent_at >= ?
                  AND kind IN ('hit', 'digest-member', 'summary')""",
-            (channel, ts(since)),
-        ) or 0)
+                (channel, ts(since)),
+            )
+            or 0
+        )
 
     def first_sent_since(self, channel: str, since: datetime) -> datetime | None:
-        return parse_ts(self.scalar(
-            """SELECT MIN(sent_at) FROM outbox WHERE channel = ? AND status = 'sent' AND sent_at >= ?
+        return parse_ts(
+            self.scalar(
+                """SELECT MIN(sent_at) FROM outbox WHERE channel = ? AND status = 'sent' AND sent_at >= ?
                  AND kind IN ('hit', 'digest-member', 'summary')""",
-            (channel, ts(since)),
-        ))
+                (channel, ts(since)),
+            )
+        )
 
-    def fold_into_summary(self, row_id: int, channel: str, hit_id: int, now: datetime, due: datetime) -> int:
+    def fold_into_summary(
+        self, row_id: int, channel: str, hit_id: int, now: datetime, due: datetime
+    ) -> int:
         """Put an alert held back by the rate limit into the channel's pending summary (made
         if there is none); the alert's own row becomes ``suppressed``. Returns the summary id."""
         with self.transaction() as c:
@@ -160,7 +227,9 @@ class OutboxQueries(StoreBase):
             if found:
                 summary_id, payload = int(found[0]), loads(found[1], {"hits": []})
                 payload["hits"] = [*payload.get("hits", []), hit_id]
-                c.execute("UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id))
+                c.execute(
+                    "UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id)
+                )
             else:
                 cur = c.execute(
                     """INSERT INTO outbox(hit_id, channel, kind, payload, status, next_attempt_at, created_at)

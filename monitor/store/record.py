@@ -22,7 +22,15 @@ import sqlite3
 from datetime import datetime
 from typing import Iterable, Iterator
 
-from monitor.models import AlertedHit, Item, OutboxPlan, RuleMatch, Silence, StoryCandidate, StoryHit
+from monitor.models import (
+    AlertedHit,
+    Item,
+    OutboxPlan,
+    RuleMatch,
+    Silence,
+    StoryCandidate,
+    StoryHit,
+)
 from monitor.store.base import StoreBase, dumps, loads, ts
 from monitor.store.silences import SILENCE_COLUMNS, silence_from_row
 
@@ -54,7 +62,9 @@ class RecordUnit:
         self.conn = conn
 
     # -- reads --------------------------------------------------------------------------
-    def story_candidates(self, rule_ids: list[str], band_keys: tuple[int, ...], since: datetime) -> list[StoryCandidate]:
+    def story_candidates(
+        self, rule_ids: list[str], band_keys: tuple[int, ...], since: datetime
+    ) -> list[StoryCandidate]:
         """Hits of these rules since ``since`` with one of these band keys (``dedup.probe_keys``),
         read from the index alone."""
         if not rule_ids or not band_keys:
@@ -64,7 +74,10 @@ class RecordUnit:
                 WHERE rule_id IN ({_marks(rule_ids)}) AND band_key IN ({_marks(band_keys)}) AND created_at >= ?""",
             (*rule_ids, *band_keys, ts(since)),
         ).fetchall()
-        return [StoryCandidate(hit_id=r[0], rule_id=r[1], fingerprint=from_sql_int(r[2]) or 0) for r in rows]
+        return [
+            StoryCandidate(hit_id=r[0], rule_id=r[1], fingerprint=from_sql_int(r[2]) or 0)
+            for r in rows
+        ]
 
     def story_hits(self, hit_ids: Iterable[int]) -> dict[int, StoryHit]:
         ids = sorted(set(hit_ids))
@@ -72,14 +85,26 @@ class RecordUnit:
             return {}
         rows = self.conn.execute(
             f"""SELECT h.id, h.rule_id, h.item_id, i.story_id, h.source, h.also_in
-                FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id IN ({_marks(ids)})""", ids,
+                FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id IN ({_marks(ids)})""",
+            ids,
         ).fetchall()
-        return {r[0]: StoryHit(hit_id=r[0], rule_id=r[1], item_id=r[2], story_id=r[3], source=r[4],
-                               also_in=tuple(loads(r[5], []))) for r in rows}
+        return {
+            r[0]: StoryHit(
+                hit_id=r[0],
+                rule_id=r[1],
+                item_id=r[2],
+                story_id=r[3],
+                source=r[4],
+                also_in=tuple(loads(r[5], [])),
+            )
+            for r in rows
+        }
 
     def active_silences(self, now: datetime) -> list[Silence]:
         cur = self.conn.execute(
-            f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY expires_at DESC, id", (ts(now),))
+            f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY expires_at DESC, id",
+            (ts(now),),
+        )
         cols = [c[0] for c in cur.description]
         return [silence_from_row(dict(zip(cols, r))) for r in cur.fetchall()]
 
@@ -96,7 +121,10 @@ class RecordUnit:
                 ORDER BY h.id DESC""",
             (*rule_ids, ts(since)),
         ).fetchall()
-        return [AlertedHit(hit_id=r[0], rule_id=r[1], item_id=r[2], story_id=r[3], title=r[4] or "") for r in rows]
+        return [
+            AlertedHit(hit_id=r[0], rule_id=r[1], item_id=r[2], story_id=r[3], title=r[4] or "")
+            for r in rows
+        ]
 
     # -- writes -------------------------------------------------------------------------
     def insert_item(self, it: Item, fingerprint: int | None, now: datetime) -> int | None:
@@ -105,8 +133,19 @@ class RecordUnit:
             """INSERT INTO items(source, key, url, title, text, published, language, author,
                    content_hash, fingerprint, fetched_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO NOTHING""",
-            (it.source, it.key, it.url, it.title, it.text, ts(it.published), it.language, it.author,
-             it.fingerprint(), to_sql_int(fingerprint), ts(now)),
+            (
+                it.source,
+                it.key,
+                it.url,
+                it.title,
+                it.text,
+                ts(it.published),
+                it.language,
+                it.author,
+                it.fingerprint(),
+                to_sql_int(fingerprint),
+                ts(now),
+            ),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
@@ -116,20 +155,39 @@ class RecordUnit:
             """INSERT INTO hits(item_id, rule_id, rule_title, severity, tags, terms, spans,
                    snippet, why, source, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id, item_id) DO NOTHING""",
-            (item_id, m.rule_id, m.rule_title, m.severity, dumps(list(m.tags)), dumps(list(m.terms)),
-             dumps([list(s) for s in m.spans]), m.snippet, m.why, it.source, ts(now)),
+            (
+                item_id,
+                m.rule_id,
+                m.rule_title,
+                m.severity,
+                dumps(list(m.tags)),
+                dumps(list(m.terms)),
+                dumps([list(s) for s in m.spans]),
+                m.snippet,
+                m.why,
+                it.source,
+                ts(now),
+            ),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
-    def insert_bands(self, hit_id: int, rule_id: str, fingerprint: int | None, band_keys: tuple[int, ...],
-                     now: datetime) -> None:
+    def insert_bands(
+        self,
+        hit_id: int,
+        rule_id: str,
+        fingerprint: int | None,
+        band_keys: tuple[int, ...],
+        now: datetime,
+    ) -> None:
         self.conn.executemany(
             "INSERT INTO story_bands(hit_id, rule_id, band_key, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)",
             [(hit_id, rule_id, k, to_sql_int(fingerprint), ts(now)) for k in band_keys],
         )
 
     def set_also_in(self, hit_id: int, also_in: tuple[str, ...]) -> None:
-        self.conn.execute("UPDATE hits SET also_in = ? WHERE id = ?", (dumps(list(also_in)), hit_id))
+        self.conn.execute(
+            "UPDATE hits SET also_in = ? WHERE id = ?", (dumps(list(also_in)), hit_id)
+        )
 
     def set_item_story(self, item_id: int, story_id: int) -> None:
         self.conn.execute("UPDATE items SET story_id = ? WHERE id = ?", (story_id, item_id))
@@ -139,13 +197,27 @@ class RecordUnit:
             """INSERT INTO outbox(hit_id, channel, kind, route, digest_key, status, next_attempt_at,
                    last_error, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(p.hit_id, p.channel, p.kind, p.route, p.digest_key, p.status, ts(p.next_attempt_at),
-              p.last_error, ts(now)) for p in plans],
+            [
+                (
+                    p.hit_id,
+                    p.channel,
+                    p.kind,
+                    p.route,
+                    p.digest_key,
+                    p.status,
+                    ts(p.next_attempt_at),
+                    p.last_error,
+                    ts(now),
+                )
+                for p in plans
+            ],
         )
 
     def prune_bands(self, before: datetime) -> int:
         """Band rows older than the story window are never read again."""
-        return self.conn.execute("DELETE FROM story_bands WHERE created_at < ?", (ts(before),)).rowcount
+        return self.conn.execute(
+            "DELETE FROM story_bands WHERE created_at < ?", (ts(before),)
+        ).rowcount
 
 
 class RecordQueries(StoreBase):

@@ -71,7 +71,12 @@ def m001_initial(db: Database) -> None:
     )
     db.execute("CREATE INDEX items_fetched_at ON items (fetched_at)")
     db.execute("CREATE INDEX items_story ON items (story_id)")
-    db.table("items").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db.table("items").enable_fts(
+        ["title", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
     db.execute(
         """
         CREATE TABLE hits (
@@ -160,9 +165,15 @@ def m001_initial(db: Database) -> None:
 def m002_notify_delivery(db: Database) -> None:
     """The notifier's additions: per-URL delivery progress, and indexes for digests,
     rate limits and silences."""
-    db.execute("ALTER TABLE outbox ADD COLUMN delivered TEXT NOT NULL DEFAULT '{}'")  # url key -> sent | failed
-    db.execute("CREATE INDEX outbox_digest ON outbox (channel, digest_key) WHERE digest_key IS NOT NULL")
-    db.execute("CREATE INDEX outbox_channel_sent ON outbox (channel, sent_at) WHERE sent_at IS NOT NULL")
+    db.execute(
+        "ALTER TABLE outbox ADD COLUMN delivered TEXT NOT NULL DEFAULT '{}'"
+    )  # url key -> sent | failed
+    db.execute(
+        "CREATE INDEX outbox_digest ON outbox (channel, digest_key) WHERE digest_key IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX outbox_channel_sent ON outbox (channel, sent_at) WHERE sent_at IS NOT NULL"
+    )
     db.execute("CREATE INDEX silences_expires ON silences (expires_at)")
 
 
@@ -207,7 +218,9 @@ def m005_arch(db: Database) -> None:
                PRIMARY KEY (hit_id, band_key)
            )"""
     )
-    db.execute("CREATE INDEX story_bands_lookup ON story_bands (rule_id, band_key, created_at, hit_id, fingerprint)")
+    db.execute(
+        "CREATE INDEX story_bands_lookup ON story_bands (rule_id, band_key, created_at, hit_id, fingerprint)"
+    )
     db.execute("CREATE INDEX story_bands_created ON story_bands (created_at)")
     rows = db.execute(
         """SELECT h.id, h.rule_id, h.created_at, i.fingerprint FROM hits h JOIN items i ON i.id = h.item_id
@@ -216,10 +229,15 @@ def m005_arch(db: Database) -> None:
     ).fetchall()
     db.conn.executemany(
         "INSERT INTO story_bands(hit_id, rule_id, band_key, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(hit_id, rule_id, key, fp, created) for hit_id, rule_id, created, fp in rows
-         for key in bands(fp + (1 << 64) if fp < 0 else fp)],
+        [
+            (hit_id, rule_id, key, fp, created)
+            for hit_id, rule_id, created, fp in rows
+            for key in bands(fp + (1 << 64) if fp < 0 else fp)
+        ],
     )
-    db.execute("CREATE UNIQUE INDEX outbox_one_per_hit_channel ON outbox (hit_id, channel) WHERE hit_id IS NOT NULL")
+    db.execute(
+        "CREATE UNIQUE INDEX outbox_one_per_hit_channel ON outbox (hit_id, channel) WHERE hit_id IS NOT NULL"
+    )
 
 
 @_step
@@ -271,8 +289,12 @@ def m006_web(db: Database) -> None:
 def m007_firsthour(db: Database) -> None:
     """A disabled source remembers the settings it was disabled under, so a config change
     gives it another try; a dismissal keeps a free-text comment beside its category."""
-    db.execute("ALTER TABLE sources ADD COLUMN config_fingerprint TEXT")  # the settings now configured
-    db.execute("ALTER TABLE sources ADD COLUMN disabled_config TEXT")     # ... and when it was disabled
+    db.execute(
+        "ALTER TABLE sources ADD COLUMN config_fingerprint TEXT"
+    )  # the settings now configured
+    db.execute(
+        "ALTER TABLE sources ADD COLUMN disabled_config TEXT"
+    )  # ... and when it was disabled
     db.execute("ALTER TABLE hits ADD COLUMN status_comment TEXT")
 
 

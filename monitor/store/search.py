@@ -65,7 +65,7 @@ def _tokens(text: str) -> list[_Token]:
             end = text.find('"', i + 1)
             if end < 0:
                 end = n  # a quote left open runs to the end, as in a search box being typed into
-            phrase = " ".join(text[i + 1:end].split())
+            phrase = " ".join(text[i + 1 : end].split())
             i = end + 1
             if _WORDISH.search(phrase):
                 out.append(_Token("term", phrase, phrase=True, negated=negated))
@@ -105,12 +105,16 @@ def fts_query(text: str) -> FtsQuery:
             continue
         if tok.kind == "not":
             if joining:
-                raise SearchError("OR joins two words to look for; leave a word out with -word instead")
+                raise SearchError(
+                    "OR joins two words to look for; leave a word out with -word instead"
+                )
             negate_next = True
             continue
         if tok.negated or negate_next:
             if joining:
-                raise SearchError("OR joins two words to look for; leave a word out with -word instead")
+                raise SearchError(
+                    "OR joins two words to look for; leave a word out with -word instead"
+                )
             excluded.append(_term(tok))
             negate_next = False
             continue
@@ -123,7 +127,9 @@ def fts_query(text: str) -> FtsQuery:
         raise SearchError("OR needs a word on each side, as in: Armenia OR Baku")
     if negate_next:
         raise SearchError("NOT must be followed by the word to leave out, as in: NOT stock")
-    match = " AND ".join(g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups) or None
+    match = (
+        " AND ".join(g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups) or None
+    )
     return FtsQuery(match=match, exclude=" OR ".join(excluded) or None)
 
 

@@ -19,13 +19,28 @@ SILENCE_COLUMNS = "id, rule_id, source, expires_at, comment, created_by, created
 def silence_from_row(r: dict[str, Any]) -> Silence:
     expires = parse_ts(r["expires_at"])
     assert expires is not None  # NOT NULL in the schema
-    return Silence(id=r["id"], rule_id=r["rule_id"], source=r["source"], expires_at=expires,
-                   comment=r["comment"] or "", created_by=r["created_by"], created_at=parse_ts(r["created_at"]))
+    return Silence(
+        id=r["id"],
+        rule_id=r["rule_id"],
+        source=r["source"],
+        expires_at=expires,
+        comment=r["comment"] or "",
+        created_by=r["created_by"],
+        created_at=parse_ts(r["created_at"]),
+    )
 
 
 class SilenceQueries(StoreBase):
-    def add_silence(self, *, rule_id: str | None, source: str | None, expires_at: datetime, comment: str,
-                    now: datetime, created_by: str | None = None) -> int:
+    def add_silence(
+        self,
+        *,
+        rule_id: str | None,
+        source: str | None,
+        expires_at: datetime,
+        comment: str,
+        now: datetime,
+        created_by: str | None = None,
+    ) -> int:
         if not rule_id and not source:
             raise StoreError("a silence needs a rule or a source")
         with self.transaction() as c:
@@ -40,8 +55,10 @@ class SilenceQueries(StoreBase):
         if now is None:
             rows = self.query(f"SELECT {SILENCE_COLUMNS} FROM silences ORDER BY id DESC")
         else:
-            rows = self.query(f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY id DESC",
-                              (ts(now),))
+            rows = self.query(
+                f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY id DESC",
+                (ts(now),),
+            )
         return [silence_from_row(r) for r in rows]
 
     def remove_silence(self, silence_id: int) -> bool:

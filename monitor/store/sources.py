@@ -23,7 +23,9 @@ class DisabledSource:
 
 
 class SourceQueries(StoreBase):
-    def sync_sources(self, sources: list[Any], fingerprints: dict[str, str] | None = None) -> list[DisabledSource]:
+    def sync_sources(
+        self, sources: list[Any], fingerprints: dict[str, str] | None = None
+    ) -> list[DisabledSource]:
         """Make sure every configured source has a row (kind, target, interval up to date).
 
         ``fingerprints`` (source name → a digest of the settings it is fetched with, see
@@ -38,7 +40,8 @@ class SourceQueries(StoreBase):
                 target = s.url or (str(s.path) if s.path else None)
                 fp = fingerprints.get(s.name)
                 before = c.execute(
-                    "SELECT target, disabled_reason, disabled_config, updated_at FROM sources WHERE name = ?", (s.name,)
+                    "SELECT target, disabled_reason, disabled_config, updated_at FROM sources WHERE name = ?",
+                    (s.name,),
                 ).fetchone()
                 c.execute(
                     """INSERT INTO sources(name, kind, target, interval, config_fingerprint, updated_at)
@@ -59,7 +62,11 @@ class SourceQueries(StoreBase):
                     )
                     enabled_again.append(DisabledSource(s.name, before[1], parse_ts(before[3])))
         for d in enabled_again:
-            log.info("source %s enabled again: its settings changed since it was disabled (%s)", d.name, d.reason)
+            log.info(
+                "source %s enabled again: its settings changed since it was disabled (%s)",
+                d.name,
+                d.reason,
+            )
         return enabled_again
 
     def disabled_sources(self) -> list[DisabledSource]:
@@ -75,7 +82,8 @@ class SourceQueries(StoreBase):
         it was disabled for, or None when it was not disabled."""
         with self.transaction() as c:
             row = c.execute(
-                "SELECT disabled_reason, COALESCE(last_error_at, updated_at) FROM sources WHERE name = ?", (name,)
+                "SELECT disabled_reason, COALESCE(last_error_at, updated_at) FROM sources WHERE name = ?",
+                (name,),
             ).fetchone()
             if row is None or row[0] is None:
                 return None
@@ -92,11 +100,20 @@ class SourceQueries(StoreBase):
             return None
         r = rows[0]
         return SourceStatus(
-            name=r["name"], kind=r["kind"], target=r["target"], consecutive_failures=int(r["consecutive_failures"]),
-            failing=bool(r["failing"]), disabled_reason=r["disabled_reason"], last_error=r["last_error"],
-            last_poll_at=parse_ts(r["last_poll_at"]), last_success_at=parse_ts(r["last_success_at"]),
-            next_poll_at=parse_ts(r["next_poll_at"]), items_seen=int(r["items_seen"]),
-            state=SourceState(etag=r["etag"], last_modified=r["last_modified"], data=loads(r["state"], {})),
+            name=r["name"],
+            kind=r["kind"],
+            target=r["target"],
+            consecutive_failures=int(r["consecutive_failures"]),
+            failing=bool(r["failing"]),
+            disabled_reason=r["disabled_reason"],
+            last_error=r["last_error"],
+            last_poll_at=parse_ts(r["last_poll_at"]),
+            last_success_at=parse_ts(r["last_success_at"]),
+            next_poll_at=parse_ts(r["next_poll_at"]),
+            items_seen=int(r["items_seen"]),
+            state=SourceState(
+                etag=r["etag"], last_modified=r["last_modified"], data=loads(r["state"], {})
+            ),
         )
 
     def source_state(self, name: str) -> SourceState:
@@ -109,13 +126,24 @@ class SourceQueries(StoreBase):
                FROM sources s ORDER BY s.name"""
         )
         for r in rows:
-            for k in ("last_poll_at", "last_success_at", "next_poll_at", "last_error_at", "updated_at"):
+            for k in (
+                "last_poll_at",
+                "last_success_at",
+                "next_poll_at",
+                "last_error_at",
+                "updated_at",
+            ):
                 r[k] = parse_ts(r[k])
             r["state"] = loads(r["state"], {})
         return rows
 
     def record_poll_success(
-        self, name: str, state: SourceState, when: datetime, next_poll_at: datetime, new_items: int = 0
+        self,
+        name: str,
+        state: SourceState,
+        when: datetime,
+        next_poll_at: datetime,
+        new_items: int = 0,
     ) -> bool:
         """Store the new state; reset failures. Returns True when the source was failing (recovered)."""
         with self.transaction() as c:
@@ -125,12 +153,23 @@ class SourceQueries(StoreBase):
                        last_success_at = ?, next_poll_at = ?, consecutive_failures = 0, failing = 0,
                        items_seen = items_seen + ?, updated_at = ?
                    WHERE name = ?""",
-                (state.etag, state.last_modified, dumps(state.data), ts(when), ts(when), ts(next_poll_at),
-                 new_items, ts(when), name),
+                (
+                    state.etag,
+                    state.last_modified,
+                    dumps(state.data),
+                    ts(when),
+                    ts(when),
+                    ts(next_poll_at),
+                    new_items,
+                    ts(when),
+                    name,
+                ),
             )
         return was_failing
 
-    def record_poll_failure(self, name: str, error: str, when: datetime, next_poll_at: datetime) -> int:
+    def record_poll_failure(
+        self, name: str, error: str, when: datetime, next_poll_at: datetime
+    ) -> int:
         """Count a failed poll; return the number of consecutive failures now."""
         with self.transaction() as c:
             c.execute(
@@ -139,7 +178,9 @@ class SourceQueries(StoreBase):
                    WHERE name = ?""",
                 (ts(when), ts(next_poll_at), error[:2000], ts(when), ts(when), name),
             )
-            return int(self.scalar("SELECT consecutive_failures FROM sources WHERE name = ?", (name,)) or 0)
+            return int(
+                self.scalar("SELECT consecutive_failures FROM sources WHERE name = ?", (name,)) or 0
+            )
 
     def set_source_failing(self, name: str, failing: bool) -> None:
         with self.transaction() as c:

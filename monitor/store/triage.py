@@ -38,8 +38,10 @@ def parse_dismissal(text: str) -> tuple[str, str | None]:
         return category, (m.group(2).strip() or None)
     first = re.split(r"[\s:—–]", raw, maxsplit=1)[0]
     hint = did_you_mean(first, DISMISS_REASONS) if first else ""
-    raise ValueError(f"a dismissal starts with its category: {one_of(DISMISS_REASONS)}{hint}; "
-                     f"add your own words after it (\"false-positive: a software release\") or in --comment")
+    raise ValueError(
+        f"a dismissal starts with its category: {one_of(DISMISS_REASONS)}{hint}; "
+        f'add your own words after it ("false-positive: a software release") or in --comment'
+    )
 
 
 @dataclass(frozen=True)
@@ -73,40 +75,65 @@ class RuleStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "rule": self.rule_id, "title": self.rule_title, "severity": self.severity, "total": self.total,
-            "last_7d": self.last_7d, "last_30d": self.last_30d, "acked": self.acked,
-            "dismissed": self.dismissed, "false_positives": self.false_positives,
-            "false_positive_share": None if self.false_positive_share is None else round(self.false_positive_share, 4),
+            "rule": self.rule_id,
+            "title": self.rule_title,
+            "severity": self.severity,
+            "total": self.total,
+            "last_7d": self.last_7d,
+            "last_30d": self.last_30d,
+            "acked": self.acked,
+            "dismissed": self.dismissed,
+            "false_positives": self.false_positives,
+            "false_positive_share": None
+            if self.false_positive_share is None
+            else round(self.false_positive_share, 4),
             "last_fired": ts(self.last_fired),
         }
 
 
 class TriageQueries(StoreBase):
-    def ack_hits(self, ids: Iterable[int], by: str, now: datetime, note: str | None = None) -> TriageResult:
+    def ack_hits(
+        self, ids: Iterable[int], by: str, now: datetime, note: str | None = None
+    ) -> TriageResult:
         return self._set_status(ids, "ack", by, now, reason=None, note=note)
 
-    def dismiss_hits(self, ids: Iterable[int], reason: str, by: str, now: datetime,
-                     note: str | None = None) -> TriageResult:
+    def dismiss_hits(
+        self, ids: Iterable[int], reason: str, by: str, now: datetime, note: str | None = None
+    ) -> TriageResult:
         if reason not in DISMISS_REASONS:
             raise ValueError(f"reason must be one of {', '.join(DISMISS_REASONS)}")
         return self._set_status(ids, "dismiss", by, now, reason=reason, note=note)
 
-    def reopen_hits(self, ids: Iterable[int], by: str, now: datetime, note: str | None = None) -> TriageResult:
+    def reopen_hits(
+        self, ids: Iterable[int], by: str, now: datetime, note: str | None = None
+    ) -> TriageResult:
         return self._set_status(ids, "reopen", by, now, reason=None, note=note)
 
-    def _set_status(self, ids: Iterable[int], action: str, by: str, now: datetime,
-                    reason: str | None, note: str | None) -> TriageResult:
+    def _set_status(
+        self,
+        ids: Iterable[int],
+        action: str,
+        by: str,
+        now: datetime,
+        reason: str | None,
+        note: str | None,
+    ) -> TriageResult:
         target = _TARGET[action]
         result = TriageResult()
         with self.transaction() as c:
             for hit_id in dict.fromkeys(int(i) for i in ids):
-                row = c.execute("SELECT status, status_reason, status_comment FROM hits WHERE id = ?",
-                                (hit_id,)).fetchone()
+                row = c.execute(
+                    "SELECT status, status_reason, status_comment FROM hits WHERE id = ?", (hit_id,)
+                ).fetchone()
                 if row is None:
                     result.missing.append(hit_id)
                     continue
                 comment = (note or "").strip() or None
-                if row[0] == target and (row[1] or None) == reason and (comment is None or comment == row[2]):
+                if (
+                    row[0] == target
+                    and (row[1] or None) == reason
+                    and (comment is None or comment == row[2])
+                ):
                     result.unchanged.append(hit_id)
                     continue
                 c.execute(
@@ -138,12 +165,16 @@ class TriageQueries(StoreBase):
 
     def hit_notes(self, hit_id: int) -> list[dict[str, Any]]:
         """The hit's history (notes and status changes), oldest first."""
-        rows = self.query("SELECT * FROM hit_notes WHERE hit_id = ? ORDER BY created_at, id", (hit_id,))
+        rows = self.query(
+            "SELECT * FROM hit_notes WHERE hit_id = ? ORDER BY created_at, id", (hit_id,)
+        )
         for r in rows:
             r["created_at"] = parse_ts(r["created_at"])
         return rows
 
-    def rule_stats(self, now: datetime, rules: Iterable[tuple[str, str, str]] = ()) -> list[RuleStats]:
+    def rule_stats(
+        self, now: datetime, rules: Iterable[tuple[str, str, str]] = ()
+    ) -> list[RuleStats]:
         """Per rule: hits in the last 7 and 30 days, in all, triage counts, last fired.
 
         ``rules`` — (id, title, severity) of the rules currently loaded — adds rules that
@@ -165,9 +196,15 @@ class TriageQueries(StoreBase):
         )
         stats = {
             r["rule_id"]: RuleStats(
-                rule_id=r["rule_id"], rule_title=r["rule_title"], severity=r["severity"], total=r["total"],
-                last_7d=r["last_7d"] or 0, last_30d=r["last_30d"] or 0, acked=r["acked"] or 0,
-                dismissed=r["dismissed"] or 0, false_positives=r["false_positives"] or 0,
+                rule_id=r["rule_id"],
+                rule_title=r["rule_title"],
+                severity=r["severity"],
+                total=r["total"],
+                last_7d=r["last_7d"] or 0,
+                last_30d=r["last_30d"] or 0,
+                acked=r["acked"] or 0,
+                dismissed=r["dismissed"] or 0,
+                false_positives=r["false_positives"] or 0,
                 last_fired=parse_ts(r["last_fired"]),
             )
             for r in rows
@@ -188,12 +225,19 @@ class TriageQueries(StoreBase):
                           COUNT(*) AS n
                    FROM hits h GROUP BY rule_id ORDER BY rule_id"""
             ),
-            "sources": self.query("SELECT source AS value, COUNT(*) AS n FROM hits GROUP BY source ORDER BY source"),
+            "sources": self.query(
+                "SELECT source AS value, COUNT(*) AS n FROM hits GROUP BY source ORDER BY source"
+            ),
             "tags": self.query(
                 """SELECT j.value AS value, COUNT(*) AS n FROM hits h, json_each(h.tags) j
                    GROUP BY j.value ORDER BY j.value"""
             ),
-            "severities": {r["severity"]: r["n"] for r in self.query("SELECT severity, COUNT(*) AS n FROM hits GROUP BY severity")},
-            "statuses": {r["status"]: r["n"] for r in self.query("SELECT status, COUNT(*) AS n FROM hits GROUP BY status")},
+            "severities": {
+                r["severity"]: r["n"]
+                for r in self.query("SELECT severity, COUNT(*) AS n FROM hits GROUP BY severity")
+            },
+            "statuses": {
+                r["status"]: r["n"]
+                for r in self.query("SELECT status, COUNT(*) AS n FROM hits GROUP BY status")
+            },
         }
-

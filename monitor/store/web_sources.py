@@ -12,7 +12,11 @@ class WebSourceQueries(StoreBase):
     def reenable_source(self, name: str, now: datetime) -> bool:
         """Clear the source's ``disabled_reason`` and failure count; True if it was disabled."""
         with self.transaction() as c:
-            return c.execute(
-                """UPDATE sources SET disabled_reason = NULL, consecutive_failures = 0, failing = 0,
+            return (
+                c.execute(
+                    """UPDATE sources SET disabled_reason = NULL, consecutive_failures = 0, failing = 0,
                        next_poll_at = ?, updated_at = ? WHERE name = ? AND disabled_reason IS NOT NULL""",
-                (ts(now), ts(now), name)).rowcount == 1
+                    (ts(now), ts(now), name),
+                ).rowcount
+                == 1
+            )

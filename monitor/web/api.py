@@ -37,7 +37,9 @@ class HitSummary(BaseModel):
     title: str
     url: str | None
     rule: str
-    rules: list[str] = Field(description="every rule that fired on the item (the first is ``rule``)")
+    rules: list[str] = Field(
+        description="every rule that fired on the item (the first is ``rule``)"
+    )
     severity: str
     source: str
     published: str | None
@@ -107,9 +109,18 @@ class SilenceIn(BaseModel):
 
 
 def summary(hit: Hit) -> dict[str, Any]:
-    return {"id": hit.id, "title": hit.title, "url": hit.url, "rule": hit.rule_id,
-            "rules": list(hit.rule_ids), "severity": hit.severity,
-            "source": hit.source, "published": ts(hit.published), "status": hit.status, "snippet": hit.snippet}
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "url": hit.url,
+        "rule": hit.rule_id,
+        "rules": list(hit.rule_ids),
+        "severity": hit.severity,
+        "source": hit.source,
+        "published": ts(hit.published),
+        "status": hit.status,
+        "snippet": hit.snippet,
+    }
 
 
 def _cursor(offset: int) -> str:
@@ -136,26 +147,46 @@ def _when(value: str | None, now: datetime, name: str) -> datetime | None:
 
 
 @router.get("/hits", response_model=HitList)
-def list_hits(request: Request, status: list[str] = Query(default=[]), rule: list[str] = Query(default=[]),
-              severity: list[str] = Query(default=[]), source: list[str] = Query(default=[]),
-              tag: list[str] = Query(default=[]), since: str | None = None, until: str | None = None,
-              q: str | None = Query(default=None, description="full-text search of titles and article text"),
-              limit: int = Query(default=50, ge=1, le=MAX_LIMIT), cursor: str | None = None,
-              who: Principal = Depends(viewer)):
+def list_hits(
+    request: Request,
+    status: list[str] = Query(default=[]),
+    rule: list[str] = Query(default=[]),
+    severity: list[str] = Query(default=[]),
+    source: list[str] = Query(default=[]),
+    tag: list[str] = Query(default=[]),
+    since: str | None = None,
+    until: str | None = None,
+    q: str | None = Query(default=None, description="full-text search of titles and article text"),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+    cursor: str | None = None,
+    who: Principal = Depends(viewer),
+):
     """Hits, newest first, with the CLI's filters; ``status=all`` (or none) for every status."""
     ctx = context(request)
     unknown = [s for s in status if s not in (*STATUSES, "all")]
     if unknown:
-        raise PageError(400, f"status: {', '.join(unknown)} is not one of {', '.join(STATUSES)}, all")
+        raise PageError(
+            400, f"status: {', '.join(unknown)} is not one of {', '.join(STATUSES)}, all"
+        )
     search_error(q)
     now = ctx.clock()
-    f = HitFilter(rule=rule, severity=severity, source=source, tag=tag,
-                  status=[] if "all" in status else status, since=_when(since, now, "since"),
-                  until=_when(until, now, "until"), search=q)
+    f = HitFilter(
+        rule=rule,
+        severity=severity,
+        source=source,
+        tag=tag,
+        status=[] if "all" in status else status,
+        since=_when(since, now, "since"),
+        until=_when(until, now, "until"),
+        search=q,
+    )
     offset = _offset(cursor)
     hits = ctx.store.list_hits(limit=limit + 1, offset=offset, **f.kwargs())
     more = len(hits) > limit
-    return {"hits": [summary(h) for h in hits[:limit]], "next": _cursor(offset + limit) if more else None}
+    return {
+        "hits": [summary(h) for h in hits[:limit]],
+        "next": _cursor(offset + limit) if more else None,
+    }
 
 
 def _detail(ctx, hit_id: int) -> dict[str, Any]:
@@ -163,14 +194,38 @@ def _detail(ctx, hit_id: int) -> dict[str, Any]:
     if hit is None:
         raise PageError(404, f"There is no hit {hit_id}.")
     row = ctx.store.get_hit_row(hit_id)
-    return {**summary(hit), "rule_title": hit.rule_title, "tags": list(hit.tags), "terms": list(hit.terms),
-            "spans": [list(s) for s in hit.spans], "why": hit.why, "text": row["text"] or "",
-            "created_at": ts(hit.created_at), "also_in": list(hit.also_in), "status_reason": row["status_reason"],
-            "status_by": row["status_by"], "status_at": row["status_at"],
-            "notes": [{"action": n["action"], "text": n.get("text"), "by": n.get("by"), "created_at": _iso(n["created_at"])}
-                      for n in ctx.store.hit_notes(hit_id)],
-            "deliveries": [{"channel": d.channel, "status": d.status, "attempts": d.attempts,
-                            "last_error": d.last_error} for d in ctx.store.deliveries_for_hit(hit_id)]}
+    return {
+        **summary(hit),
+        "rule_title": hit.rule_title,
+        "tags": list(hit.tags),
+        "terms": list(hit.terms),
+        "spans": [list(s) for s in hit.spans],
+        "why": hit.why,
+        "text": row["text"] or "",
+        "created_at": ts(hit.created_at),
+        "also_in": list(hit.also_in),
+        "status_reason": row["status_reason"],
+        "status_by": row["status_by"],
+        "status_at": row["status_at"],
+        "notes": [
+            {
+                "action": n["action"],
+                "text": n.get("text"),
+                "by": n.get("by"),
+                "created_at": _iso(n["created_at"]),
+            }
+            for n in ctx.store.hit_notes(hit_id)
+        ],
+        "deliveries": [
+            {
+                "channel": d.channel,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+            }
+            for d in ctx.store.deliveries_for_hit(hit_id)
+        ],
+    }
 
 
 @router.get("/hits/{hit_id}", response_model=HitDetail)
@@ -201,8 +256,13 @@ def bulk(request: Request, body: BulkIn, who: Principal = Depends(analyst)):
 
 
 @router.post("/hits/{hit_id}/{action}", response_model=HitDetail)
-def act(request: Request, hit_id: int, action: Literal["ack", "dismiss", "reopen", "note"], body: TriageIn,
-        who: Principal = Depends(analyst)):
+def act(
+    request: Request,
+    hit_id: int,
+    action: Literal["ack", "dismiss", "reopen", "note"],
+    body: TriageIn,
+    who: Principal = Depends(analyst),
+):
     """Triage one hit; ``note`` adds ``text`` to its trail. Returns the hit as it is now."""
     ctx = context(request)
     if action == "note":
@@ -210,7 +270,9 @@ def act(request: Request, hit_id: int, action: Literal["ack", "dismiss", "reopen
             raise PageError(400, "A note needs some text.")
         if ctx.store.add_note(hit_id, body.text.strip(), by=ctx.who(who), now=ctx.clock()) is None:
             raise PageError(404, f"There is no hit {hit_id}.")
-    elif _triage(ctx, who, [hit_id], action, body.reason, (body.note or "").strip() or None).missing:
+    elif _triage(
+        ctx, who, [hit_id], action, body.reason, (body.note or "").strip() or None
+    ).missing:
         raise PageError(404, f"There is no hit {hit_id}.")
     return _detail(ctx, hit_id)
 
@@ -221,31 +283,50 @@ def _iso(value: Any) -> Any:
 
 
 def _silence(s: Silence) -> dict[str, Any]:
-    return {"id": s.id, "rule": s.rule_id, "source": s.source, "expires_at": _iso(s.expires_at),
-            "comment": s.comment, "created_by": s.created_by, "created_at": _iso(s.created_at)}
+    return {
+        "id": s.id,
+        "rule": s.rule_id,
+        "source": s.source,
+        "expires_at": _iso(s.expires_at),
+        "comment": s.comment,
+        "created_by": s.created_by,
+        "created_at": _iso(s.created_at),
+    }
 
 
 @router.get("/silences", tags=["silences"])
-def list_silences(request: Request, who: Principal = Depends(viewer)) -> dict[str, list[dict[str, Any]]]:
+def list_silences(
+    request: Request, who: Principal = Depends(viewer)
+) -> dict[str, list[dict[str, Any]]]:
     """The silences in force."""
     ctx = context(request)
     return {"silences": [_silence(s) for s in ctx.store.list_silences(ctx.clock())]}
 
 
 @router.post("/silences", tags=["silences"], status_code=201)
-def add_silence(request: Request, body: SilenceIn, who: Principal = Depends(analyst)) -> dict[str, Any]:
+def add_silence(
+    request: Request, body: SilenceIn, who: Principal = Depends(analyst)
+) -> dict[str, Any]:
     """Silence a rule, a source, or one rule from one source, for ``hours``."""
     if not body.rule and not body.source:
         raise PageError(400, "Give a rule, a source or both.")
     ctx = context(request)
     now = ctx.clock()
-    sid = ctx.store.add_silence(rule_id=body.rule, source=body.source, expires_at=now + timedelta(hours=body.hours),
-                                comment=body.comment, now=now, created_by=ctx.who(who))
+    sid = ctx.store.add_silence(
+        rule_id=body.rule,
+        source=body.source,
+        expires_at=now + timedelta(hours=body.hours),
+        comment=body.comment,
+        now=now,
+        created_by=ctx.who(who),
+    )
     return next(_silence(s) for s in ctx.store.list_silences(now) if s.id == sid)
 
 
 @router.delete("/silences/{silence_id}", tags=["silences"])
-def remove_silence(request: Request, silence_id: int, who: Principal = Depends(analyst)) -> dict[str, Any]:
+def remove_silence(
+    request: Request, silence_id: int, who: Principal = Depends(analyst)
+) -> dict[str, Any]:
     """End a silence now."""
     if not context(request).store.remove_silence(silence_id):
         raise PageError(404, f"There is no silence {silence_id}.")

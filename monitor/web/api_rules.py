@@ -1,13 +1,13 @@
 """The JSON API for rules and sources (the rest is in api.py).
 
-    GET  /api/v1/rules                    every rule with its numbers, and load problems
-    GET  /api/v1/rules/{id}               one rule: where it is written, its YAML, its numbers
-    POST /api/v1/rules/check              the rule files, or one candidate file: 422 + file:line:col
-    POST /api/v1/rules/test               which rules fire on a text (``rules test --json``'s hits)
-    POST /api/v1/rules/backtest           what the rules (or a candidate) would have caught
-    GET|PUT /api/v1/rules/files/{name}    a rule file's text; save it (analyst; refused if broken)
-    GET  /api/v1/sources                  each source's health
-    POST /api/v1/sources/test             fetch a URL once, store nothing (admin)
+GET  /api/v1/rules                    every rule with its numbers, and load problems
+GET  /api/v1/rules/{id}               one rule: where it is written, its YAML, its numbers
+POST /api/v1/rules/check              the rule files, or one candidate file: 422 + file:line:col
+POST /api/v1/rules/test               which rules fire on a text (``rules test --json``'s hits)
+POST /api/v1/rules/backtest           what the rules (or a candidate) would have caught
+GET|PUT /api/v1/rules/files/{name}    a rule file's text; save it (analyst; refused if broken)
+GET  /api/v1/sources                  each source's health
+POST /api/v1/sources/test             fetch a URL once, store nothing (admin)
 """
 
 from __future__ import annotations
@@ -31,15 +31,20 @@ viewer, analyst, admin = require("viewer"), require("analyst"), require("admin")
 
 class Candidate(BaseModel):
     file: str | None = Field(default=None, description="a rule file, relative to the rules folder")
-    yaml: str | None = Field(default=None, max_length=ruleset.MAX_RULE_FILE_BYTES,
-                             description="that file's text as it would be saved")
+    yaml: str | None = Field(
+        default=None,
+        max_length=ruleset.MAX_RULE_FILE_BYTES,
+        description="that file's text as it would be saved",
+    )
 
 
 class TestIn(Candidate):
     text: str = Field(max_length=2_000_000, description="the text to try the rules on")
     title: str = Field(default="", max_length=10_000)
     language: str | None = None
-    rule: list[str] = Field(default_factory=list, description="only these rules (drafts and disabled too)")
+    rule: list[str] = Field(
+        default_factory=list, description="only these rules (drafts and disabled too)"
+    )
 
 
 class BacktestIn(Candidate):
@@ -70,19 +75,30 @@ def checked(ctx: WebContext, body: Candidate | None) -> ruleset.Checked:
         except ValueError as exc:
             raise PageError(400, str(exc)) from None
     try:
-        return ruleset.check(paths(ctx), target, body.yaml if body is not None and target is not None else None)
+        return ruleset.check(
+            paths(ctx), target, body.yaml if body is not None and target is not None else None
+        )
     except ValueError as exc:
         raise PageError(413, str(exc)) from None
 
 
 def refused(problems: list[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse({"detail": [p["text"] for p in problems], "problems": problems}, status_code=422)
+    return JSONResponse(
+        {"detail": [p["text"] for p in problems], "problems": problems}, status_code=422
+    )
 
 
 def _rule_record(ctx: WebContext, rule, stats: dict[str, Any] | None) -> dict[str, Any]:
-    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "status": rule.status,
-            "tags": list(rule.tags), "file": ruleset.label(paths(ctx), Path(rule.path)), "line": rule.line,
-            "stats": stats}
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "severity": rule.severity,
+        "status": rule.status,
+        "tags": list(rule.tags),
+        "file": ruleset.label(paths(ctx), Path(rule.path)),
+        "line": rule.line,
+        "stats": stats,
+    }
 
 
 @router.get("/rules", tags=["rules"])
@@ -94,9 +110,11 @@ def list_rules(request: Request, who: Principal = Depends(viewer)) -> dict[str, 
     rule_set, errors = load_rule_set(paths(ctx))
     rules = [(r.id, r.title, r.severity) for r in rule_set.rules]
     stats = {s.rule_id: s.as_dict() for s in ctx.store.rule_stats(ctx.clock(), rules=rules)}
-    return {"rules": [_rule_record(ctx, r, stats.get(r.id)) for r in rule_set.rules],
-            "files": [ruleset.label(paths(ctx), Path(f)) for f in rule_set.files],
-            "problems": [str(e) for e in errors]}
+    return {
+        "rules": [_rule_record(ctx, r, stats.get(r.id)) for r in rule_set.rules],
+        "files": [ruleset.label(paths(ctx), Path(f)) for f in rule_set.files],
+        "problems": [str(e) for e in errors],
+    }
 
 
 @router.get("/rules/files/{name:path}", tags=["rules"])
@@ -124,8 +142,14 @@ def save_file(request: Request, name: str, body: FileIn, who: Principal = Depend
         raise PageError(400, str(exc)) from None
     except ruleset.RefusedSave as exc:
         return refused(exc.problems)
-    ctx.store.record_edit("rule", name, "save", ctx.who(who), ctx.clock(),
-                          detail=f"{len(result.rule_set.rules)} rules after the save")
+    ctx.store.record_edit(
+        "rule",
+        name,
+        "save",
+        ctx.who(who),
+        ctx.clock(),
+        detail=f"{len(result.rule_set.rules)} rules after the save",
+    )
     return {"file": name, "saved": True, "rules": len(result.rule_set.rules)}
 
 
@@ -144,9 +168,14 @@ def get_rule(request: Request, rule_id: str, who: Principal = Depends(viewer)) -
     start = rule.line or 1
     end = next((s for s in starts if s > start), len(lines) + 1)
     stats = ctx.store.rule_stats(ctx.clock(), rules=[(rule.id, rule.title, rule.severity)])
-    record = _rule_record(ctx, rule, next((s.as_dict() for s in stats if s.rule_id == rule.id), None))
-    return {**record, "yaml": "".join(lines[start - 1:end - 1]),
-            "edits": ctx.store.list_edits("rule", record["file"], limit=20)}
+    record = _rule_record(
+        ctx, rule, next((s.as_dict() for s in stats if s.rule_id == rule.id), None)
+    )
+    return {
+        **record,
+        "yaml": "".join(lines[start - 1 : end - 1]),
+        "edits": ctx.store.list_edits("rule", record["file"], limit=20),
+    }
 
 
 @router.post("/rules/check", tags=["rules"])
@@ -178,7 +207,9 @@ def test_rules(request: Request, body: TestIn, who: Principal = Depends(viewer))
 
 
 @router.post("/rules/backtest", tags=["rules"])
-def backtest_rules(request: Request, body: BacktestIn, who: Principal = Depends(viewer)) -> dict[str, Any]:
+def backtest_rules(
+    request: Request, body: BacktestIn, who: Principal = Depends(viewer)
+) -> dict[str, Any]:
     """Replay the items stored in the last ``days`` through the rules (or the candidate):
     what would newly fire, and what would stop, against the hits recorded."""
     ctx = context(request)
@@ -204,18 +235,30 @@ def list_sources(request: Request, who: Principal = Depends(viewer)) -> dict[str
     out = []
     for name in sorted(rows.keys() | configured.keys()):
         r, s = rows.get(name, {}), configured.get(name)
-        out.append({"name": name, "kind": s.kind if s else r.get("kind"),
-                    "target": (str(s.url or s.path) if s else r.get("target")),
-                    "enabled": bool(s.enabled) if s else None, "last_poll_at": r.get("last_poll_at"),
-                    "last_success_at": r.get("last_success_at"), "next_poll_at": r.get("next_poll_at"),
-                    "last_error": r.get("last_error"), "last_error_at": r.get("last_error_at"),
-                    "consecutive_failures": r.get("consecutive_failures", 0), "failing": bool(r.get("failing")),
-                    "disabled_reason": r.get("disabled_reason"), "items_seen": r.get("items_seen", 0)})
+        out.append(
+            {
+                "name": name,
+                "kind": s.kind if s else r.get("kind"),
+                "target": (str(s.url or s.path) if s else r.get("target")),
+                "enabled": bool(s.enabled) if s else None,
+                "last_poll_at": r.get("last_poll_at"),
+                "last_success_at": r.get("last_success_at"),
+                "next_poll_at": r.get("next_poll_at"),
+                "last_error": r.get("last_error"),
+                "last_error_at": r.get("last_error_at"),
+                "consecutive_failures": r.get("consecutive_failures", 0),
+                "failing": bool(r.get("failing")),
+                "disabled_reason": r.get("disabled_reason"),
+                "items_seen": r.get("items_seen", 0),
+            }
+        )
     return {"sources": out}
 
 
 @router.post("/sources/test", tags=["sources"])
-def test_source(request: Request, body: SourceTestIn, who: Principal = Depends(admin)) -> dict[str, Any]:
+def test_source(
+    request: Request, body: SourceTestIn, who: Principal = Depends(admin)
+) -> dict[str, Any]:
     """Fetch and parse a URL once through the project's HTTP client (its address checks
     included), storing nothing."""
     from monitor.config import HttpConfig, SourceConfig
@@ -231,10 +274,21 @@ def test_source(request: Request, body: SourceTestIn, who: Principal = Depends(a
         result = make_source(cfg, http, base).fetch(SourceState())
     except MonitorError as exc:
         raise PageError(502, f"could not read {body.url}: {exc}") from None
-    return {"kind": body.kind, "warnings": list(result.warnings),
-            "items": [{"id": i.key, "title": i.title, "url": i.url,
-                       "published": i.published.isoformat() if i.published else None,
-                       "language": i.language, "text_length": len(i.text)} for i in result.items]}
+    return {
+        "kind": body.kind,
+        "warnings": list(result.warnings),
+        "items": [
+            {
+                "id": i.key,
+                "title": i.title,
+                "url": i.url,
+                "published": i.published.isoformat() if i.published else None,
+                "language": i.language,
+                "text_length": len(i.text),
+            }
+            for i in result.items
+        ],
+    }
 
 
 class SourceIn(BaseModel):
@@ -264,7 +318,9 @@ def edit_sources(ctx: WebContext, who: Principal, name: str, action: str, apply)
     from monitor.web import configedit
 
     if ctx.config is None or ctx.config.path is None:
-        raise PageError(409, "This page was not started from a config file, so it cannot edit sources.")
+        raise PageError(
+            409, "This page was not started from a config file, so it cannot edit sources."
+        )
     try:
         apply(configedit, Path(ctx.config.path))
     except configedit.RefusedEdit as exc:
@@ -274,8 +330,14 @@ def edit_sources(ctx: WebContext, who: Principal, name: str, action: str, apply)
     ctx.config = load_config(ctx.config.path)
     ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
     source = ctx.config.source(name)
-    return {"name": name, "kind": source.kind, "url": source.url, "enabled": source.enabled,
-            "interval": source.interval, "saved": True}
+    return {
+        "name": name,
+        "kind": source.kind,
+        "url": source.url,
+        "enabled": source.enabled,
+        "interval": source.interval,
+        "saved": True,
+    }
 
 
 def refused_edit(problems: list[str]) -> JSONResponse:
@@ -287,7 +349,9 @@ def add_source(request: Request, body: SourceIn, who: Principal = Depends(admin)
     """Add a feed or page source to the config file (rewritten with comments kept, checked
     before it replaces the old one); a running daemon picks it up at its next check."""
     fields = body.model_dump(exclude_none=True)
-    return edit_sources(context(request), who, body.name, "add", lambda ce, path: ce.add_source(path, fields))
+    return edit_sources(
+        context(request), who, body.name, "add", lambda ce, path: ce.add_source(path, fields)
+    )
 
 
 @router.patch("/sources/{name}", tags=["sources"])
@@ -296,8 +360,14 @@ def update_source(request: Request, name: str, body: SourcePatch, who: Principal
     daemon disabled)."""
     ctx = context(request)
     fields = body.model_dump(exclude_unset=True)
-    action = {True: "enable", False: "disable"}.get(fields.get("enabled"), "edit") if len(fields) == 1 else "edit"
-    result = edit_sources(ctx, who, name, action, lambda ce, path: ce.update_source(path, name, fields))
+    action = (
+        {True: "enable", False: "disable"}.get(fields.get("enabled"), "edit")
+        if len(fields) == 1
+        else "edit"
+    )
+    result = edit_sources(
+        ctx, who, name, action, lambda ce, path: ce.update_source(path, name, fields)
+    )
     if fields.get("enabled") is True and isinstance(result, dict):
         result["reenabled"] = ctx.store.reenable_source(name, ctx.clock())
     return result
@@ -307,5 +377,11 @@ def update_source(request: Request, name: str, body: SourcePatch, who: Principal
 def retry_source(request: Request, name: str, who: Principal = Depends(analyst)) -> dict[str, Any]:
     """Poll the source now (its last error is replaced by this poll's outcome)."""
     report = poll_now(context(request), name, who)
-    return {"name": name, "ok": report.ok, "fetched": report.fetched, "new_items": report.new_items,
-            "hits": report.hits, "error": report.error}
+    return {
+        "name": name,
+        "ok": report.ok,
+        "fetched": report.fetched,
+        "new_items": report.new_items,
+        "hits": report.hits,
+        "error": report.error,
+    }

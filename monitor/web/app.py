@@ -39,10 +39,19 @@ log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "monitor_csrf"
 _CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
-SINCE_CHOICES = [("", "any time"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("2d", "last 2 days"),
-                 ("7d", "last 7 days"), ("30d", "last 30 days")]
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml"}
+SINCE_CHOICES = [
+    ("", "any time"),
+    ("6h", "last 6 hours"),
+    ("24h", "last 24 hours"),
+    ("2d", "last 2 days"),
+    ("7d", "last 7 days"),
+    ("30d", "last 30 days"),
+]
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass
@@ -87,27 +96,60 @@ def csrf_of(request: Request) -> str:
     return request.state.csrf
 
 
-def create_app(store, access: Access | None = None, rules: Callable[[], Iterable[tuple[str, str, str]]] | None = None,
-               default_by: str = "web", clock: Callable[[], datetime] = utcnow, *, config=None,
-               bound: str = "127.0.0.1", hosts: Iterable[str] = (), limiter: LoginLimiter | None = None,
-               poll: Callable[[str], Any] | None = None):
+def create_app(
+    store,
+    access: Access | None = None,
+    rules: Callable[[], Iterable[tuple[str, str, str]]] | None = None,
+    default_by: str = "web",
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    config=None,
+    bound: str = "127.0.0.1",
+    hosts: Iterable[str] = (),
+    limiter: LoginLimiter | None = None,
+    poll: Callable[[str], Any] | None = None,
+):
     """The ASGI application. ``bound`` and ``hosts`` decide the Host names it answers to;
     ``poll(name)`` polls a source now (the Sources page's "retry now")."""
     web_cfg = getattr(config, "web", None)
     if limiter is None:
-        limiter = LoginLimiter(web_cfg.login_attempts, web_cfg.login_window) if web_cfg else LoginLimiter()
-    env = Environment(loader=PackageLoader("monitor.web", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    env.globals.update(ago=ago, exact=exact, safe_url=safe_url, severities=SEVERITIES,
-                       dismiss_reasons=DISMISS_REASONS, since_choices=SINCE_CHOICES)
-    ctx = WebContext(store=store, auth=Authenticator(store, access or Access(), limiter), env=env,
-                     rules=rules or (lambda: []), default_by=default_by, clock=clock, config=config,
-                     extra={"poll": poll} if poll else {})
+        limiter = (
+            LoginLimiter(web_cfg.login_attempts, web_cfg.login_window)
+            if web_cfg
+            else LoginLimiter()
+        )
+    env = Environment(
+        loader=PackageLoader("monitor.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    env.globals.update(
+        ago=ago,
+        exact=exact,
+        safe_url=safe_url,
+        severities=SEVERITIES,
+        dismiss_reasons=DISMISS_REASONS,
+        since_choices=SINCE_CHOICES,
+    )
+    ctx = WebContext(
+        store=store,
+        auth=Authenticator(store, access or Access(), limiter),
+        env=env,
+        rules=rules or (lambda: []),
+        default_by=default_by,
+        clock=clock,
+        config=config,
+        extra={"poll": poll} if poll else {},
+    )
 
-    app = FastAPI(title="signal monitor", version="1", openapi_url="/api/v1/openapi.json",
-                  docs_url=None, redoc_url=None,
-                  description="The review page's JSON API. Authenticate with `Authorization: Bearer TOKEN` "
-                              "(`monitor users token NAME`).")
+    app = FastAPI(
+        title="signal monitor",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="The review page's JSON API. Authenticate with `Authorization: Bearer TOKEN` "
+        "(`monitor users token NAME`).",
+    )
     app.state.web = ctx
 
     from monitor.web import api, api_rules, feeds, pages, pages_rules, pages_sources
@@ -127,8 +169,11 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
             data = resources.files("monitor.web").joinpath("static", name).read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             raise PageError(404, "No such file.") from None
-        return Response(data, media_type=STATIC_TYPES[name[name.rfind("."):]],
-                        headers={"cache-control": "max-age=300"})
+        return Response(
+            data,
+            media_type=STATIC_TYPES[name[name.rfind(".") :]],
+            headers={"cache-control": "max-age=300"},
+        )
 
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):
@@ -137,8 +182,14 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
         request.state.csrf = fresh or given
         response = await call_next(request)
         if fresh:
-            response.set_cookie(CSRF_COOKIE, fresh, path="/", httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https")
+            response.set_cookie(
+                CSRF_COOKIE,
+                fresh,
+                path="/",
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
         return response
 
     @app.exception_handler(PageError)
@@ -147,11 +198,15 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        message = {404: "There is no such page.", 405: f"{request.method} is not allowed here."}.get(
-            exc.status_code, str(exc.detail))
+        message = {
+            404: "There is no such page.",
+            405: f"{request.method} is not allowed here.",
+        }.get(exc.status_code, str(exc.detail))
         if request.url.path.startswith("/api/"):
             message = str(exc.detail)
-        return error_response(request, exc.status_code, message, getattr(exc, "headers", None) or {})
+        return error_response(
+            request, exc.status_code, message, getattr(exc, "headers", None) or {}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -162,12 +217,18 @@ def create_app(store, access: Access | None = None, rules: Callable[[], Iterable
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
         log.error("review page: %s %s failed", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500, "Something went wrong; the details are in the server log.", {})
+        return error_response(
+            request, 500, "Something went wrong; the details are in the server log.", {}
+        )
 
-    return HostGuard(app, allowed_hosts(bound, list(hosts) + list(web_cfg.hosts if web_cfg else [])))
+    return HostGuard(
+        app, allowed_hosts(bound, list(hosts) + list(web_cfg.hosts if web_cfg else []))
+    )
 
 
-def error_response(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str]
+) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     if status == 401 and "www-authenticate" in {k.lower() for k in headers}:
@@ -176,6 +237,15 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
     from http import HTTPStatus
 
     body = ctx.env.get_template("error.html").render(
-        status=HTTPStatus(status), message=message, csrf=getattr(request.state, "csrf", ""), now=ctx.clock(),
-        path=request.url.path, user="", new_count=0, role=None)
-    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+        status=HTTPStatus(status),
+        message=message,
+        csrf=getattr(request.state, "csrf", ""),
+        now=ctx.clock(),
+        path=request.url.path,
+        user="",
+        new_count=0,
+        role=None,
+    )
+    return Response(
+        body, status_code=status, media_type="text/html; charset=utf-8", headers=headers
+    )

@@ -80,8 +80,11 @@ class Authenticator:
     def password(self, name: str, given: str, client: str) -> Principal | None:
         """A sign-in by name and password (the shared password, or an account's)."""
         self.check_limit(client)
-        if self.access.password and same(given, self.access.password) \
-                and (self.access.user is None or same(name, self.access.user)):
+        if (
+            self.access.password
+            and same(given, self.access.password)
+            and (self.access.user is None or same(name, self.access.user))
+        ):
             return Principal(name or None, "admin", "shared")
         user = self.store.get_user(name) if name else None
         if verify_password(user.password_hash if user else None, given) and user is not None:
@@ -99,8 +102,9 @@ class Authenticator:
         self.failed(client)
         return None
 
-    def identify(self, authorization: str, cookies: dict[str, str], client: str,
-                 now: datetime) -> Principal | None:
+    def identify(
+        self, authorization: str, cookies: dict[str, str], client: str, now: datetime
+    ) -> Principal | None:
         """The principal a request proves, or None. Raises TooManyAttempts."""
         scheme, _, value = authorization.partition(" ")
         scheme, value = scheme.lower(), value.strip()
@@ -108,7 +112,9 @@ class Authenticator:
             return self.bearer(value, client)
         if scheme == "basic":
             try:
-                name, _, given = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+                name, _, given = (
+                    base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+                )
             except (ValueError, UnicodeDecodeError):
                 self.check_limit(client)
                 self.failed(client)

@@ -53,7 +53,9 @@ def _rewrite(config_path: Path, change) -> None:
         change(doc["sources"])
         out = io.StringIO()
         y.dump(doc, out)
-        fd, tmp = tempfile.mkstemp(prefix="." + config_path.name + ".", suffix=".tmp", dir=config_path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix="." + config_path.name + ".", suffix=".tmp", dir=config_path.parent
+        )
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(out.getvalue())
@@ -62,7 +64,9 @@ def _rewrite(config_path: Path, change) -> None:
             try:
                 load_config(tmp)
             except ConfigError as exc:
-                raise RefusedEdit([line.replace(tmp, str(config_path)) for line in str(exc).splitlines()]) from None
+                raise RefusedEdit(
+                    [line.replace(tmp, str(config_path)) for line in str(exc).splitlines()]
+                ) from None
             os.chmod(tmp, config_path.stat().st_mode & 0o777)
             os.replace(tmp, config_path)
         finally:

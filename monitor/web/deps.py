@@ -26,25 +26,40 @@ def unauthorised(request: Request, ctx: WebContext) -> PageError:
     api = request.url.path.startswith("/api/") or request.url.path.startswith("/feeds/")
     if not api and ctx.auth.accounts():
         target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        return PageError(303, "Sign in first.", {"location": "/login?next=" + quote(target, safe="/")})
-    schemes = ['Basic realm="signal monitor", charset="UTF-8"'] if ctx.auth.access.password or \
-        (api and ctx.auth.accounts()) else []
+        return PageError(
+            303, "Sign in first.", {"location": "/login?next=" + quote(target, safe="/")}
+        )
+    schemes = (
+        ['Basic realm="signal monitor", charset="UTF-8"']
+        if ctx.auth.access.password or (api and ctx.auth.accounts())
+        else []
+    )
     if api:
         schemes.insert(0, 'Bearer realm="signal monitor"')
     headers = {"www-authenticate": ", ".join(schemes)} if schemes else {}
-    message = "Sign in: this page needs the password (or token) it was started with." if not api \
+    message = (
+        "Sign in: this page needs the password (or token) it was started with."
+        if not api
         else "Authentication required: send Authorization: Bearer TOKEN."
+    )
     return PageError(401, message, headers)
 
 
 def principal(request: Request) -> Principal:
     ctx = context(request)
     try:
-        who = ctx.auth.identify(request.headers.get("authorization", ""), request.cookies,
-                                client_of(request), ctx.clock())
+        who = ctx.auth.identify(
+            request.headers.get("authorization", ""),
+            request.cookies,
+            client_of(request),
+            ctx.clock(),
+        )
     except TooManyAttempts as exc:
-        raise PageError(429, f"Too many failed sign-ins from this address; try again in {exc.retry_after} s.",
-                        {"retry-after": str(exc.retry_after)}) from None
+        raise PageError(
+            429,
+            f"Too many failed sign-ins from this address; try again in {exc.retry_after} s.",
+            {"retry-after": str(exc.retry_after)},
+        ) from None
     if who is None:
         raise unauthorised(request, ctx)
     request.state.principal = who
@@ -57,7 +72,11 @@ def require(role: str) -> Callable[..., Principal]:
             raise PageError(403, f"This needs the {role} role; you are signed in as a {who.role}.")
         # a browser sends cookies and basic credentials by itself, never a bearer token
         bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
-        if request.method not in ("GET", "HEAD") and not bearer and request.url.path.startswith("/api/"):
+        if (
+            request.method not in ("GET", "HEAD")
+            and not bearer
+            and request.url.path.startswith("/api/")
+        ):
             check_origin(request)  # a script on the page: its CSRF token rides in a header
             check_token(request, request.headers.get("x-csrf-token", ""))
         return who
@@ -77,7 +96,10 @@ def check_origin(request: Request) -> None:
 def check_token(request: Request, given: str) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not given or not cookie or not same(given, cookie):
-        raise PageError(403, "This form has expired or did not come from this page. Go back, reload and try again.")
+        raise PageError(
+            403,
+            "This form has expired or did not come from this page. Go back, reload and try again.",
+        )
 
 
 class Form:
@@ -108,7 +130,7 @@ async def read_form(request: Request) -> Form:
 
 
 def poll_now(ctx: WebContext, name: str, who: Principal) -> Any:
-    """"Retry now" for the page and the API: poll the source from this process, record who
+    """ "Retry now" for the page and the API: poll the source from this process, record who
     asked; 409 when the page has no config to poll from, 404 for an unknown source."""
     poll = ctx.extra.get("poll")
     if poll is None:

@@ -1,11 +1,11 @@
 """The page's outer defences, each in one place.
 
-    HostGuard     answer only to the names the page is served as (DNS rebinding): 421 otherwise;
-                  refuse a request body over MAX_BODY (413) before anything reads it
-    headers       the Content-Security-Policy and friends on every response
-    access log    one debug line per request, with every credential in the query masked
-    local_path    a redirect target only if it is a plain path on this site
-    LoginLimiter  failed sign-ins per client address, counted over a window
+HostGuard     answer only to the names the page is served as (DNS rebinding): 421 otherwise;
+              refuse a request body over MAX_BODY (413) before anything reads it
+headers       the Content-Security-Policy and friends on every response
+access log    one debug line per request, with every credential in the query masked
+local_path    a redirect target only if it is a plain path on this site
+LoginLimiter  failed sign-ins per client address, counted over a window
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 log = logging.getLogger("monitor.web")
 
 SECURITY_HEADERS = [
-    ("content-security-policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "same-origin"),
@@ -37,7 +40,7 @@ def host_name(value: str) -> str:
     """The name in a Host header, without the port, lower-cased (``[::1]:80`` → ``::1``)."""
     value = value.strip().lower()
     if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else ""
+        return value[1 : value.find("]")] if "]" in value else ""
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
@@ -80,7 +83,9 @@ class LoginLimiter:
     """At most ``attempts`` failed sign-ins per client address in ``window`` seconds; while
     over the limit, every sign-in from it is refused, right or wrong."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, attempts: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ):
         self.attempts, self.window, self.clock = attempts, window, clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -121,8 +126,16 @@ class HostGuard:
 
     @staticmethod
     async def refuse(send: Send, status: int, body: bytes) -> None:
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope, receive, send: Send) -> None:
@@ -140,14 +153,19 @@ class HostGuard:
             if message["type"] == "http.response.start":
                 status_seen.append(message["status"])
                 have = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS if k.encode() not in have]
+                extra = [
+                    (k.encode(), v.encode()) for k, v in SECURITY_HEADERS if k.encode() not in have
+                ]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         length = headers.get(b"content-length", b"0")
         if host not in self.hosts:
-            await self.refuse(send_with_headers, 421, b"421 Misdirected Request: this server does not answer "
-                                                      b"to that host name.\n")
+            await self.refuse(
+                send_with_headers,
+                421,
+                b"421 Misdirected Request: this server does not answer to that host name.\n",
+            )
         elif not length.isdigit() or int(length) > MAX_BODY:
             await self.refuse(send_with_headers, 413, b"413 Content Too Large.\n")
         else:
@@ -163,5 +181,11 @@ class HostGuard:
 
             await self.app(scope, bounded_receive, send_with_headers)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("web %s %s %s%s -> %s", client, scope.get("method"), path,
-                      "?" + redact_query(query) if query else "", status_seen[0] if status_seen else "-")
+            log.debug(
+                "web %s %s %s%s -> %s",
+                client,
+                scope.get("method"),
+                path,
+                "?" + redact_query(query) if query else "",
+                status_seen[0] if status_seen else "-",
+            )

@@ -1,12 +1,12 @@
 """The server-rendered pages: the hit list, one hit, triage forms, rules, sources, sign-in.
 
-    GET  /                      the hit list: status tabs, filters, full-text search, paging
-    GET  /hits/<id>             one hit: snippet and article text with the matches marked
-    POST /hits/<id>/<action>    ack | dismiss | reopen | note            (analyst)
-    POST /hits/bulk             ack or dismiss the ticked hits           (analyst)
-    GET  /rules, /sources       per-rule numbers; each source's health
-    GET  /login                 the sign-in form; ``?token=…`` remembers the shared token
-    POST /login, /logout        sign in with a name and password; sign out
+GET  /                      the hit list: status tabs, filters, full-text search, paging
+GET  /hits/<id>             one hit: snippet and article text with the matches marked
+POST /hits/<id>/<action>    ack | dismiss | reopen | note            (analyst)
+POST /hits/bulk             ack or dismiss the ticked hits           (analyst)
+GET  /rules, /sources       per-rule numbers; each source's health
+GET  /login                 the sign-in form; ``?token=…`` remembers the shared token
+POST /login, /logout        sign in with a name and password; sign out
 """
 
 from __future__ import annotations
@@ -35,12 +35,19 @@ router = APIRouter(include_in_schema=False)
 viewer, analyst = require("viewer"), require("analyst")
 
 
-def render(request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, values: dict[str, Any], status: int = 200
+) -> HTMLResponse:
     ctx: WebContext = context(request)
     who: Principal | None = getattr(request.state, "principal", None)
     body = ctx.env.get_template(template).render(
-        **values, csrf=csrf_of(request), now=ctx.clock(), path=request.url.path, user=ctx.who(who),
-        role=who.role if who else None, new_count=ctx.store.count_hits(status=["new"]),
+        **values,
+        csrf=csrf_of(request),
+        now=ctx.clock(),
+        path=request.url.path,
+        user=ctx.who(who),
+        role=who.role if who else None,
+        new_count=ctx.store.count_hits(status=["new"]),
     )
     return HTMLResponse(body, status_code=status)
 
@@ -67,9 +74,16 @@ def hit_filter(request: Request, ctx: WebContext) -> tuple[HitFilter, dict[str, 
             raise PageError(400, str(exc)) from None
     search_error(q.get("q"))
     some = lambda name: [v for v in q.getlist(name) if v]  # noqa: E731
-    f = HitFilter(rule=some("rule"), severity=[s for s in some("severity") if s in SEVERITIES],
-                  source=some("source"), tag=some("tag"), status=statuses,
-                  since=bounds["since"], until=bounds["until"], search=q.get("q") or None)
+    f = HitFilter(
+        rule=some("rule"),
+        severity=[s for s in some("severity") if s in SEVERITIES],
+        source=some("source"),
+        tag=some("tag"),
+        status=statuses,
+        since=bounds["since"],
+        until=bounds["until"],
+        search=q.get("q") or None,
+    )
     form = {k: q.get(k, "") for k in ("q", "rule", "severity", "source", "tag", "since", "until")}
     form["status"] = status if status in (*STATUSES, "all") else "new"
     return f, form
@@ -92,8 +106,13 @@ def hit_list(request: Request, who: Principal = Depends(viewer)):
     def url(**changes: Any) -> str:
         """This list's address with some parameters changed (page 1 and the new tab are defaults)."""
         params = {**keep, **changes}
-        params = {k: v for k, v in params.items()
-                  if v not in (None, "") and not (k == "page" and v == 1) and not (k == "status" and v == "new")}
+        params = {
+            k: v
+            for k, v in params.items()
+            if v not in (None, "")
+            and not (k == "page" and v == 1)
+            and not (k == "status" and v == "new")
+        }
         return "/" + ("?" + urlencode(params) if params else "")
 
     filtered = any(form[k] for k in ("rule", "severity", "source", "tag", "since", "until"))
@@ -102,16 +121,36 @@ def hit_list(request: Request, who: Principal = Depends(viewer)):
         tab_counts = {s: store.count_hits(**f.but(status=[s]).kwargs()) for s in STATUSES}
     tab_counts["all"] = sum(tab_counts.get(s, 0) for s in STATUSES)
     rows = [{"hit": h, "snippet": snippet_parts(h.snippet), "link": safe_url(h.url)} for h in hits]
-    return render(request, "hits.html", {
-        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "first": (page - 1) * PAGE_SIZE + 1, "last": (page - 1) * PAGE_SIZE + len(hits), "form": form,
-        "facets": facets, "url": url, "tab_counts": tab_counts, "here": here(request),
-        "filtered": filtered or bool(form["q"]), "newest": max((h.id for h in hits), default=0),
-        "live": form["status"] == "new" and page == 1,
-        "live_ms": int(1000 * (ctx.config.web.live_interval if ctx.config is not None else 10.0)),
-        "api_query": urlencode([(k, v) for k, v in request.query_params.multi_items()
-                                if k in ("rule", "severity", "source", "tag", "q", "since", "until")]),
-    })
+    return render(
+        request,
+        "hits.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "first": (page - 1) * PAGE_SIZE + 1,
+            "last": (page - 1) * PAGE_SIZE + len(hits),
+            "form": form,
+            "facets": facets,
+            "url": url,
+            "tab_counts": tab_counts,
+            "here": here(request),
+            "filtered": filtered or bool(form["q"]),
+            "newest": max((h.id for h in hits), default=0),
+            "live": form["status"] == "new" and page == 1,
+            "live_ms": int(
+                1000 * (ctx.config.web.live_interval if ctx.config is not None else 10.0)
+            ),
+            "api_query": urlencode(
+                [
+                    (k, v)
+                    for k, v in request.query_params.multi_items()
+                    if k in ("rule", "severity", "source", "tag", "q", "since", "until")
+                ]
+            ),
+        },
+    )
 
 
 @router.get("/hits/{hit_id}", response_class=HTMLResponse)
@@ -122,12 +161,23 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
         raise PageError(404, f"There is no hit {hit_id}.")
     row = store.get_hit_row(hit.id)
     title_parts, body_parts = document_parts(hit.title, row["text"] or "", hit.spans)
-    return render(request, "hit.html", {
-        "hit": hit, "row": row, "snippet": snippet_parts(hit.snippet), "title_parts": title_parts,
-        "body_parts": body_parts, "link": safe_url(hit.url), "notes": store.hit_notes(hit.id),
-        "deliveries": store.deliveries_for_hit(hit.id), "status_at": parse_ts(row["status_at"]),
-        "back": local_path(request.query_params.get("back"), "/"), "here": here(request),
-    })
+    return render(
+        request,
+        "hit.html",
+        {
+            "hit": hit,
+            "row": row,
+            "snippet": snippet_parts(hit.snippet),
+            "title_parts": title_parts,
+            "body_parts": body_parts,
+            "link": safe_url(hit.url),
+            "notes": store.hit_notes(hit.id),
+            "deliveries": store.deliveries_for_hit(hit.id),
+            "status_at": parse_ts(row["status_at"]),
+            "back": local_path(request.query_params.get("back"), "/"),
+            "here": here(request),
+        },
+    )
 
 
 @router.post("/hits/bulk")
@@ -150,8 +200,13 @@ def bulk(request: Request, form: Form = Depends(read_form), who: Principal = Dep
 
 
 @router.post("/hits/{hit_id}/{action}")
-def act(request: Request, hit_id: int, action: str, form: Form = Depends(read_form),
-        who: Principal = Depends(analyst)):
+def act(
+    request: Request,
+    hit_id: int,
+    action: str,
+    form: Form = Depends(read_form),
+    who: Principal = Depends(analyst),
+):
     if action not in ("ack", "dismiss", "reopen", "note"):
         raise PageError(404, "There is no such page.")
     ctx = context(request)
@@ -185,8 +240,11 @@ def rule_list(request: Request, who: Principal = Depends(viewer)):
     from monitor.web.ruleset import label, rule_files
 
     files = [label(ctx.rule_paths, f) for f in rule_files(ctx.rule_paths)] if ctx.rule_paths else []
-    return render(request, "rules.html", {"stats": ctx.store.rule_stats(ctx.clock(), rules=ctx.rules()),
-                                          "files": files})
+    return render(
+        request,
+        "rules.html",
+        {"stats": ctx.store.rule_stats(ctx.clock(), rules=ctx.rules()), "files": files},
+    )
 
 
 @router.get("/sources", response_class=HTMLResponse)
@@ -195,12 +253,30 @@ def source_list(request: Request, who: Principal = Depends(viewer)):
     rows = ctx.store.list_sources()
     configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
     polled = {r["name"] for r in rows}
-    rows += [{"name": s.name, "kind": s.kind, "target": s.url or str(s.path), "consecutive_failures": 0,
-              "items_stored": 0} for s in configured.values() if s.name not in polled]
+    rows += [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "target": s.url or str(s.path),
+            "consecutive_failures": 0,
+            "items_stored": 0,
+        }
+        for s in configured.values()
+        if s.name not in polled
+    ]
     q = request.query_params
-    return render(request, "sources.html", {
-        "sources": rows, "configured": configured, "editable": ctx.config is not None and ctx.config.path is not None,
-        "retried": q.get("retried"), "outcome": q.get("outcome"), "added": q.get("added")})
+    return render(
+        request,
+        "sources.html",
+        {
+            "sources": rows,
+            "configured": configured,
+            "editable": ctx.config is not None and ctx.config.path is not None,
+            "retried": q.get("retried"),
+            "outcome": q.get("outcome"),
+            "added": q.get("added"),
+        },
+    )
 
 
 # -- signing in -------------------------------------------------------------------------------
@@ -212,40 +288,85 @@ def login_page(request: Request):
         try:
             ctx.auth.check_limit(client_of(request))
         except TooManyAttempts as exc:
-            raise PageError(429, f"Too many failed sign-ins from this address; try again in {exc.retry_after} s.",
-                            {"retry-after": str(exc.retry_after)}) from None
+            raise PageError(
+                429,
+                f"Too many failed sign-ins from this address; try again in {exc.retry_after} s.",
+                {"retry-after": str(exc.retry_after)},
+            ) from None
         if ctx.auth.access.token and token and same(token, ctx.auth.access.token):
             resp = redirect("/")
-            resp.set_cookie(TOKEN_COOKIE, token, path="/", httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")
+            resp.set_cookie(
+                TOKEN_COOKIE,
+                token,
+                path="/",
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
             return resp
         ctx.auth.failed(client_of(request))
-        raise PageError(401, "Sign in: this page needs the password (or token) it was started with.")
-    return render(request, "login.html", {"next": local_path(request.query_params.get("next")), "error": None,
-                                          "name": ""})
+        raise PageError(
+            401, "Sign in: this page needs the password (or token) it was started with."
+        )
+    return render(
+        request,
+        "login.html",
+        {"next": local_path(request.query_params.get("next")), "error": None, "name": ""},
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, form: Form = Depends(read_form)):
     ctx = context(request)
-    name, password, back = form.get("name").strip(), form.get("password"), local_path(form.get("next"))
+    name, password, back = (
+        form.get("name").strip(),
+        form.get("password"),
+        local_path(form.get("next")),
+    )
     try:
         who = ctx.auth.password(name, password, client_of(request))
     except TooManyAttempts as exc:
-        return render(request, "login.html", {"next": back, "name": name, "error":
-                      f"Too many failed sign-ins from this address; try again in {exc.retry_after} s."}, status=429)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": back,
+                "name": name,
+                "error": f"Too many failed sign-ins from this address; try again in {exc.retry_after} s.",
+            },
+            status=429,
+        )
     if who is None:
-        return render(request, "login.html", {"next": back, "name": name,
-                                              "error": "That name and password do not match."}, status=401)
+        return render(
+            request,
+            "login.html",
+            {"next": back, "name": name, "error": "That name and password do not match."},
+            status=401,
+        )
     if who.via != "password":  # the shared password: the browser's own prompt keeps it
-        return render(request, "login.html", {"next": back, "name": name, "error":
-                      "That is the shared password: use your browser's sign-in prompt for it."}, status=400)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": back,
+                "name": name,
+                "error": "That is the shared password: use your browser's sign-in prompt for it.",
+            },
+            status=400,
+        )
     resp = redirect(back)
     secret, now = new_secret(), ctx.clock()
     days = ctx.config.web.session_days if ctx.config is not None else 14.0
     ctx.store.add_session(digest(secret), who.name, now, now + timedelta(days=days))
-    resp.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="strict", max_age=int(days * 86400),
-                    secure=request.url.scheme == "https")
+    resp.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        max_age=int(days * 86400),
+        secure=request.url.scheme == "https",
+    )
     return resp
 
 

@@ -89,7 +89,9 @@ def edit_file(request: Request, name: str, who: Principal = Depends(viewer)):
 
 
 @router.post("/rules/files/{name:path}/edit")
-def save_file(request: Request, name: str, form: Form = Depends(read_form), who: Principal = Depends(analyst)):
+def save_file(
+    request: Request, name: str, form: Form = Depends(read_form), who: Principal = Depends(analyst)
+):
     ctx = context(request)
     target = _target(ctx, name)
     text = form.get("text").replace("\r\n", "\n")
@@ -99,8 +101,14 @@ def save_file(request: Request, name: str, form: Form = Depends(read_form), who:
         return editor(request, name, text, exc.problems, new=not target.exists(), status=422)
     except ValueError as exc:
         raise PageError(413, str(exc)) from None
-    ctx.store.record_edit("rule", name, "save", ctx.who(who), ctx.clock(),
-                          detail=f"{len(result.rule_set.rules)} rules after the save")
+    ctx.store.record_edit(
+        "rule",
+        name,
+        "save",
+        ctx.who(who),
+        ctx.clock(),
+        detail=f"{len(result.rule_set.rules)} rules after the save",
+    )
     return redirect(f"/rules/files/{name}/edit?saved=1")
 
 
@@ -111,13 +119,24 @@ def _target(ctx, name: str) -> Path:
         raise PageError(400, str(exc)) from None
 
 
-def editor(request: Request, name: str, text: str, problems: list, new: bool = False, status: int = 200):
+def editor(
+    request: Request, name: str, text: str, problems: list, new: bool = False, status: int = 200
+):
     ctx = context(request)
     _target(ctx, name)
-    return render(request, "editor.html", {
-        "file": name, "text": text, "problems": problems, "new": new, "saved": request.query_params.get("saved"),
-        "edits": ctx.store.list_edits("rule", name, limit=10),
-    }, status=status)
+    return render(
+        request,
+        "editor.html",
+        {
+            "file": name,
+            "text": text,
+            "problems": problems,
+            "new": new,
+            "saved": request.query_params.get("saved"),
+            "edits": ctx.store.list_edits("rule", name, limit=10),
+        },
+        status=status,
+    )
 
 
 @router.get("/rules/{rule_id}")
@@ -130,14 +149,26 @@ def rule_page(request: Request, rule_id: str, who: Principal = Depends(viewer)):
     end = next((s for s in starts if s > start), len(lines) + 1)
     stats = ctx.store.rule_stats(ctx.clock(), rules=[(rule.id, rule.title, rule.severity)])
     silences = [s for s in ctx.store.list_silences(ctx.clock()) if s.rule_id == rule.id]
-    return render(request, "rule.html", {
-        "rule": rule, "file": ruleset.label(ctx.rule_paths, Path(rule.path)), "yaml": "".join(lines[start - 1:end - 1]),
-        "stats": next((s for s in stats if s.rule_id == rule.id), None), "silences": silences,
-    })
+    return render(
+        request,
+        "rule.html",
+        {
+            "rule": rule,
+            "file": ruleset.label(ctx.rule_paths, Path(rule.path)),
+            "yaml": "".join(lines[start - 1 : end - 1]),
+            "stats": next((s for s in stats if s.rule_id == rule.id), None),
+            "silences": silences,
+        },
+    )
 
 
 @router.post("/rules/{rule_id}/silence")
-def silence(request: Request, rule_id: str, form: Form = Depends(read_form), who: Principal = Depends(analyst)):
+def silence(
+    request: Request,
+    rule_id: str,
+    form: Form = Depends(read_form),
+    who: Principal = Depends(analyst),
+):
     ctx = context(request)
     _rule(ctx, rule_id)
     try:
@@ -148,6 +179,12 @@ def silence(request: Request, rule_id: str, form: Form = Depends(read_form), who
     if not (0 < hours <= 24 * 366) or not comment:
         raise PageError(400, "A silence needs a length (hours) and a comment saying why.")
     now = ctx.clock()
-    ctx.store.add_silence(rule_id=rule_id, source=None, expires_at=now + timedelta(hours=hours), comment=comment,
-                          now=now, created_by=ctx.who(who))
+    ctx.store.add_silence(
+        rule_id=rule_id,
+        source=None,
+        expires_at=now + timedelta(hours=hours),
+        comment=comment,
+        now=now,
+        created_by=ctx.who(who),
+    )
     return redirect(f"/rules/{rule_id}")

@@ -1,8 +1,8 @@
 """The Sources page's forms: add a source, enable or disable one (admin), retry now (analyst).
 
-    POST /sources/add                 name, kind, url, interval          (admin)
-    POST /sources/{name}/enable|disable                                  (admin)
-    POST /sources/{name}/retry        poll it now; the page shows the outcome (analyst)
+POST /sources/add                 name, kind, url, interval          (admin)
+POST /sources/{name}/enable|disable                                  (admin)
+POST /sources/{name}/retry        poll it now; the page shows the outcome (analyst)
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def _edit(request: Request, who: Principal, name: str, action: str, apply) -> No
 
     ctx = context(request)
     if ctx.config is None or ctx.config.path is None:
-        raise PageError(409, "This page was not started from a config file, so it cannot edit sources.")
+        raise PageError(
+            409, "This page was not started from a config file, so it cannot edit sources."
+        )
     try:
         apply(configedit, Path(ctx.config.path))
     except configedit.RefusedEdit as exc:
@@ -44,24 +46,44 @@ def add(request: Request, form: Form = Depends(read_form), who: Principal = Depe
     kind = form.get("kind") if form.get("kind") in ("feed", "page") else "feed"
     if not name or not url:
         raise PageError(400, "A source needs a name and a URL.")
-    fields = {"name": name, "kind": kind, "url": url, "interval": form.get("interval").strip() or None}
+    fields = {
+        "name": name,
+        "kind": kind,
+        "url": url,
+        "interval": form.get("interval").strip() or None,
+    }
     _edit(request, who, name, "add", lambda ce, path: ce.add_source(path, fields))
     return redirect(f"/sources?added={quote(name)}")
 
 
 @router.post("/sources/{name}/{action}")
-def act(request: Request, name: str, action: str, form: Form = Depends(read_form),
-        who: Principal = Depends(analyst)):
+def act(
+    request: Request,
+    name: str,
+    action: str,
+    form: Form = Depends(read_form),
+    who: Principal = Depends(analyst),
+):
     ctx = context(request)
     if action == "retry":
         report = poll_now(ctx, name, who)
-        outcome = f"{report.new_items} new items, {report.hits} hits" if report.ok else f"failed: {report.error}"
+        outcome = (
+            f"{report.new_items} new items, {report.hits} hits"
+            if report.ok
+            else f"failed: {report.error}"
+        )
         return redirect(f"/sources?retried={quote(name)}&outcome={quote(outcome)}")
     if action not in ("enable", "disable"):
         raise PageError(404, "There is no such page.")
     if not who.can("admin"):
         raise PageError(403, f"This needs the admin role; you are signed in as a {who.role}.")
-    _edit(request, who, name, action, lambda ce, path: ce.update_source(path, name, {"enabled": action == "enable"}))
+    _edit(
+        request,
+        who,
+        name,
+        action,
+        lambda ce, path: ce.update_source(path, name, {"enabled": action == "enable"}),
+    )
     if action == "enable":  # also a source the daemon disabled (its disabled_reason is cleared)
         ctx.store.reenable_source(name, ctx.clock())
     return redirect("/sources")

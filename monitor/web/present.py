@@ -91,21 +91,35 @@ def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
         "also_in": list(hit.also_in),
     }
     if row is not None:
-        record.update(status_reason=row.get("status_reason"), status_by=row.get("status_by"),
-                      status_at=row.get("status_at"))
+        record.update(
+            status_reason=row.get("status_reason"),
+            status_by=row.get("status_by"),
+            status_at=row.get("status_at"),
+        )
     return record
 
 
 def row_record(row: dict[str, Any], with_text: bool = False) -> dict[str, Any]:
     """An export record from a store row (``iter_hit_rows``)."""
     record = {
-        "id": row["id"], "rule": row["rule_id"],
+        "id": row["id"],
+        "rule": row["rule_id"],
         "rules": [r.rule_id for r in rules_of(row.get("item_rules"))] or [row["rule_id"]],
-        "rule_title": row["rule_title"], "severity": row["severity"],
-        "source": row["source"], "title": row["title"] or "", "url": row["url"], "created_at": row["created_at"],
-        "published": row["published"], "status": row["status"], "status_reason": row["status_reason"],
-        "status_by": row["status_by"], "status_at": row["status_at"], "tags": loads(row["tags"], []),
-        "terms": loads(row["terms"], []), "why": row["why"], "snippet": row["snippet"],
+        "rule_title": row["rule_title"],
+        "severity": row["severity"],
+        "source": row["source"],
+        "title": row["title"] or "",
+        "url": row["url"],
+        "created_at": row["created_at"],
+        "published": row["published"],
+        "status": row["status"],
+        "status_reason": row["status_reason"],
+        "status_by": row["status_by"],
+        "status_at": row["status_at"],
+        "tags": loads(row["tags"], []),
+        "terms": loads(row["terms"], []),
+        "why": row["why"],
+        "snippet": row["snippet"],
         "also_in": loads(row["also_in"], []),
     }
     if with_text:

@@ -32,7 +32,9 @@ class RefusedSave(Exception):
 @dataclass(frozen=True)
 class Checked:
     rule_set: Any
-    problems: list[dict[str, Any]]  # {"text": "file:line:col: message", "path", "line", "column", "message"}
+    problems: list[
+        dict[str, Any]
+    ]  # {"text": "file:line:col: message", "path", "line", "column", "message"}
 
 
 def rule_files(paths: list[Path]) -> list[Path]:
@@ -44,9 +46,17 @@ def rule_files(paths: list[Path]) -> list[Path]:
 def editable(paths: list[Path], name: str) -> Path:
     """The rule file ``name`` (relative to a rules folder, or one of the rule files): a YAML
     file inside the configured rule paths, existing or new; ValueError otherwise."""
-    if not name or "\x00" in name or "\\" in name or name.startswith("/") or ".." in Path(name).parts:
+    if (
+        not name
+        or "\x00" in name
+        or "\\" in name
+        or name.startswith("/")
+        or ".." in Path(name).parts
+    ):
         raise ValueError(f"{name!r} is not a rule file name")
-    if Path(name).suffix not in (".yaml", ".yml") or any(p.startswith(".") for p in Path(name).parts):
+    if Path(name).suffix not in (".yaml", ".yml") or any(
+        p.startswith(".") for p in Path(name).parts
+    ):
         raise ValueError(f"{name!r}: a rule file is a .yaml file")
     for f in rule_files(paths):
         if label(paths, f) == name:
@@ -54,7 +64,7 @@ def editable(paths: list[Path], name: str) -> Path:
     folders = [p for p in paths if p.is_dir()]
     if not folders:
         raise ValueError("there is no rules folder to put a new file in")
-    target = (folders[0] / name)
+    target = folders[0] / name
     if folders[0].resolve() not in target.resolve().parents:
         raise ValueError(f"{name!r} is outside the rules folder")
     return target
@@ -99,8 +109,16 @@ def check(paths: list[Path], target: Path | None = None, text: str | None = None
                 s = s.replace(copy, original)
             return s
 
-        out = [{"text": real(str(e)), "path": real(str(e.path)) if e.path else None, "line": e.line,
-                "column": e.column, "message": real(e.message)} for e in problems]
+        out = [
+            {
+                "text": real(str(e)),
+                "path": real(str(e.path)) if e.path else None,
+                "line": e.line,
+                "column": e.column,
+                "message": real(e.message),
+            }
+            for e in problems
+        ]
     return Checked(rule_set, out)
 
 
@@ -127,11 +145,21 @@ def save(paths: list[Path], target: Path, text: str) -> Checked:
 
 def match_record(m: RuleMatch, status: str) -> dict[str, Any]:
     """One hit as ``monitor rules test --json`` prints it."""
-    return {"rule": m.rule_id, "severity": m.severity, "terms": list(m.terms), "spans": [list(s) for s in m.spans],
-            "snippet": m.snippet, "title": m.rule_title, "why": m.why, "status": status}
+    return {
+        "rule": m.rule_id,
+        "severity": m.severity,
+        "terms": list(m.terms),
+        "spans": [list(s) for s in m.spans],
+        "snippet": m.snippet,
+        "title": m.rule_title,
+        "why": m.why,
+        "status": status,
+    }
 
 
-def try_text(rules: list, text: str, title: str = "", language: str | None = None) -> list[dict[str, Any]]:
+def try_text(
+    rules: list, text: str, title: str = "", language: str | None = None
+) -> list[dict[str, Any]]:
     from monitor.matching import Matcher
 
     status = {r.id: r.status for r in rules}

@@ -47,11 +47,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def access_from_env(host: str, environ: dict[str, str] | None = None, accounts: bool = False) -> Access:
+def access_from_env(
+    host: str, environ: dict[str, str] | None = None, accounts: bool = False
+) -> Access:
     """The access rule for ``host``; raise ConfigError for a public address without a secret."""
     env = os.environ if environ is None else environ
-    access = Access(password=env.get(PASSWORD_ENV) or None, user=env.get(USER_ENV) or None,
-                    token=env.get(TOKEN_ENV) or None)
+    access = Access(
+        password=env.get(PASSWORD_ENV) or None,
+        user=env.get(USER_ENV) or None,
+        token=env.get(TOKEN_ENV) or None,
+    )
     if access.open and not accounts and not is_loopback(host):
         raise ConfigError(
             f"refusing to serve the review page on {host} without a secret: add an account "
@@ -74,8 +79,12 @@ class Limits:
     def of(cls, web_config) -> "Limits":
         if web_config is None:
             return cls()
-        return cls(workers=web_config.workers, timeout=web_config.timeout, read_timeout=web_config.read_timeout,
-                   backlog=web_config.backlog)
+        return cls(
+            workers=web_config.workers,
+            timeout=web_config.timeout,
+            read_timeout=web_config.read_timeout,
+            backlog=web_config.backlog,
+        )
 
 
 def bind(host: str, port: int, backlog: int) -> socket.socket:
@@ -120,7 +129,9 @@ class Server:
         self._stop = asyncio.Event()
         anyio.to_thread.current_default_thread_limiter().total_tokens = self.limits.workers
         self.started.set()
-        await hypercorn_serve(self.app, self.config(), shutdown_trigger=self._stop.wait, mode="asgi")
+        await hypercorn_serve(
+            self.app, self.config(), shutdown_trigger=self._stop.wait, mode="asgi"
+        )
 
     def run(self) -> None:
         try:

@@ -63,7 +63,12 @@ def daemon_config(folder: Path, **sections: Any) -> Path:
         write_rules(folder)
     base: dict[str, Any] = {
         "http": {"allow_private_networks": True, "timeout": "5s", "connect_timeout": "2s"},
-        "notify": {"interval": "0.2s", "backoff_base": "0.2s", "backoff_max": "0.5s", "cooldown": 0},
+        "notify": {
+            "interval": "0.2s",
+            "backoff_base": "0.2s",
+            "backoff_max": "0.5s",
+            "cooldown": 0,
+        },
         "daemon": {"watch_interval": "1s", "heartbeat": "1s", "stop_timeout": "5s"},
     }
     for key, value in sections.items():
@@ -74,7 +79,9 @@ def daemon_config(folder: Path, **sections: Any) -> Path:
     return write_config(folder, **base)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.05, what: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float, step: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` (a cheap read: the database, /proc) until truthy, at most ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -90,10 +97,14 @@ def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.05,
 
 
 def rss(items: Iterable[dict[str, str]], title: str = "Wire") -> bytes:
-    parts = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>',
-             f"<title>{escape(title)}</title><link>https://wire.example.org/</link><description>t</description>"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>',
+        f"<title>{escape(title)}</title><link>https://wire.example.org/</link><description>t</description>",
+    ]
     for it in items:
-        parts.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in it.items()) + "</item>")
+        parts.append(
+            "<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in it.items()) + "</item>"
+        )
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")
 
@@ -102,16 +113,27 @@ def zebra_items(source: str, numbers: Iterable[int], match: bool = True) -> list
     """Short items (under the near-duplicate detector's minimum length, so each stands alone),
     one hit each for the zebra rule when ``match``."""
     what = "Zebra crossing" if match else "Library hours"
-    return [{"guid": f"urn:{source}:{n}", "title": f"{what} report #{source}-{n}",
-             "link": f"https://wire.example.org/{source}/{n}", "description": "Painted today."}
-            for n in numbers]
+    return [
+        {
+            "guid": f"urn:{source}:{n}",
+            "title": f"{what} report #{source}-{n}",
+            "link": f"https://wire.example.org/{source}/{n}",
+            "description": "Painted today.",
+        }
+        for n in numbers
+    ]
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
-def respond(h: BaseHTTPRequestHandler, status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None,
-            content_type: str = "application/rss+xml") -> None:
+def respond(
+    h: BaseHTTPRequestHandler,
+    status: int = 200,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/rss+xml",
+) -> None:
     h.send_response(status)
     h.send_header("Content-Type", content_type)
     h.send_header("Content-Length", str(len(body)))
@@ -129,7 +151,9 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         import sys
 
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a killed client is expected here
+        if not isinstance(
+            sys.exc_info()[1], (ConnectionError, TimeoutError)
+        ):  # a killed client is expected here
             super().handle_error(request, client_address)
 
 
@@ -140,7 +164,9 @@ class _Base:
         self.cond = threading.Condition()
         self.httpd = _Server(("127.0.0.1", port), handler_cls)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.released = threading.Event()  # set at stop: every stalled handler returns
 
     def start(self):
@@ -152,7 +178,9 @@ class _Base:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def wait(self, predicate: Callable[[], bool], timeout: float = 20.0, what: str = "server event") -> None:
+    def wait(
+        self, predicate: Callable[[], bool], timeout: float = 20.0, what: str = "server event"
+    ) -> None:
         with self.cond:
             if not self.cond.wait_for(predicate, timeout):
                 raise AssertionError(f"{what} not seen within {timeout}s")
@@ -296,7 +324,9 @@ class Db:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
 
     def close(self) -> None:
         if self.conn.in_transaction:
@@ -314,16 +344,22 @@ class Db:
             return 0
 
     def outbox(self) -> Counter[str]:
-        return Counter(r[0] for r in self.conn.execute("SELECT status FROM outbox WHERE kind = 'hit'"))
+        return Counter(
+            r[0] for r in self.conn.execute("SELECT status FROM outbox WHERE kind = 'hit'")
+        )
 
     def hit_tags(self) -> Counter[str]:
-        rows = self.conn.execute("SELECT i.title FROM hits h JOIN items i ON i.id = h.item_id").fetchall()
+        rows = self.conn.execute(
+            "SELECT i.title FROM hits h JOIN items i ON i.id = h.item_id"
+        ).fetchall()
         return Counter(t for (title,) in rows for t in tags_in(title))
 
     def outbox_tags(self, status: str) -> set[str]:
         rows = self.conn.execute(
             "SELECT i.title FROM outbox o JOIN hits h ON h.id = o.hit_id JOIN items i ON i.id = h.item_id "
-            "WHERE o.kind = 'hit' AND o.status = ?", (status,)).fetchall()
+            "WHERE o.kind = 'hit' AND o.status = ?",
+            (status,),
+        ).fetchall()
         return {t for (title,) in rows for t in tags_in(title)}
 
     def integrity(self) -> str:
@@ -402,8 +438,12 @@ class SqliteHolder:
     def __init__(self, path: Path, mode: str) -> None:
         import sys
 
-        self.proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), mode], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _HOLDER, str(path), mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.first = self._line()
 
     def _line(self) -> str:
@@ -431,7 +471,9 @@ class SqliteHolder:
 
 def run_measured(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
     """Run a command; return its exit code, stderr and its own peak RSS in KiB (wait4)."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:  # a file: a full pipe would block the child
+    with tempfile.TemporaryFile(
+        "w+", encoding="utf-8"
+    ) as log:  # a file: a full pipe would block the child
         proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log, text=True)
         deadline = time.monotonic() + timeout
         while True:

@@ -43,13 +43,23 @@ class JumpingClock:
 def _config(tmp_path: Path, feeds: FeedServer, webhook: WebhookSink, interval: str = "10m") -> Path:
     return daemon_config(
         tmp_path,
-        sources=[{"name": "wire", "kind": "feed", "url": feeds.url("/wire.xml"), "interval": interval, "jitter": 0}],
+        sources=[
+            {
+                "name": "wire",
+                "kind": "feed",
+                "url": feeds.url("/wire.xml"),
+                "interval": interval,
+                "jitter": 0,
+            }
+        ],
         channels={"hook": {"urls": [webhook.url()]}},
         routes=[{"channels": ["hook"]}],
     )
 
 
-def test_polls_and_sends_across_jumps_record_and_deliver_each_alert_once(tmp_path: Path, feeds, webhook):
+def test_polls_and_sends_across_jumps_record_and_deliver_each_alert_once(
+    tmp_path: Path, feeds, webhook
+):
     cfg = _config(tmp_path, feeds, webhook)
     runtime = Runtime.load(cfg)
     source = runtime.config.source("wire")
@@ -57,7 +67,12 @@ def test_polls_and_sends_across_jumps_record_and_deliver_each_alert_once(tmp_pat
     store = open_store(runtime.config)
     try:
         recover(runtime, store)
-        steps = [(timedelta(0), range(0, 3)), (-DAY, range(0, 4)), (2 * DAY, range(0, 5)), (-3 * DAY, range(0, 5))]
+        steps = [
+            (timedelta(0), range(0, 3)),
+            (-DAY, range(0, 4)),
+            (2 * DAY, range(0, 5)),
+            (-3 * DAY, range(0, 5)),
+        ]
         for jump, numbers in steps:
             clock.jump(jump)
             feeds.set_feed("/wire.xml", rss(zebra_items("wire", numbers)))
@@ -86,7 +101,11 @@ def test_daemon_keeps_its_poll_interval_when_the_clock_jumps(tmp_path: Path, fee
         feeds.wait(lambda: feeds.requests["/wire.xml"] >= 2, timeout=10, what="two polls")
         clock.jump(jump)
         jumped = feeds.count("/wire.xml")
-        feeds.wait(lambda: feeds.requests["/wire.xml"] >= jumped + 3, timeout=10, what="three polls after the jump")
+        feeds.wait(
+            lambda: feeds.requests["/wire.xml"] >= jumped + 3,
+            timeout=10,
+            what="three polls after the jump",
+        )
     finally:
         assert daemon.stop()
     times = feeds.times["/wire.xml"]
@@ -97,7 +116,8 @@ def test_daemon_keeps_its_poll_interval_when_the_clock_jumps(tmp_path: Path, fee
 
 
 def test_a_schedule_stored_under_a_clock_that_was_a_day_ahead_does_not_delay_the_next_start(
-        tmp_path: Path, feeds, webhook):
+    tmp_path: Path, feeds, webhook
+):
     """The clock was a day fast when the source was last polled, then corrected; at the
     next start the source is polled within its interval, not a day later."""
     feeds.set_feed("/wire.xml", rss(zebra_items("wire", range(1))))
@@ -113,12 +133,16 @@ def test_a_schedule_stored_under_a_clock_that_was_a_day_ahead_does_not_delay_the
     daemon = Daemon(cfg, runtime)
     daemon.start()
     try:
-        feeds.wait(lambda: feeds.requests["/wire.xml"] >= 2, timeout=10, what="a poll after the start")
+        feeds.wait(
+            lambda: feeds.requests["/wire.xml"] >= 2, timeout=10, what="a poll after the start"
+        )
     finally:
         assert daemon.stop()
 
 
-def test_an_alert_due_before_the_clock_is_put_back_is_still_sent_at_once(tmp_path: Path, feeds, webhook):
+def test_an_alert_due_before_the_clock_is_put_back_is_still_sent_at_once(
+    tmp_path: Path, feeds, webhook
+):
     cfg = _config(tmp_path, feeds, webhook)
     runtime = Runtime.load(cfg)
     clock = JumpingClock(T0)

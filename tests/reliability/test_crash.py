@@ -23,16 +23,32 @@ from typing import Any
 
 from helpers_ops import MonitorProcess
 from reliability.helpers import (
-    Db, FeedServer, WebhookSink, blocked_on_lock, daemon_config, respond, rss, tags_in, wait_until, zebra_items,
+    Db,
+    FeedServer,
+    WebhookSink,
+    blocked_on_lock,
+    daemon_config,
+    respond,
+    rss,
+    tags_in,
+    wait_until,
+    zebra_items,
 )
 
-QUIET = {"heartbeat": "60s", "watch_interval": "60s", "stop_timeout": "5s"}  # after start, only polls and sends write
+QUIET = {
+    "heartbeat": "60s",
+    "watch_interval": "60s",
+    "stop_timeout": "5s",
+}  # after start, only polls and sends write
 
 
 def _config(tmp_path: Path, feeds: FeedServer, webhook: WebhookSink, sources: list[str]) -> Path:
     return daemon_config(
         tmp_path,
-        sources=[{"name": s, "kind": "feed", "url": feeds.url(f"/{s}.xml"), "interval": "1h"} for s in sources],
+        sources=[
+            {"name": s, "kind": "feed", "url": feeds.url(f"/{s}.xml"), "interval": "1h"}
+            for s in sources
+        ],
         channels={"hook": {"urls": [webhook.url()]}},
         routes=[{"channels": ["hook"]}],
         daemon=QUIET,
@@ -67,7 +83,9 @@ def _check(received: Counter[str], expected: set[str], window: set[str]) -> None
     assert all(n <= 2 for n in received.values()), received
 
 
-def test_kill_after_a_fetch_before_anything_is_recorded(tmp_path: Path, feeds: FeedServer, webhook: WebhookSink):
+def test_kill_after_a_fetch_before_anything_is_recorded(
+    tmp_path: Path, feeds: FeedServer, webhook: WebhookSink
+):
     db_path = tmp_path / "data" / "monitor.db"
     go, served = threading.Event(), threading.Event()
     body = rss(zebra_items("wire", range(4)))
@@ -84,7 +102,11 @@ def test_kill_after_a_fetch_before_anything_is_recorded(tmp_path: Path, feeds: F
         feeds.wait(lambda: feeds.requests["/wire.xml"] == 1, what="the first poll")
         db = Db(db_path)
         try:
-            wait_until(lambda: db.scalar("SELECT value FROM meta WHERE key = 'daemon'"), 10, what="the first heartbeat")
+            wait_until(
+                lambda: db.scalar("SELECT value FROM meta WHERE key = 'daemon'"),
+                10,
+                what="the first heartbeat",
+            )
             db.hold_write_lock()
             go.set()
             assert served.wait(10)
@@ -101,8 +123,9 @@ def test_kill_after_a_fetch_before_anything_is_recorded(tmp_path: Path, feeds: F
     assert webhook.tag_counts() == {t: 1 for t in expected}
 
 
-def test_kill_after_hits_are_written_and_during_an_earlier_send(tmp_path: Path, feeds: FeedServer,
-                                                                  webhook: WebhookSink):
+def test_kill_after_hits_are_written_and_during_an_earlier_send(
+    tmp_path: Path, feeds: FeedServer, webhook: WebhookSink
+):
     """``first``'s alert is held by the webhook (in flight); ``second``'s hits are committed
     meanwhile and wait, pending, behind it. Kill: no hit is lost, and only the alert in
     flight may arrive twice."""
@@ -140,7 +163,9 @@ def test_kill_after_hits_are_written_and_during_an_earlier_send(tmp_path: Path, 
         finally:
             db.close()
     hold.set()
-    webhook.wait(lambda: any(t == "first-0" for t, _ in webhook.answered), what="the held request answered")
+    webhook.wait(
+        lambda: any(t == "first-0" for t, _ in webhook.answered), what="the held request answered"
+    )
     feeds.set_feed("/second.xml", second_body)
     expected = {"first-0", "second-0", "second-1", "second-2"}
     _restart_and_drain(tmp_path, cfg, expected)
@@ -149,7 +174,9 @@ def test_kill_after_hits_are_written_and_during_an_earlier_send(tmp_path: Path, 
     assert received == {"first-0": 2, "second-0": 1, "second-1": 1, "second-2": 1}
 
 
-def test_kill_during_a_send_that_is_never_accepted(tmp_path: Path, feeds: FeedServer, webhook: WebhookSink):
+def test_kill_during_a_send_that_is_never_accepted(
+    tmp_path: Path, feeds: FeedServer, webhook: WebhookSink
+):
     db_path = tmp_path / "data" / "monitor.db"
     holding, hold = threading.Event(), threading.Event()
 
@@ -176,7 +203,9 @@ def test_kill_during_a_send_that_is_never_accepted(tmp_path: Path, feeds: FeedSe
     assert webhook.tag_counts() == {t: 1 for t in expected}
 
 
-def test_kill_after_a_send_before_it_is_recorded(tmp_path: Path, feeds: FeedServer, webhook: WebhookSink):
+def test_kill_after_a_send_before_it_is_recorded(
+    tmp_path: Path, feeds: FeedServer, webhook: WebhookSink
+):
     db_path = tmp_path / "data" / "monitor.db"
     feeds.set_feed("/wire.xml", rss(zebra_items("wire", range(3))))
     cfg = _config(tmp_path, feeds, webhook, ["wire"])
@@ -196,7 +225,9 @@ def test_kill_after_a_send_before_it_is_recorded(tmp_path: Path, feeds: FeedServ
         assert accepted.wait(20)
         db = locker["db"]
         try:
-            wait_until(lambda: blocked_on_lock(mon.proc.pid), 10, what="the dispatcher waiting to record")
+            wait_until(
+                lambda: blocked_on_lock(mon.proc.pid), 10, what="the dispatcher waiting to record"
+            )
             inflight = db.outbox_tags("inflight")
             assert len(inflight) == 1 and db.count("outbox", "status = 'sent'") == 0
             assert set(webhook.tag_counts()) == inflight  # delivered, not recorded

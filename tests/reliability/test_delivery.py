@@ -23,8 +23,13 @@ from reliability.helpers import Db, daemon_config, rss, tags_in, wait_until, zeb
 N = 5
 
 
-def test_smtp_down_for_several_rounds_then_up_delivers_every_alert_exactly_once(tmp_path: Path, feeds):
-    feeds.set_feed("/wire.xml", rss(zebra_items("wire", range(N)) + zebra_items("wire", range(N, N + 3), match=False)))
+def test_smtp_down_for_several_rounds_then_up_delivers_every_alert_exactly_once(
+    tmp_path: Path, feeds
+):
+    feeds.set_feed(
+        "/wire.xml",
+        rss(zebra_items("wire", range(N)) + zebra_items("wire", range(N, N + 3), match=False)),
+    )
     port = free_port()  # nothing listens here yet: every connection is refused
     smtp = ScriptedSmtp(port=port)
     cfg = daemon_config(
@@ -38,7 +43,11 @@ def test_smtp_down_for_several_rounds_then_up_delivers_every_alert_exactly_once(
         mon.wait_for("monitor running")
         db = Db(db_path)
         # at least three refused rounds for every alert, seen in the database itself
-        wait_until(lambda: db.count("outbox", "kind = 'hit' AND attempts >= 3") == N, 30, what="3 failed attempts each")
+        wait_until(
+            lambda: db.count("outbox", "kind = 'hit' AND attempts >= 3") == N,
+            30,
+            what="3 failed attempts each",
+        )
         assert db.count("outbox", "status = 'sent'") == 0 and db.count("hits") == N
         assert any("cannot reach the SMTP server" in m for m in mon.messages())
         smtp.start()
@@ -46,11 +55,18 @@ def test_smtp_down_for_several_rounds_then_up_delivers_every_alert_exactly_once(
             wait_until(lambda: db.outbox() == {"sent": N}, 30, what="every alert sent")
             assert mon.stop() == 0
             # a fresh process recovers and drains the outbox: nothing is due, nothing sent again
-            again = subprocess.run(monitor_cmd("--config", str(cfg), "run", "--once"), cwd=tmp_path,
-                                   capture_output=True, text=True, timeout=60)
+            again = subprocess.run(
+                monitor_cmd("--config", str(cfg), "run", "--once"),
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert again.returncode == 0, again.stderr
             subjects = [m["Subject"] for m in smtp.messages]
-            assert Counter(t for s in subjects for t in tags_in(s)) == {f"wire-{i}": 1 for i in range(N)}
+            assert Counter(t for s in subjects for t in tags_in(s)) == {
+                f"wire-{i}": 1 for i in range(N)
+            }
             assert db.count("hits") == N and db.outbox() == {"sent": N}
             assert db.integrity() == "ok"
         finally:
@@ -91,16 +107,25 @@ def slack(httpserver):
     return script
 
 
-def test_slack_429_retry_after_then_500_then_ok_gives_one_message_per_alert(tmp_path: Path, feeds, slack):
+def test_slack_429_retry_after_then_500_then_ok_gives_one_message_per_alert(
+    tmp_path: Path, feeds, slack
+):
     feeds.set_feed("/wire.xml", rss(zebra_items("wire", range(3))))
     cfg = daemon_config(
         tmp_path,
         sources=[{"name": "wire", "kind": "feed", "url": feeds.url("/wire.xml"), "interval": "1h"}],
-        channels={"slack": {"urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"], "format": "markdown",
-                            "base_url": slack.base}},
+        channels={
+            "slack": {
+                "urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"],
+                "format": "markdown",
+                "base_url": slack.base,
+            }
+        },
         routes=[{"channels": ["slack"]}],
     )
-    daemon = Daemon(cfg, Runtime.load(cfg))  # in this process: the webhook base is a class attribute
+    daemon = Daemon(
+        cfg, Runtime.load(cfg)
+    )  # in this process: the webhook base is a class attribute
     daemon.start()
     try:
         with slack.cond:
@@ -113,4 +138,8 @@ def test_slack_429_retry_after_then_500_then_ok_gives_one_message_per_alert(tmp_
         assert tries[1][0] - tries[0][0] >= 1.0, f"{tag}: retried before Retry-After allowed"
     with Db(tmp_path / "data" / "monitor.db") as db:
         assert db.outbox() == {"sent": 3}
-        assert db.scalar("SELECT MIN(attempts) FROM outbox") == db.scalar("SELECT MAX(attempts) FROM outbox") == 3
+        assert (
+            db.scalar("SELECT MIN(attempts) FROM outbox")
+            == db.scalar("SELECT MAX(attempts) FROM outbox")
+            == 3
+        )

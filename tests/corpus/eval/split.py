@@ -20,8 +20,17 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
-STYLES = {"headline", "brief", "wire", "analysis", "liveblog", "transcript", "telegram",
-          "longread", "digest"}
+STYLES = {
+    "headline",
+    "brief",
+    "wire",
+    "analysis",
+    "liveblog",
+    "transcript",
+    "telegram",
+    "longread",
+    "digest",
+}
 
 
 def half_of(entry_id: str) -> str:
@@ -52,7 +61,9 @@ def main(paths: list[str]) -> int:
             }
             unknown = (set(entry["signals"]) | set(entry["may"])) - known
             if entry["id"] in seen or entry["lang"] not in ("en", "ru") or unknown:
-                sys.exit(f"{p}: bad entry {entry['id']}: duplicate, language or signals {sorted(unknown)}")
+                sys.exit(
+                    f"{p}: bad entry {entry['id']}: duplicate, language or signals {sorted(unknown)}"
+                )
             seen.add(entry["id"])
             halves["dev" if dev_only else half_of(entry["id"])].append(entry)
     out = YAML()
@@ -63,12 +74,16 @@ def main(paths: list[str]) -> int:
         with (HERE / f"{half}.yaml").open("w", encoding="utf-8") as f:
             f.write(f"# The {half} half of the blind signal corpus (see tests/signal_eval.py).\n")
             if half == "test":
-                f.write("# Nobody edits rules against this file: only tests/signal_eval.py reads it.\n")
+                f.write(
+                    "# Nobody edits rules against this file: only tests/signal_eval.py reads it.\n"
+                )
             out.dump(entries, f)
         langs = Counter(e["lang"] for e in entries)
         sigs = Counter(s for e in entries for s in e["signals"])
         neg = sum(not e["signals"] for e in entries)
-        print(f"{half}: {len(entries)} texts ({dict(langs)}), {neg} negatives; per signal {dict(sorted(sigs.items()))}")
+        print(
+            f"{half}: {len(entries)} texts ({dict(langs)}), {neg} negatives; per signal {dict(sorted(sigs.items()))}"
+        )
     return 0
 
 
