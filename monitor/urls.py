@@ -37,6 +37,33 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     return url
 
 
+def item_link(url: str | None) -> str | None:
+    """The link of a stored item, as alerts and the page show it: an http(s) URL (see
+    :func:`safe_url`), or the ``file://`` URL of a file a folder source read. Only folder
+    sources store ``file:`` URLs — feed and page links pass :func:`safe_url` when they are
+    read — so a file URL here names a file in a watched folder; it is shown with an absolute
+    path and no control characters or markup, or not at all."""
+    good = safe_url(url)
+    if good is not None or not url:
+        return good
+    url = url.strip()
+    if len(url) > MAX_URL or any(
+        c.isspace() or ord(c) < 32 or ord(c) == 127 or c in '<>"' for c in url
+    ):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if (
+        parts.scheme.lower() != "file"
+        or parts.netloc not in ("", "localhost")
+        or not parts.path.startswith("/")
+    ):
+        return None
+    return url
+
+
 # -- labels for channel URLs ---------------------------------------------------------------
 
 # ``${VAR}`` / ``${VAR:-default}``: group 1 the name, 2 the default. The one pattern for it

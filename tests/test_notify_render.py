@@ -8,7 +8,8 @@ import pytest
 
 from monitor.config import ChannelConfig
 from monitor.models import Hit
-from monitor.notify.render import Renderer, escape_slack, safe_url
+from monitor.notify.render import Renderer, escape_slack
+from monitor.urls import safe_url
 
 ZW = "\u200b"
 
@@ -126,3 +127,21 @@ def test_custom_template_is_sandboxed_and_escaped(tmp_path):
 def test_custom_subject_template():
     r = renderer(subject_template="{{ rule_id }} / {{ severity }}")
     assert r.subject(hit()) == "lease-49-99 / critical"
+
+
+@pytest.mark.parametrize("dialect", ["text", "markdown", "slack", "html"])
+def test_a_folder_item_shows_its_file_and_nothing_else_sneaks_through(dialect):
+    """A folder source stores its file as a file:// URL: alerts show it (issue: folder hits
+    had no link). Only a local absolute file URL passes; a host, markup or a space does not."""
+    r = renderer()
+    m = r.render_alert(hit(url="file:///srv/drop/brief%20one.txt"), dialect)
+    assert "file:///srv/drop/brief%20one.txt" in (m.html or "") + m.body
+    assert r.alert_data(hit(url="file:///srv/drop/a.txt"))["url"] == "file:///srv/drop/a.txt"
+    for bad in [
+        "file://evil.example/share/a.txt",
+        'file:///a"><script>x</script>',
+        "file:///a b",
+        "file:relative.txt",
+    ]:
+        out = r.render_alert(hit(url=bad), dialect)
+        assert "file:" not in (out.html or "") + out.body, bad

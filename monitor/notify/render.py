@@ -33,7 +33,7 @@ from monitor.config import ChannelConfig
 from monitor.models import SEVERITY_RANK, Hit
 from monitor.textfmt import clean, one_line
 from monitor.timefmt import window_words
-from monitor.urls import safe_url
+from monitor.urls import item_link
 
 log = logging.getLogger(__name__)
 
@@ -215,9 +215,9 @@ class _Env:
         return Markup(self.dialect.bold(value))
 
     def link(self, url: str | None, label: Any = None) -> Markup:
-        """A link to ``url`` if it is http(s), else the label alone (escaped)."""
+        """A link to ``url`` if it is http(s) or a folder item's file, else the label alone (escaped)."""
         label_s = self.dialect.escape(one_line(str(label))) if label else ""
-        good = safe_url(url)
+        good = item_link(url)
         if good is None:
             return Markup(label_s)
         if self.dialect.name == "text":
@@ -260,7 +260,7 @@ class Renderer:
             "rules": list(hit.rule_ids),
             "severity": hit.severity,
             "title": one_line(hit.title),
-            "url": safe_url(hit.url),
+            "url": item_link(hit.url),
             "source": one_line(hit.source),
             "published": hit.published.astimezone(timezone.utc).isoformat()
             if hit.published
@@ -278,7 +278,7 @@ class Renderer:
     # -- contexts ---------------------------------------------------------------------
     def alert_context(self, hit: Hit, dialect: str) -> dict[str, Any]:
         d = DIALECT[dialect]
-        url = safe_url(hit.url)
+        url = item_link(hit.url)
         ctx = {
             "hit_id": hit.id,
             "severity": hit.severity,

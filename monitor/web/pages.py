@@ -28,7 +28,8 @@ from monitor.web.app import PageError, WebContext, csrf_of, search_error
 from monitor.web.auth import SESSION_COOKIE, TOKEN_COOKIE, Principal, TooManyAttempts, same
 from monitor.web.deps import Form, client_of, context, read_form, require
 from monitor.web.guard import local_path
-from monitor.web.present import document_parts, safe_url, snippet_parts
+from monitor.urls import item_link
+from monitor.web.present import document_parts, snippet_parts
 
 PAGE_SIZE = 50
 router = APIRouter(include_in_schema=False)
@@ -120,7 +121,7 @@ def hit_list(request: Request, who: Principal = Depends(viewer)):
     if f.kwargs()["search"] or filtered:
         tab_counts = {s: store.count_hits(**f.but(status=[s]).kwargs()) for s in STATUSES}
     tab_counts["all"] = sum(tab_counts.get(s, 0) for s in STATUSES)
-    rows = [{"hit": h, "snippet": snippet_parts(h.snippet), "link": safe_url(h.url)} for h in hits]
+    rows = [{"hit": h, "snippet": snippet_parts(h.snippet), "link": item_link(h.url)} for h in hits]
     return render(
         request,
         "hits.html",
@@ -170,7 +171,7 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
             "snippet": snippet_parts(hit.snippet),
             "title_parts": title_parts,
             "body_parts": body_parts,
-            "link": safe_url(hit.url),
+            "link": item_link(hit.url),
             "notes": store.hit_notes(hit.id),
             "deliveries": store.deliveries_for_hit(hit.id),
             "status_at": parse_ts(row["status_at"]),
