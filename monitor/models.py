@@ -86,6 +86,20 @@ class RuleMatch:
     why: str = ""
     tags: tuple[str, ...] = ()
 
+    def record(self, status: str) -> dict[str, Any]:
+        """This hit as ``monitor rules test --json`` prints it (and ``POST /api/v1/rules/test``
+        returns it): a contract scripts rely on. ``status`` is the rule's (active, draft …)."""
+        return {
+            "rule": self.rule_id,
+            "severity": self.severity,
+            "terms": list(self.terms),
+            "spans": [list(s) for s in self.spans],
+            "snippet": self.snippet,
+            "title": self.rule_title,
+            "why": self.why,
+            "status": status,
+        }
+
 
 @dataclass(frozen=True)
 class SourceState:

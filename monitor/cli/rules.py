@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -112,19 +112,6 @@ def _read_input(name: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _hit_record(m: RuleMatch, status: str) -> dict[str, Any]:
-    return {
-        "rule": m.rule_id,
-        "severity": m.severity,
-        "terms": list(m.terms),
-        "spans": [list(s) for s in m.spans],
-        "snippet": m.snippet,
-        "title": m.rule_title,
-        "why": m.why,
-        "status": status,
-    }
-
-
 def _line_col(text: str, offset: int) -> str:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -201,7 +188,7 @@ def test_cmd(
         if as_json:
             click.echo(
                 json.dumps(
-                    {"file": name, "hits": [_hit_record(m, status[m.rule_id]) for m in hits]},
+                    {"file": name, "hits": [m.record(status[m.rule_id]) for m in hits]},
                     ensure_ascii=False,
                 )
             )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.models import Item, RuleMatch
+from monitor.models import Item
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
 MAX_CHANGES = 1000  # changed items listed by a backtest (all are counted)
@@ -143,20 +143,6 @@ def save(paths: list[Path], target: Path, text: str) -> Checked:
     return checked
 
 
-def match_record(m: RuleMatch, status: str) -> dict[str, Any]:
-    """One hit as ``monitor rules test --json`` prints it."""
-    return {
-        "rule": m.rule_id,
-        "severity": m.severity,
-        "terms": list(m.terms),
-        "spans": [list(s) for s in m.spans],
-        "snippet": m.snippet,
-        "title": m.rule_title,
-        "why": m.why,
-        "status": status,
-    }
-
-
 def try_text(
     rules: list, text: str, title: str = "", language: str | None = None
 ) -> list[dict[str, Any]]:
@@ -164,7 +150,7 @@ def try_text(
 
     status = {r.id: r.status for r in rules}
     item = Item(source="web", key="try", title=title, text=text, language=language)
-    return [match_record(m, status[m.rule_id]) for m in Matcher(rules).match(item)]
+    return [m.record(status[m.rule_id]) for m in Matcher(rules).match(item)]
 
 
 def backtest(store, rules: list, since, only: set[str] | None = None) -> dict[str, Any]:
