@@ -85,3 +85,22 @@ def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
         now=hits_template.now,
         hits=[dict(h) for h in hits_template.hits],
     )
+
+
+def tel_river_rule():
+    """A rule on "Tel" and "river": "Tel"'s stem begins "tell", "televisions", "telltale" too,
+    which the matcher learns to skip (the learning tests, in the matcher and the daemon)."""
+    from monitor.rules import Group, Rule, Term
+
+    return Rule(
+        id="tel",
+        title="t",
+        path="gen",
+        match=Group(
+            "all",
+            (
+                Group("any", (Term(text="Tel", words=("tel",)),)),
+                Group("any", (Term(text="river", words=("river",)),)),
+            ),
+        ),
+    )

@@ -12,6 +12,7 @@ import random
 
 from monitor.matching import Matcher
 from monitor.models import Item
+from conftest import tel_river_rule
 from monitor.rules import Group, Pattern, Rule, Term, required_literal
 
 WORDS = (
@@ -219,18 +220,7 @@ def test_learning_on_the_generated_rules():
 def test_a_learned_word_is_skipped_and_its_neighbours_still_found():
     """Tell, televisions, telltale begin like the stem of "Tel"; once refused, the scan skips
     exactly those tokens, and still finds every form of the stem and any unknown word."""
-    rule = Rule(
-        id="tel",
-        title="t",
-        path="gen",
-        match=Group(
-            "all",
-            (
-                Group("any", (Term(text="Tel", words=("tel",)),)),
-                Group("any", (Term(text="river", words=("river",)),)),
-            ),
-        ),
-    )
+    rule = tel_river_rule()
     m = Matcher([rule])
     assert m.match_text("tell the river, televisions, a telltale river") == []
     m.refresh()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tel_river_rule
 from helpers_ops import MonitorProcess, daemon_config
 from monitor.daemon import Daemon, watched_files
 from monitor.models import Item
@@ -132,25 +133,13 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
 
     from monitor.daemon import LEARN_JOB
     from monitor.matching import Matcher
-    from monitor.rules import Group, Rule, Term
 
     cfg = daemon_config(tmp_path)
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
         daemon._schedule_ops()
         assert daemon.scheduler.get_job(LEARN_JOB) is not None
-        rule = Rule(
-            id="tel",
-            title="t",
-            path="gen",
-            match=Group(
-                "all",
-                (
-                    Group("any", (Term(text="Tel", words=("tel",)),)),
-                    Group("any", (Term(text="river", words=("river",)),)),
-                ),
-            ),
-        )
+        rule = tel_river_rule()
         m = Matcher([rule])
         daemon.runtime = dataclasses.replace(daemon.runtime, matcher=m)
         m.match_text("tell the river")  # learned, not compiled: matching never compiles
