@@ -145,6 +145,63 @@ def test_hit_list_contract_and_cursor(team):
         ]
 
 
+def _record_new_hits(team, count: int) -> list[int]:
+    """Hits recorded now (newer than every hit in the database), as a running daemon would."""
+    from datetime import timedelta
+
+    from monitor.config import Config
+    from monitor.models import Entry, Item, RuleMatch
+    from monitor.pipeline import record
+
+    ids = []
+    with team.db.open() as store:
+        for n in range(count):
+            item = Item(
+                source="seeds",
+                key=f"late-{n}",
+                title=f"Late item {n}",
+                text="Baku frees the Russians",
+                url=None,
+                published=None,
+                language="en",
+            )
+            match = RuleMatch(
+                rule_id="detainees-release",
+                rule_title="Russians jailed in Baku",
+                severity="high",
+                terms=("Baku",),
+                spans=(),
+                snippet="**Baku** frees the Russians",
+                why="any: Baku",
+                tags=(),
+            )
+            now = team.db.now + timedelta(minutes=1 + n)
+            ids += [
+                h.id for h in record(store, Config(), [Entry(item=item, matches=[match])], now).hits
+            ]
+    return ids
+
+
+def test_the_cursor_is_a_keyset_that_hits_recorded_meanwhile_do_not_shift(team):
+    with team.client("viewer") as c:
+        first = c.get("/api/v1/hits", params={"status": "new", "limit": 5}).json()
+        expected = c.get("/api/v1/hits", params={"status": "new", "limit": 10}).json()["hits"]
+        late = _record_new_hits(team, 3)
+        second = c.get(
+            "/api/v1/hits", params={"status": "new", "limit": 5, "cursor": first["next"]}
+        ).json()
+        # an offset would now repeat the last three hits of the first page
+        assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in expected]
+        assert set(second) == {"hits", "next"} and isinstance(second["next"], str)
+        fresh = c.get("/api/v1/hits", params={"status": "new", "limit": 3}).json()["hits"]
+        assert [h["id"] for h in fresh] == late[::-1]
+        # a cursor is opaque and checked: a forged or offset-style one is refused
+        for forged in ("bzUw", "WyJ4IiwgMV0", "WzEsMl0", "W251bGwsMV0"):
+            r = c.get("/api/v1/hits", params={"cursor": forged})
+            assert r.status_code == 400, forged
+            assert r.json()["detail"] == "That cursor is not one this API gave out."
+
+
 def test_hit_detail_and_triage_record_who(team):
     hit = some_hit(team)
     with team.client("analyst") as c:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from monitor.models import Hit, Silence
-from monitor.store.base import ts
+from monitor.store.base import parse_ts, ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
 from monitor.web.app import PageError, search_error
@@ -123,18 +124,23 @@ def summary(hit: Hit) -> dict[str, Any]:
     }
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+def _cursor(hit: Hit) -> str:
+    """The opaque cursor after ``hit``: its place in the list's order, (created_at, id)."""
+    raw = json.dumps([ts(hit.created_at), hit.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _offset(cursor: str | None) -> int:
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    """The place a cursor names (a keyset: hits recorded since do not shift the pages)."""
     if not cursor:
-        return 0
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith("o") and raw[1:].isdigit():
-            return int(raw[1:])
-    except (binascii.Error, UnicodeDecodeError):
+        when, hit_id = json.loads(raw)
+        at = parse_ts(when) if isinstance(when, str) else None
+        if at is not None and isinstance(hit_id, int) and not isinstance(hit_id, bool):
+            return at, hit_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         pass
     raise PageError(400, "That cursor is not one this API gave out.")
 
@@ -180,12 +186,11 @@ def list_hits(
         until=_when(until, now, "until"),
         search=q,
     )
-    offset = _offset(cursor)
-    hits = ctx.store.list_hits(limit=limit + 1, offset=offset, **f.kwargs())
-    more = len(hits) > limit
+    hits = ctx.store.list_hits(limit=limit + 1, before=_after(cursor), **f.kwargs())
+    page = hits[:limit]
     return {
-        "hits": [summary(h) for h in hits[:limit]],
-        "next": _cursor(offset + limit) if more else None,
+        "hits": [summary(h) for h in page],
+        "next": _cursor(page[-1]) if len(hits) > limit else None,
     }
 
 
