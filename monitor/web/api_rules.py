@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from monitor.web import ruleset
+from monitor.web import configedit, ruleset
 from monitor.web.app import PageError, WebContext
 from monitor.web.auth import Principal
 from monitor.web.deps import context, poll_now, require
@@ -313,23 +314,20 @@ class SourcePatch(BaseModel):
     tags: list[str] | None = None
 
 
-def edit_sources(ctx: WebContext, who: Principal, name: str, action: str, apply) -> dict[str, Any]:
-    from monitor.config import load_config
-    from monitor.web import configedit
+def edit_sources(
+    ctx: WebContext,
+    who: Principal,
+    name: str,
+    action: str,
+    change: Callable[[Path], None],
+) -> dict[str, Any] | JSONResponse:
+    from monitor.web.edits import RefusedEdit, apply_edit
 
-    if ctx.config is None or ctx.config.path is None:
-        raise PageError(
-            409, "This page was not started from a config file, so it cannot edit sources."
-        )
     try:
-        apply(configedit, Path(ctx.config.path))
-    except configedit.RefusedEdit as exc:
+        config = apply_edit(ctx, who, "source", name, action, change)
+    except RefusedEdit as exc:
         return refused_edit(exc.problems)
-    except KeyError:
-        raise PageError(404, f"There is no source {name} in {ctx.config.path}.") from None
-    ctx.config = load_config(ctx.config.path)
-    ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
-    source = ctx.config.source(name)
+    source = config.source(name)
     return {
         "name": name,
         "kind": source.kind,
@@ -350,7 +348,7 @@ def add_source(request: Request, body: SourceIn, who: Principal = Depends(admin)
     before it replaces the old one); a running daemon picks it up at its next check."""
     fields = body.model_dump(exclude_none=True)
     return edit_sources(
-        context(request), who, body.name, "add", lambda ce, path: ce.add_source(path, fields)
+        context(request), who, body.name, "add", lambda path: configedit.add_source(path, fields)
     )
 
 
@@ -366,7 +364,7 @@ def update_source(request: Request, name: str, body: SourcePatch, who: Principal
         else "edit"
     )
     result = edit_sources(
-        ctx, who, name, action, lambda ce, path: ce.update_source(path, name, fields)
+        ctx, who, name, action, lambda path: configedit.update_source(path, name, fields)
     )
     if fields.get("enabled") is True and isinstance(result, dict):
         result["reenabled"] = ctx.store.reenable_source(name, ctx.clock())

@@ -152,13 +152,26 @@ def create_app(
     )
     app.state.web = ctx
 
-    from monitor.web import api, api_rules, feeds, pages, pages_rules, pages_sources
+    from monitor.web import (
+        api,
+        api_channels,
+        api_rules,
+        api_users,
+        feeds,
+        pages,
+        pages_admin,
+        pages_rules,
+        pages_sources,
+    )
 
     app.include_router(api.router)
     app.include_router(api_rules.router)
+    app.include_router(api_channels.router)
+    app.include_router(api_users.router)
     app.include_router(pages.router)
     app.include_router(pages_rules.router)
     app.include_router(pages_sources.router)
+    app.include_router(pages_admin.router)
     app.include_router(feeds.router)
 
     @app.get("/static/{name}", include_in_schema=False)

@@ -87,7 +87,8 @@ class Authenticator:
         ):
             return Principal(name or None, "admin", "shared")
         user = self.store.get_user(name) if name else None
-        if verify_password(user.password_hash if user else None, given) and user is not None:
+        known = verify_password(user.password_hash if user else None, given)
+        if known and user is not None and not user.disabled:
             return Principal(user.name, user.role, "password")
         self.failed(client)
         return None
