@@ -32,7 +32,7 @@ HIT_KEYS = {
 
 @pytest.fixture
 def team(hits_db: HitsDB):
-    with serve_team(hits_db) as t:
+    with serve_team(hits_db, "channels:\n  console: {type: console}\n") as t:
         yield t
 
 
@@ -76,6 +76,25 @@ def endpoints(team):
             "analyst",
         ),
         ("GET", "/api/v1/status", None, "viewer"),
+        ("GET", "/api/v1/channels", None, "admin"),
+        ("GET", "/api/v1/channels/console", None, "admin"),
+        ("POST", "/api/v1/channels", {"name": "pager", "type": "console"}, "admin"),
+        ("PATCH", "/api/v1/channels/pager", {"enabled": False}, "admin"),
+        ("POST", "/api/v1/channels/console/test", None, "admin"),
+        ("GET", "/api/v1/users", None, "admin"),
+        ("GET", "/api/v1/users/viewer", None, "admin"),
+        (
+            "POST",
+            "/api/v1/users",
+            {"name": "newcomer", "role": "viewer", "password": "long enough password"},
+            "admin",
+        ),
+        ("PATCH", "/api/v1/users/newcomer", {"role": "analyst"}, "admin"),
+        ("POST", "/api/v1/users/newcomer/password", {}, "admin"),
+        ("POST", "/api/v1/users/newcomer/tokens", None, "admin"),
+        ("DELETE", "/api/v1/users/newcomer/tokens/1", None, "admin"),
+        ("DELETE", "/api/v1/users/newcomer/tokens", None, "admin"),
+        ("DELETE", "/api/v1/silences/1", None, "analyst"),
     ]
 
 
@@ -98,6 +117,70 @@ def test_every_endpoint_refuses_nobody_and_the_roles_below_it(team):
         assert anon.delete("/api/v1/silences/1").status_code == 401
     with team.client("viewer") as c:
         assert c.delete("/api/v1/silences/1").status_code == 403
+
+
+def test_the_endpoint_list_covers_every_route_the_api_describes(team):
+    """A new route cannot slip past the role checks above: each one the OpenAPI description
+    names is in ``endpoints``."""
+    import re
+
+    with team.client(None) as c:
+        spec = c.get("/api/v1/openapi.json").json()
+    listed = [(m, p.split("?")[0]) for m, p, _, _ in endpoints(team)]
+    missing = []
+    for path, operations in spec["paths"].items():
+        pattern = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)))
+        for method in operations:
+            if not any(m == method.upper() and pattern.fullmatch(p) for m, p in listed):
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
+
+
+# (method, path, a body that does not validate, where the 422 points)
+BAD_BODIES = [
+    ("POST", "/api/v1/hits/{hit}/ack", {"note": 5}, ["body", "note"]),
+    ("POST", "/api/v1/hits/{hit}/dismiss", {"reason": "bored"}, ["body", "reason"]),
+    ("POST", "/api/v1/hits/{hit}/shelve", {}, ["path", "action"]),
+    ("POST", "/api/v1/hits/bulk", {"ids": [], "action": "ack"}, ["body", "ids"]),
+    ("PUT", "/api/v1/rules/files/plants.yaml", {}, ["body", "text"]),
+    ("POST", "/api/v1/rules/check", {"yaml": 5}, ["body", "yaml"]),
+    ("POST", "/api/v1/rules/test", {"title": "no text"}, ["body", "text"]),
+    ("POST", "/api/v1/rules/backtest", {"days": -1}, ["body", "days"]),
+    ("POST", "/api/v1/sources/test", {"url": "file:///etc/passwd"}, ["body", "url"]),
+    ("POST", "/api/v1/sources", {"name": "../up", "url": "https://e.org/"}, ["body", "name"]),
+    ("PATCH", "/api/v1/sources/wire", {"interval": [1]}, ["body", "interval", "str"]),
+    ("POST", "/api/v1/silences", {"rule": "r", "hours": 0, "comment": "c"}, ["body", "hours"]),
+    ("POST", "/api/v1/channels", {"name": "x", "type": "pigeon"}, ["body", "type"]),
+    ("PATCH", "/api/v1/channels/console", {"format": "pdf"}, ["body", "format"]),
+    (
+        "POST",
+        "/api/v1/users",
+        {"name": "x y", "role": "viewer", "password": "p" * 9},
+        ["body", "name"],
+    ),
+    ("PATCH", "/api/v1/users/viewer", {"role": "boss"}, ["body", "role"]),
+    ("POST", "/api/v1/users/viewer/password", {"password": "short"}, ["body", "password"]),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, body, loc", BAD_BODIES, ids=[f"{m} {p}" for m, p, _, _ in BAD_BODIES]
+)
+def test_a_body_that_does_not_validate_is_422_naming_the_field(team, method, path, body, loc):
+    before = team.db.config_path.read_text(encoding="utf-8")
+    with team.client("admin") as c:
+        r = c.request(method, path.format(hit=some_hit(team)), json=body)
+        broken = c.request(
+            method,
+            path.format(hit=some_hit(team)),
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+    assert r.status_code == 422, r.text
+    assert loc in [e["loc"] for e in r.json()["detail"]], r.json()
+    assert all(e["msg"] for e in r.json()["detail"])
+    assert broken.status_code == 422, broken.text
+    assert team.db.config_path.read_text(encoding="utf-8") == before
 
 
 def test_a_wrong_token_is_401(team):
