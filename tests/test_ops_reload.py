@@ -131,13 +131,13 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
     scan by the daemon's learn job (between polls), and never by matching itself."""
     import dataclasses
 
-    from monitor.daemon import LEARN_JOB
+    from monitor.daemon_jobs import LEARN_JOB
     from monitor.matching import Matcher
 
     cfg = daemon_config(tmp_path)
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
-        daemon._schedule_ops()
+        daemon.schedule_ops()
         assert daemon.scheduler.get_job(LEARN_JOB) is not None
         rule = tel_river_rule()
         m = Matcher([rule])
@@ -147,7 +147,7 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
             assert len(scan(text)) == 3  # sentinel, river, and tel… still found
-        daemon._learn_job()
+        daemon.learn()
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
             assert len(scan(text)) == 2  # compiled: "tell" and "television" are skipped

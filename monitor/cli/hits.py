@@ -19,8 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from monitor.models import SEVERITIES, utcnow
-from monitor.store.base import parse_ts
+from monitor.models import SEVERITIES, HitNote, utcnow
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store import Store
 from monitor.timefmt import ago
@@ -346,12 +345,9 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         deliveries = store.deliveries_for_hit(hit_id)
     if as_json:
         record = hit_record(hit, row)
-        record["status_comment"] = row.get("status_comment")
-        record["text"] = row["text"]
-        record["history"] = [
-            {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
-            for n in notes
-        ]
+        record["status_comment"] = row.status_comment
+        record["text"] = row.text
+        record["history"] = [_history(n) for n in notes]
         record["deliveries"] = [
             {
                 "channel": d.channel,
@@ -390,15 +386,11 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     meta.add_row("Why", Text(hit.why or "—"))
     meta.add_row("Terms", Text(", ".join(hit.terms) or "—"))
     status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
-    if row.get("status_by"):
+    if row.status_by:
+        status.append(f"  by {row.status_by} {ago(row.status_at, now)}", style="dim")
+    if row.status_reason or row.status_comment:
         status.append(
-            f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim"
-        )
-    if row.get("status_reason") or row.get("status_comment"):
-        status.append(
-            "  ("
-            + ": ".join(t for t in (row.get("status_reason"), row.get("status_comment")) if t)
-            + ")"
+            "  (" + ": ".join(t for t in (row.status_reason, row.status_comment) if t) + ")"
         )
     meta.add_row("Status", status)
     c.print(meta)
@@ -406,15 +398,13 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     if hit.snippet:
         c.print(_marked(snippet_parts(hit.snippet)))
     elif hit.spans:
-        c.print(_marked(document_parts(hit.title, row["text"], hit.spans)[1]))
+        c.print(_marked(document_parts(hit.title, row.text, hit.spans)[1]))
     if notes:
         c.print()
         c.print("[bold]History[/bold]")
         history = Table(box=None, show_header=False, pad_edge=False)
         for n in notes:
-            history.add_row(
-                exact(n["created_at"]), Text(n["by"] or ""), n["action"], Text(n["text"] or "")
-            )
+            history.add_row(exact(n.created_at), Text(n.by or ""), n.action, Text(n.text or ""))
         c.print(history)
     c.print()
     if deliveries:
@@ -441,16 +431,18 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         c.print("[dim]No notifications for this hit.[/dim]")
 
 
+def _history(note: HitNote) -> dict[str, Any]:
+    """One entry of a hit's history as ``hits show --json`` and the exports write it."""
+    return {"action": note.action, "text": note.text, "by": note.by, "at": exact(note.created_at)}
+
+
 def _with_triage(
-    record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]], flat: bool
+    record: dict[str, Any], row: dict[str, Any], notes: list[HitNote], flat: bool
 ) -> dict[str, Any]:
     """An export record with the hit's comment, its notes and its whole triage history
     (for CSV, one line of text each: ``2026-11-20 08:15 UTC anna dismiss: false-positive — …``)."""
-    history = [
-        {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
-        for n in notes
-    ]
-    texts = [n["text"] for n in notes if n["action"] == "note" and n["text"]]
+    history = [_history(n) for n in notes]
+    texts = [n.text for n in notes if n.action == "note" and n.text]
     record["status_comment"] = row.get("status_comment")
     if flat:
         record["notes"] = " | ".join(texts)
