@@ -3,15 +3,20 @@ error logged as file:line, and the previous rules keep matching."""
 
 from __future__ import annotations
 
+import gc
 import re
 import signal
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import tel_river_rule
 from helpers_ops import MonitorProcess, daemon_config
+from monitor.cli import cli
 from monitor.daemon import Daemon, watched_files
+from monitor.matching import Matcher
 from monitor.models import Item
 from monitor.pipeline import Runtime
 from monitor.store import Store
@@ -132,7 +137,6 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
     import dataclasses
 
     from monitor.daemon_jobs import LEARN_JOB
-    from monitor.matching import Matcher
 
     cfg = daemon_config(tmp_path)
     daemon = Daemon(cfg, Runtime.load(cfg))
@@ -154,3 +158,22 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
         assert [r.rule_id for r in m.match_text("Tel by the river")] == ["tel"]
     finally:
         daemon.store.close()
+
+
+def test_start_up_compiles_the_rules_with_the_collector_paused_as_a_reload_does(tmp_path):
+    cfg = daemon_config(tmp_path, sources=[])
+    paused: list[bool] = []
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code is Matcher.__init__.__code__:
+            paused.append(not gc.isenabled())
+
+    assert gc.isenabled()
+    sys.setprofile(watch)
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(cfg), "run", "--once"])
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == 0, result.output
+    assert paused == [True]  # one compile, with the collector paused
+    assert gc.isenabled()  # and restored after
