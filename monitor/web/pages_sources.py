@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from monitor.web import configedit
 from monitor.web.app import PageError
@@ -34,7 +35,9 @@ def _edit(
 
 
 @router.post("/sources/add")
-def add(request: Request, form: Form = Depends(read_form), who: Principal = Depends(admin)):
+def add(
+    request: Request, form: Form = Depends(read_form), who: Principal = Depends(admin)
+) -> Response:
     name, url = form.get("name").strip(), form.get("url").strip()
     kind = form.get("kind") if form.get("kind") in ("feed", "page") else "feed"
     if not name or not url:
@@ -56,7 +59,7 @@ def act(
     action: str,
     form: Form = Depends(read_form),
     who: Principal = Depends(analyst),
-):
+) -> Response:
     ctx = context(request)
     if action == "retry":
         report = poll_now(ctx, name, who)
