@@ -5,6 +5,7 @@ The query modules write one SQL text for both, with ``?`` placeholders, standard
 text as parameters; the PostgreSQL connection turns ``?`` into its own placeholders. What
 cannot be written once comes from here:
 
+    one of many values          col IN (?, ?, …)                col = ANY(?)  (one array)
     JSON of a subquery          json_group_array(…)             json_agg(…)
     a JSON array's elements     json_each(col) j                jsonb_array_elements_text(col) j(value)
     full-text search            items_fts MATCH (FTS5)          items.search @@ tsquery (russian, english)
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from monitor.store.search import SearchQuery, Term, fts_query, parse_search
 
@@ -43,6 +44,10 @@ class Dialect:
         raise NotImplementedError
 
     prune_bands = "DELETE FROM story_bands WHERE created_at < ?"
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: a condition and its parameters."""
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
     def rule_locks(self, rule_ids: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
         """Statements that serialise the units of work on these rules (none: the dialect's
@@ -99,6 +104,10 @@ class PostgresDialect(Dialect):
 
     def json_list(self, expr: str) -> str:
         return f"json_agg({expr})"
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # one array parameter: the statement's text stays the same whatever the count
+        return f"{column} = ANY(?)", [list(values)]
 
     def json_elements(self, column: str, alias: str) -> str:
         return f"jsonb_array_elements_text({column}) AS {alias}(value)"
