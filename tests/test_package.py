@@ -45,6 +45,7 @@ def _run(cmd, cwd, timeout=300, **kw):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # a wheel, a fresh venv and every dependency installed into it
 def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
     src = fresh_copy(tmp_path / "src")
     _run(
