@@ -187,8 +187,12 @@ P001_INITIAL = [
     "CREATE INDEX edits_target ON edits (kind, target, created_at)",
 ]
 
+# An account can be disabled and enabled again (= SQLite's m008).
+P002_USER_DISABLED = ["ALTER TABLE users ADD COLUMN disabled_at TIMESTAMPTZ"]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("p001_initial", P001_INITIAL),  # = SQLite's m001 … m007
+    ("p002_user_disabled", P002_USER_DISABLED),  # = SQLite's m008
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 
