@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+from monitor.models import HitNote
 from monitor.store.base import StoreBase, parse_ts, rowid, ts
 from monitor.suggest import did_you_mean, one_of
 
@@ -91,6 +92,13 @@ class RuleStats:
         }
 
 
+def _when(value: str) -> datetime:
+    """A NOT NULL time column."""
+    when = parse_ts(value)
+    assert when is not None
+    return when
+
+
 class TriageQueries(StoreBase):
     def ack_hits(
         self, ids: Iterable[int], by: str, now: datetime, note: str | None = None
@@ -163,14 +171,22 @@ class TriageQueries(StoreBase):
             )
             return rowid(cur)
 
-    def hit_notes(self, hit_id: int) -> list[dict[str, Any]]:
+    def hit_notes(self, hit_id: int) -> list[HitNote]:
         """The hit's history (notes and status changes), oldest first."""
         rows = self.query(
             "SELECT * FROM hit_notes WHERE hit_id = ? ORDER BY created_at, id", (hit_id,)
         )
-        for r in rows:
-            r["created_at"] = parse_ts(r["created_at"])
-        return rows
+        return [
+            HitNote(
+                id=r["id"],
+                hit_id=r["hit_id"],
+                action=r["action"],
+                created_at=_when(r["created_at"]),
+                text=r["text"],
+                by=r["by"],
+            )
+            for r in rows
+        ]
 
     def rule_stats(
         self, now: datetime, rules: Iterable[tuple[str, str, str]] = ()
