@@ -92,6 +92,9 @@ class ChannelConfig(_Model):
         "apprise"  # slack: urls may be any host's https webhook
     )
     urls: list[str] = Field(default_factory=list)
+    enabled: bool = Field(
+        default=True, description="false: no alert is routed to it (its queued ones are given up)"
+    )
     format: ChannelFormat = "text"
     template: str | None = None
     subject_template: str | None = None

@@ -75,18 +75,21 @@ class HitQueries(StoreBase):
         since: datetime | None = None,
         until: datetime | None = None,
         search: str | None = None,
+        before: tuple[datetime, int] | None = None,
     ) -> list[Hit]:
         """Hits, newest first, filtered; an item that several rules fired on is listed once, as
         its most severe matching hit (``Hit.rules`` names them all). ``search`` is a search as
         people type it (see ``monitor.store.search``) over item titles and texts; SearchError
-        when it cannot be read."""
+        when it cannot be read. ``before`` = ``(created_at, id)`` of a listed hit: only the
+        hits listed after it (a keyset page: hits recorded meanwhile do not shift it)."""
         sql, params = self._hit_filter_sql(
             rule, severity, source, status, tag, since, until, search
         )
-        sql = (
-            f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
-            "ORDER BY h.created_at DESC, h.id DESC"
-        )
+        sql = f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
+        if before is not None:
+            sql += "AND (h.created_at, h.id) < (?, ?) "
+            params += [ts(before[0]), before[1]]
+        sql += "ORDER BY h.created_at DESC, h.id DESC"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
