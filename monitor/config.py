@@ -264,6 +264,20 @@ class DaemonConfig(_Model):
     )
 
 
+class ClusterConfig(_Model):
+    """Several daemons on one database (PostgreSQL): how they divide the work."""
+
+    lease: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="how long a claim (a daemon's own, its sources') lasts without a heartbeat "
+        "renewing it: a daemon that dies loses its sources after this (default: four heartbeats)",
+    )
+    claim_interval: Duration = Field(
+        default=1.0, gt=0, description="how often an idle daemon looks for due sources to claim"
+    )
+
+
 class MetricsConfig(_Model):
     enabled: bool = False
     host: str = "127.0.0.1"
@@ -313,6 +327,7 @@ class Config(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # set by load_config: the file it came from, and the folder relative paths resolve against
@@ -323,6 +338,8 @@ class Config(_Model):
     def _references(self, info: ValidationInfo) -> "Config":
         if info.context and info.context.get("references_checked"):
             return self  # load_config checked them already, each at its own line
+        if self.lease_problem():
+            raise ValueError(self.lease_problem())
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -345,6 +362,20 @@ class Config(_Model):
     @property
     def db_path(self) -> Path:
         return self.resolve(self.storage.path)
+
+    def lease_problem(self) -> str | None:
+        lease = self.cluster.lease
+        if lease is not None and lease < 2 * self.daemon.heartbeat:
+            return (
+                f"cluster.lease ({lease:g}s) must be at least twice daemon.heartbeat "
+                f"({self.daemon.heartbeat:g}s), or a live daemon loses its sources between two heartbeats"
+            )
+        return None
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a daemon's claims last without a heartbeat (``cluster.lease``)."""
+        return self.cluster.lease or 4 * self.daemon.heartbeat
 
     @property
     def rule_paths(self) -> list[Path]:
@@ -487,6 +518,8 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         errors.extend(doc.validation_errors(exc, model=Config))
         cfg = None
+    if cfg is not None and cfg.lease_problem():
+        errors.append(doc.error(str(cfg.lease_problem()), ("cluster", "lease")))
     if errors:
         errors.sort(key=_position)
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)

@@ -13,6 +13,8 @@ One class, assembled from one query module per group of tables:
           ── SilenceQueries (silences.py)  silences: no alerts for a rule or source until they expire
           ── AccountQueries (accounts.py)  web accounts, sessions, API tokens, the edit trail
           ── WebSourceQueries (web_sources.py)  re-enable a source the daemon disabled
+          ── DaemonQueries  (daemons.py)   the registry of daemons on this database, their leases
+          ── LeaseQueries   (leases.py)    several daemons dividing the due sources by leases
     schema.py: ordered migrations; base.py: connection, transactions, time format
 """
 
@@ -22,8 +24,10 @@ from monitor.models import Entry, OutboxPlan, RecordResult
 from monitor.store.accounts import AccountQueries
 from monitor.store.backtest_queries import BacktestQueries
 from monitor.store.base import parse_ts, ts
+from monitor.store.daemons import DaemonQueries, DaemonRecord
 from monitor.store.hits import HitQueries
 from monitor.store.items import ItemQueries
+from monitor.store.leases import LeaseQueries
 from monitor.store.ops import OpsQueries
 from monitor.store.outbox import OutboxQueries
 from monitor.store.record import RecordQueries, RecordUnit
@@ -45,8 +49,19 @@ class Store(
     OpsQueries,
     AccountQueries,
     WebSourceQueries,
+    DaemonQueries,
+    LeaseQueries,
 ):
     """The project's database. ``Store(path)`` opens (creating and migrating) it."""
 
 
-__all__ = ["Store", "RecordUnit", "Entry", "OutboxPlan", "RecordResult", "ts", "parse_ts"]
+__all__ = [
+    "Store",
+    "DaemonRecord",
+    "RecordUnit",
+    "Entry",
+    "OutboxPlan",
+    "RecordResult",
+    "ts",
+    "parse_ts",
+]

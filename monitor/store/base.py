@@ -66,6 +66,14 @@ class StoreBase:
     writer never fails half-way on a lock upgrade.
     """
 
+    #: appended to the SELECT of a claim (sources due, deliveries due): where the database
+    #: locks rows (PostgreSQL: `` FOR UPDATE SKIP LOCKED``) a claim passes over the rows another
+    #: daemon is claiming at that moment; SQLite's write lock already runs one claim at a time
+    claim_lock = ""
+    #: appended to a SELECT whose row the transaction then rewrites from what it read (a
+    #: summary's list of hits): PostgreSQL `` FOR UPDATE`` waits for the other writer
+    row_lock = ""
+
     def __init__(self, path: str | Path, busy_timeout: float = 30.0, migrate: bool = True):
         self.path = Path(path)
         if str(path) != ":memory:":
