@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -27,7 +28,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError, ConfigErrors
-from monitor.urls import ENV_REF
+from monitor.urls import ENV_REF, redact_url
 from monitor.models import SEVERITIES
 from monitor.suggest import did_you_mean
 from monitor.yamlfile import load_yaml_file
@@ -80,13 +81,68 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_PG_SCHEMES = ("postgresql", "postgres")
+
+
+def check_storage_url(value: str) -> str:
+    """A ``storage.url`` as written in the file (``${VAR}`` kept), or ValueError saying what
+    to change. The password, if any, must come from the environment."""
+    text = value.strip()
+    probe = ENV_REF.sub("x", text)  # a ${VAR} stands for one ordinary character here
+    try:
+        parts = urlsplit(probe)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"cannot read {redact_url(text)!r} as a URL: {exc}") from None
+    if parts.scheme.lower() not in _PG_SCHEMES:
+        raise ValueError(
+            "not a PostgreSQL URL: write postgresql://user@host/database "
+            "(a SQLite file is given as storage.path)"
+        )
+    if not parts.path.strip("/"):
+        raise ValueError(
+            "the URL names no database: add it after the host, as in postgresql://monitor@db.example.org/monitor"
+        )
+    userinfo = text.partition("://")[2].split("/", 1)[0].rpartition("@")[0]
+    password = userinfo.partition(":")[2] if ":" in userinfo else None
+    if password and not ENV_REF.fullmatch(password):
+        raise ValueError(
+            "the password is written out in the file: take it from the environment, as "
+            "postgresql://monitor:${MONITOR_DB_PASSWORD}@db.example.org/monitor, or leave it "
+            "out and set PGPASSWORD (or a ~/.pgpass file)"
+        )
+    expand_env(text)  # an unset ${VAR} is an error now, not at the first connection
+    return text
+
+
 class StorageConfig(_Model):
     path: Path = Path("data/monitor.db")
+    url: str | None = Field(
+        default=None,
+        description="a PostgreSQL database instead of the SQLite file: postgresql://user@host/db "
+        "(the password from ${VAR} or PGPASSWORD)",
+    )
+    pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections this process may open"
+    )
     busy_timeout: Duration = 30.0
     retention: Duration | None = Field(
         default=90 * 86400,
         description="prune items older than this (hits and their items are kept)",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_storage_url(value)
+
+    @model_validator(mode="after")
+    def _one_database(self) -> "StorageConfig":
+        if self.url is not None and "path" in self.model_fields_set:
+            raise ValueError(
+                "give storage.path (a SQLite file) or storage.url (PostgreSQL), not both"
+            )
+        return self
 
 
 class RulesConfig(_Model):
@@ -376,6 +432,19 @@ class Config(_Model):
     def lease_seconds(self) -> float:
         """How long a daemon's claims last without a heartbeat (``cluster.lease``)."""
         return self.cluster.lease or 4 * self.daemon.heartbeat
+
+    def storage_url(self) -> str | None:
+        """The PostgreSQL URL with ``${VAR}`` expanded (it may hold the password: never show
+        or log it; ``storage_label`` is the form to show), or None for SQLite."""
+        return expand_env(self.storage.url) if self.storage.url is not None else None
+
+    @property
+    def storage_label(self) -> str:
+        """Where the database is, as it may be shown: the SQLite file, or the URL as the
+        file writes it with any password or ``${VAR}`` part hidden."""
+        if self.storage.url is not None:
+            return redact_url(self.storage.url)
+        return str(self.db_path)
 
     @property
     def rule_paths(self) -> list[Path]:

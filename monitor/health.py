@@ -251,7 +251,7 @@ def evaluate(
         reload=reload,
         retention=store.get_meta("retention"),
         checked_at=now,
-        database=str(store.path),
+        database=store.location,
         daemons=daemons,
         rule_sets_differ=len(digests) > 1,
     )

@@ -11,7 +11,15 @@ from monitor.cluster import Member
 from monitor.dbfiles import InstanceLock
 from monitor.logs import config_secrets, hide_secrets
 from monitor.models import utcnow
-from monitor.pipeline import PollReport, Runtime, dispatch, open_store, recover, run_source
+from monitor.pipeline import (
+    PollReport,
+    Runtime,
+    dispatch,
+    open_store,
+    recover,
+    run_source,
+    shares_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +32,9 @@ def run_once(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> list[P
     lock = InstanceLock(cfg.db_path)
     member = Member.join(store, cfg, runtime.rules, role="once", clock=clock)
     try:
-        if lock.acquire("once"):
+        if shares_sources(cfg):  # PostgreSQL: recovery takes only the rows of daemons gone
+            recover(runtime, store, clock=clock)
+        elif lock.acquire("once"):
             recover(runtime, store, clock=clock)
         else:  # a daemon runs on this database: rows in flight are its sends, not a crash's
             log.info(

@@ -27,6 +27,7 @@ from monitor.rules import RuleSet, load_rules
 from monitor.sources import make_source
 from monitor.sources.schedule import next_delay
 from monitor.store import Store
+from monitor.store import open_store as _open_store
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,13 @@ class PollReport:
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.db_path, busy_timeout=config.storage.busy_timeout)
+    return _open_store(config)
 
 
 def shares_sources(config: Config) -> bool:
     """True when several daemons may work on the configured database at once (PostgreSQL):
     they divide the due sources by leases instead of each polling every source."""
-    return False
+    return config.storage.url is not None
 
 
 def run_source(
@@ -302,6 +303,8 @@ def record(store: Store, config: Config, entries: list[Entry], now: datetime) ->
     folded: list[tuple[int, str]] = []
     new_items = 0
     with store.unit_of_work() as uow:
+        # every rule this poll may record a hit for, locked before the first story read
+        uow.serialize(m.rule_id for e in entries for m in e.matches)
         silences = tuple(uow.active_silences(now))
         uow.prune_bands(window_start)
         for entry in entries:

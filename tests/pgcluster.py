@@ -101,6 +101,21 @@ class Cluster:
         self._run("createdb", "-h", str(self.socket_dir), "-U", self.db_user, name)
         return self.url(name)
 
+    def sql(self, statement: str, db: str = "postgres") -> None:
+        """Run one statement outside a transaction (CREATE / DROP DATABASE)."""
+        import psycopg
+
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            conn.execute(statement)
+
+    def clone(self, template: str, name: str) -> str:
+        """A new database copied from ``template`` (a file copy: cheap for a small one)."""
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)

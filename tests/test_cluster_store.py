@@ -2,7 +2,8 @@
 exactly one daemon, a dead daemon's leases expire), the daemon registry, and deliveries
 claimed by a daemon that only a dead daemon's successor recovers.
 
-Each "daemon" is a Store of its own on the same database (its own connection)."""
+Each "daemon" is a Store of its own on the same database (its own connection, or pool),
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ LEASE = 30.0
 
 
 @pytest.fixture
-def open_store(tmp_path):
-    """Opens another connection ("another daemon") on one database; all closed at the end."""
+def open_store(backend):
+    """Opens another store ("another daemon") on one database, on each backend; all closed
+    at the end."""
     opened: list[Store] = []
 
     def make() -> Store:
-        store = Store(tmp_path / "monitor.db")
+        store = backend.open()
         opened.append(store)
         return store
 

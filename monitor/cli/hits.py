@@ -22,7 +22,7 @@ from rich.text import Text
 from monitor.models import SEVERITIES, utcnow
 from monitor.store.base import parse_ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
-from monitor.store import Store
+from monitor.store import Store, open_store as _open
 from monitor.timefmt import ago
 from monitor.web.present import (
     csv_value,
@@ -69,7 +69,7 @@ RECORD_FIELDS = [
 
 def open_store(ctx: click.Context) -> Store:
     cfg = ctx.obj.config
-    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+    return _open(cfg)
 
 
 def who(by: str | None) -> str:

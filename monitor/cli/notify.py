@@ -19,10 +19,10 @@ from monitor.models import Hit, utcnow
 
 
 def _store(ctx: click.Context) -> "Store":
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = ctx.obj.config
-    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+    return open_store(cfg)
 
 
 def sample_hit() -> Hit:

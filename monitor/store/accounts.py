@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.store.base import StoreBase, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, parse_ts, ts
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class AccountQueries(StoreBase):
 
     def remove_user(self, name: str) -> bool:
         with self.transaction() as conn:
-            conn.execute("DELETE FROM web_sessions WHERE user = ?", (name,))
-            conn.execute("DELETE FROM api_tokens WHERE user = ?", (name,))
+            conn.execute('DELETE FROM web_sessions WHERE "user" = ?', (name,))
+            conn.execute('DELETE FROM api_tokens WHERE "user" = ?', (name,))
             return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
 
     def get_user(self, name: str) -> User | None:
@@ -72,13 +72,13 @@ class AccountQueries(StoreBase):
         with self.transaction() as conn:
             conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (ts(now),))
             conn.execute(
-                "INSERT INTO web_sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                'INSERT INTO web_sessions (id_hash, "user", created_at, expires_at) VALUES (?, ?, ?, ?)',
                 (id_hash, user, ts(now), ts(expires_at)),
             )
 
     def session_user(self, id_hash: str, now: datetime) -> User | None:
         rows = self.query(
-            "SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
+            'SELECT u.* FROM web_sessions s JOIN users u ON u.name = s."user" '
             "WHERE s.id_hash = ? AND s.expires_at > ?",
             (id_hash, ts(now)),
         )
@@ -91,28 +91,29 @@ class AccountQueries(StoreBase):
     # -- API tokens -------------------------------------------------------------------------
     def add_token(self, token_hash: str, user: str, now: datetime) -> int:
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
+            new_id = conn.insert(
+                'INSERT INTO api_tokens (token_hash, "user", created_at) VALUES (?, ?, ?)',
                 (token_hash, user, ts(now)),
             )
-            return rowid(cur)
+            assert new_id is not None
+            return new_id
 
     def token_user(self, token_hash: str) -> User | None:
         rows = self.query(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",
+            'SELECT u.* FROM api_tokens t JOIN users u ON u.name = t."user" WHERE t.token_hash = ?',
             (token_hash,),
         )
         return _user(rows[0]) if rows else None
 
     def user_tokens(self, user: str) -> list[dict[str, Any]]:
         return self.query(
-            "SELECT id, created_at, last_used_at FROM api_tokens WHERE user = ? ORDER BY id",
+            'SELECT id, created_at, last_used_at FROM api_tokens WHERE "user" = ? ORDER BY id',
             (user,),
         )
 
     def revoke_tokens(self, user: str) -> int:
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM api_tokens WHERE user = ?", (user,)).rowcount
+            return conn.execute('DELETE FROM api_tokens WHERE "user" = ?', (user,)).rowcount
 
     # -- the edit trail ---------------------------------------------------------------------
     def record_edit(

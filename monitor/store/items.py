@@ -11,6 +11,14 @@ from typing import Any, Iterable, Iterator
 from monitor.models import Item
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 
+ITEM_COLUMNS = ", ".join(
+    f"i.{c}"
+    for c in (
+        "id source key url title text published language author content_hash fingerprint "
+        "story_id fetched_at"
+    ).split()
+)
+
 
 class ItemQueries(StoreBase):
     def unseen_keys(self, source: str, keys: Iterable[str]) -> set[str]:
@@ -31,12 +39,13 @@ class ItemQueries(StoreBase):
     ) -> Iterator[dict[str, Any]]:
         """Stored items, oldest first, with the rule ids that fired on each (``hit_rules``)."""
         last_id = 0
+        since_sql, since_params = ("AND i.fetched_at >= ?", [ts(since)]) if since else ("", [])
         while True:
             rows = self.query(
-                """SELECT i.*, (SELECT json_group_array(rule_id) FROM hits h WHERE h.item_id = i.id) AS hit_rules
-                   FROM items i WHERE i.id > ? AND (? IS NULL OR i.fetched_at >= ?)
-                   ORDER BY i.id LIMIT ?""",
-                (last_id, ts(since), ts(since), batch),
+                f"""SELECT {ITEM_COLUMNS},
+                       (SELECT {self.dialect.json_list("rule_id")} FROM hits h WHERE h.item_id = i.id) AS hit_rules
+                   FROM items i WHERE i.id > ? {since_sql} ORDER BY i.id LIMIT ?""",
+                (last_id, *since_params, batch),
             )
             if not rows:
                 return

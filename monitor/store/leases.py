@@ -9,7 +9,7 @@
 Exactly one daemon polls a source at a time: the lease row is written by an upsert that only
 takes a lease which has expired, so of two daemons that both saw a source free, one gets
 it. On PostgreSQL the claim's SELECT also locks the rows it takes (``FOR UPDATE SKIP
-LOCKED``, ``claim_lock``), so concurrent claims pass over each other's sources instead of
+LOCKED``, the dialect's ``claim_lock``), so concurrent claims pass over each other's sources instead of
 queueing on them; on SQLite the write lock (BEGIN IMMEDIATE) runs one claim at a time.
 A source's polling state (ETag, Last-Modified, failures, backoff) lives in its row of
 ``sources``, so whichever daemon polls it next carries on where the last one stopped.
@@ -46,7 +46,7 @@ class LeaseQueries(StoreBase):
                           AND NOT EXISTS (SELECT 1 FROM source_leases l
                                           WHERE l.source = s.name AND l.expires_at > ?)
                         ORDER BY s.next_poll_at IS NOT NULL, s.next_poll_at, s.name
-                        LIMIT ?{self.claim_lock}""",
+                        LIMIT ?{self.dialect.claim_lock}""",
                     (ts(now), *chunk, ts(now), limit - len(claimed)),
                 ).fetchall()
                 for (name,) in rows:

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Delivery
-from monitor.store.base import StoreBase, dumps, loads, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
 
 def delivery_from_row(r: dict[str, Any]) -> Delivery:
@@ -80,7 +80,7 @@ class OutboxQueries(StoreBase):
         digest_key: str | None = None,
     ) -> int:
         with self.transaction() as c:
-            cur = c.execute(
+            row_id = c.insert(
                 """INSERT INTO outbox(hit_id, channel, kind, route, payload, digest_key, status, next_attempt_at, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
                 (
@@ -94,7 +94,8 @@ class OutboxQueries(StoreBase):
                     ts(when),
                 ),
             )
-            return rowid(cur)
+            assert row_id is not None
+            return row_id
 
     def mark_inflight(self, row_id: int, now: datetime, claimant: str | None = None) -> bool:
         """Claim a pending row for sending; False if someone else claimed it."""
@@ -151,7 +152,7 @@ class OutboxQueries(StoreBase):
     def claim(self, row_ids: list[int], now: datetime, claimant: str | None = None) -> list[int]:
         """Mark the rows still pending as in flight for ``claimant``, in one transaction;
         return those claimed. Rows another dispatcher is claiming at the same moment are
-        passed over (``claim_lock``), and a row is only ever claimed from pending."""
+        passed over (the dialect's ``claim_lock``), and a row is only ever claimed from pending."""
         if not row_ids:
             return []
         marks = ",".join("?" * len(row_ids))
@@ -160,7 +161,7 @@ class OutboxQueries(StoreBase):
                 f"""UPDATE outbox SET status = 'inflight', inflight_at = ?, attempts = attempts + 1,
                         claimed_by = ?
                     WHERE status = 'pending' AND id IN (
-                        SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'pending'{self.claim_lock})
+                        SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'pending'{self.dialect.claim_lock})
                     RETURNING id""",
                 (ts(now), claimant, *row_ids),
             ).fetchall()
@@ -197,15 +198,14 @@ class OutboxQueries(StoreBase):
             for rid in row_ids:
                 c.execute(
                     """UPDATE outbox SET status = ?, last_error = ?,
-                           sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                           sent_at = COALESCE(?, sent_at),
                            next_attempt_at = COALESCE(?, next_attempt_at),
                            delivered = COALESCE(?, delivered)
                        WHERE id = ?""",
                     (
                         status,
                         error[:2000] if error else None,
-                        status,
-                        ts(now),
+                        ts(now) if status == "sent" else None,
                         ts(next_attempt_at),
                         dumps(delivered) if delivered is not None else None,
                         rid,
@@ -249,7 +249,7 @@ class OutboxQueries(StoreBase):
                 return None
             found = c.execute(
                 "SELECT id, payload FROM outbox WHERE channel = ? AND kind = 'summary' AND status = 'pending' "
-                f"ORDER BY id LIMIT 1{self.row_lock}",
+                f"ORDER BY id LIMIT 1{self.dialect.row_lock}",
                 (channel,),
             ).fetchone()
             if found:
@@ -259,12 +259,13 @@ class OutboxQueries(StoreBase):
                     "UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id)
                 )
             else:
-                cur = c.execute(
+                new_id = c.insert(
                     """INSERT INTO outbox(hit_id, channel, kind, payload, status, next_attempt_at, created_at)
                        VALUES (NULL, ?, 'summary', ?, 'pending', ?, ?)""",
                     (channel, dumps({"hits": [hit_id]}), ts(due), ts(now)),
                 )
-                summary_id = rowid(cur)
+                assert new_id is not None
+                summary_id = new_id
             c.execute(
                 "UPDATE outbox SET last_error = ? WHERE id = ?",
                 (f"rate limit: folded into summary #{summary_id}", row_id),
