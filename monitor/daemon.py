@@ -40,7 +40,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics, process, sdnotify
-from monitor.cluster import ClaimLoop, Member
+from monitor.cluster import ClaimLoop, Member, mark_dead_processes
 from monitor.config import SourceConfig
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, error_lines
@@ -386,8 +386,11 @@ class Daemon:
         self.take_lock()
         process.settle()  # the rules and matcher loaded before the daemon was made
         self.files.reset(watched_files(cfg))
-        self.member = Member.join(self.store, cfg, self.runtime.rules, clock=self.clock)
+        mark_dead_processes(self.store, self.clock())  # daemons killed on this host: free now
         recovered = recover(self.runtime, self.store, clock=self.clock)
+        # registered once the slow part of the start-up (a row per source) is done, so the
+        # first heartbeat comes within the lease
+        self.member = Member.join(self.store, cfg, self.runtime.rules, clock=self.clock)
         if recovered:
             log.warning(
                 "%d notification(s) were in flight at the last stop; they will be sent again",
