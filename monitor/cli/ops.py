@@ -1,4 +1,4 @@
-"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune``."""
+"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune|copy``."""
 
 from __future__ import annotations
 
@@ -314,5 +314,13 @@ def prune(obj: Context, older_than: float | None) -> None:
         store.close()
     click.echo(f"pruned {pruned} item(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 
+
+def _add_copy() -> None:
+    from monitor.cli.dbcopy import copy
+
+    db.add_command(copy)
+
+
+_add_copy()
 
 COMMANDS: list[click.Command] = [status, db]

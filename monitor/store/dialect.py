@@ -52,6 +52,11 @@ class Dialect:
     # summary's list of hits): the other writer is waited for
     row_lock = ""
 
+    def after_copy(self, table: str) -> str | None:
+        """A statement to run after rows with their own ids were copied into ``table``
+        (``monitor db copy``): the next id given out comes after them."""
+        return None
+
     def rule_locks(self, rule_ids: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
         """Statements that serialise the units of work on these rules (none: the dialect's
         transaction is already serial)."""
@@ -101,6 +106,13 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     claim_lock = " FOR UPDATE SKIP LOCKED"
     row_lock = " FOR UPDATE"
+
+    def after_copy(self, table: str) -> str | None:
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        )
+
     item_rules = """(SELECT json_agg(json_build_array(h2.rule_id, h2.rule_title, h2.severity))
        FROM hits h2 WHERE h2.item_id = h.item_id)"""
     # rows another transaction is deleting are left for the next poll: a prune never waits
