@@ -106,15 +106,24 @@ def _pg_database(request, template: str):
     return url
 
 
+@pytest.fixture(scope="session")
+def pg_scratch(pg_cluster, pg_template) -> str:
+    """The database the PostgreSQL leg's tests use in turn, emptied before each test."""
+    pg_cluster.clone(pg_template, "monitor_scratch")
+    return "monitor_scratch"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, tmp_path: Path) -> Backend:
     """The store's backends, one test run each: SQLite, then PostgreSQL (a real server;
-    skipped, saying so, only where no server binary exists)."""
+    skipped, saying so, only where no server binary exists). The PostgreSQL database is
+    migrated and empty: the scratch database with every table but the migration history
+    truncated, identities restarted and any session a previous test left ended."""
     if request.param == "sqlite":
         return Backend("sqlite", tmp_path)
-    return Backend(
-        "postgresql", tmp_path, _pg_database(request, request.getfixturevalue("pg_template"))
-    )
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.empty(request.getfixturevalue("pg_scratch"), keep=("schema_migrations",))
+    return Backend("postgresql", tmp_path, url)
 
 
 @pytest.fixture
