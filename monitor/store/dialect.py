@@ -11,14 +11,16 @@ cannot be written once comes from here:
     pruning old band rows       DELETE                          DELETE of the rows nobody holds (SKIP LOCKED)
     one story, one hit          the write lock (BEGIN IMMEDIATE) pg_advisory_xact_lock per rule
     a claim (sources, outbox)   the write lock                  FOR UPDATE SKIP LOCKED
+    one of many names           IN (SELECT … json_each(?))      = ANY(?::text[])
     read, then rewrite a row    the write lock                  FOR UPDATE
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from monitor.store.search import SearchQuery, Term, fts_query, parse_search
 
@@ -52,6 +54,12 @@ class Dialect:
     # summary's list of hits): the other writer is waited for
     row_lock = ""
 
+    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        """``column`` is one of ``values``, as one condition with one parameter (however
+        many values: a list of thousands of names is neither parsed nor sent as thousands
+        of placeholders)."""
+        raise NotImplementedError
+
     def after_copy(self, table: str) -> str | None:
         """A statement to run after rows with their own ids were copied into ``table``
         (``monitor db copy``): the next id given out comes after them."""
@@ -73,6 +81,9 @@ class SqliteDialect(Dialect):
 
     def json_elements(self, column: str, alias: str) -> str:
         return f"json_each({column}) {alias}"
+
+    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def search(self, text: str) -> tuple[list[str], list[Any]]:
         q = fts_query(text)
@@ -124,6 +135,9 @@ class PostgresDialect(Dialect):
 
     def json_elements(self, column: str, alias: str) -> str:
         return f"jsonb_array_elements_text({column}) AS {alias}(value)"
+
+    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        return f"{column} = ANY(CAST(? AS text[]))", list(values)
 
     @staticmethod
     def _any_of(terms: tuple[Term, ...], params: list[Any]) -> str | None:

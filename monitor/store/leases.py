@@ -22,8 +22,6 @@ from typing import Sequence
 
 from monitor.store.base import StoreBase, ts
 
-CHUNK = 5000  # names per claim query (both databases take far more parameters than this)
-
 
 class LeaseQueries(StoreBase):
     def claim_sources(
@@ -35,34 +33,31 @@ class LeaseQueries(StoreBase):
             return []
         claimed: list[str] = []
         until = ts(now + timedelta(seconds=lease))
-        for start in range(0, len(names), CHUNK):
-            chunk = list(names[start : start + CHUNK])
-            with self.transaction() as c:
-                rows = c.execute(
-                    f"""SELECT s.name FROM sources s
-                        WHERE s.disabled_reason IS NULL
-                          AND (s.next_poll_at IS NULL OR s.next_poll_at <= ?)
-                          AND s.name IN ({",".join("?" * len(chunk))})
-                          AND NOT EXISTS (SELECT 1 FROM source_leases l
-                                          WHERE l.source = s.name AND l.expires_at > ?)
-                        ORDER BY s.next_poll_at IS NOT NULL, s.next_poll_at, s.name
-                        LIMIT ?{self.dialect.claim_lock}""",
-                    (ts(now), *chunk, ts(now), limit - len(claimed)),
+        configured, names_param = self.dialect.one_of("s.name", names)
+        with self.transaction() as c:
+            rows = c.execute(
+                f"""SELECT s.name FROM sources s
+                    WHERE s.disabled_reason IS NULL
+                      AND (s.next_poll_at IS NULL OR s.next_poll_at <= ?)
+                      AND {configured}
+                      AND NOT EXISTS (SELECT 1 FROM source_leases l
+                                      WHERE l.source = s.name AND l.expires_at > ?)
+                    ORDER BY s.next_poll_at IS NOT NULL, s.next_poll_at, s.name
+                    LIMIT ?{self.dialect.claim_lock}""",
+                (ts(now), names_param, ts(now), limit),
+            ).fetchall()
+            for (name,) in rows:
+                got = c.execute(
+                    """INSERT INTO source_leases(source, daemon, claimed_at, expires_at)
+                       VALUES (?, ?, ?, ?)
+                       ON CONFLICT (source) DO UPDATE SET daemon = excluded.daemon,
+                           claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
+                       WHERE source_leases.expires_at <= ?
+                       RETURNING source""",
+                    (name, daemon, ts(now), until, ts(now)),
                 ).fetchall()
-                for (name,) in rows:
-                    got = c.execute(
-                        """INSERT INTO source_leases(source, daemon, claimed_at, expires_at)
-                           VALUES (?, ?, ?, ?)
-                           ON CONFLICT (source) DO UPDATE SET daemon = excluded.daemon,
-                               claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
-                           WHERE source_leases.expires_at <= ?
-                           RETURNING source""",
-                        (name, daemon, ts(now), until, ts(now)),
-                    ).fetchall()
-                    if got:
-                        claimed.append(name)
-            if len(claimed) >= limit:
-                break
+                if got:
+                    claimed.append(name)
         return claimed
 
     def release_source(self, daemon: str, name: str) -> None:
