@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -72,6 +73,12 @@ def test_two_daemons_divide_the_sources_each_polled_once(tmp_path, feeds, caplog
     """On PostgreSQL the daemons divide the sources by themselves (``storage.url``); on
     SQLite only when told to (one daemon per file is the rule there)."""
     cfg = _config(tmp_path, feeds, storage=backend.storage)
+    both_running = threading.Event()  # the feeds answer once both daemons have started
+    for n in range(SOURCES):
+        body = rss(zebra_items(f"f{n}", range(2)))
+        feeds.set_handler(
+            f"/f{n}.xml", lambda h, body=body: (both_running.wait(20), respond(h, 200, body))
+        )
     caplog.set_level(logging.DEBUG, logger="monitor.daemon")
     divide = None if backend.url else True
     a = Daemon(cfg, Runtime.load(cfg), divide=divide)
@@ -79,6 +86,7 @@ def test_two_daemons_divide_the_sources_each_polled_once(tmp_path, feeds, caplog
     assert a.divide and b.divide
     a.start()
     b.start()  # no instance lock: the second daemon is not refused
+    both_running.set()
     try:
         with backend.open() as store:
             wait_until(
