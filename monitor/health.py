@@ -155,39 +155,35 @@ def evaluate(
     configured = {s.name: s for s in config.sources}
     sources = []
     for row in store.list_sources():
-        cfg = configured.get(row["name"])
+        cfg = configured.get(row.name)
         if cfg is None:
             continue  # left the config; its row stays for history
-        failures = int(row["consecutive_failures"] or 0)
+        failures = row.consecutive_failures
         if not cfg.enabled:
             health = "off"
-        elif row.get("disabled_reason"):
+        elif row.disabled_reason:
             health = "disabled"
-            problems.append(f"source {row['name']} was disabled: {row['disabled_reason']}")
-        elif failures >= threshold or row.get("failing"):
+            problems.append(f"source {row.name} was disabled: {row.disabled_reason}")
+        elif failures >= threshold or row.failing:
             health = "failing"
-            problems.append(
-                f"source {row['name']} failed {failures} times in a row: {row.get('last_error')}"
-            )
+            problems.append(f"source {row.name} failed {failures} times in a row: {row.last_error}")
         elif failures:
             health = "retrying"
-        elif row.get("last_success_at"):
+        elif row.last_success_at:
             health = "ok"
         else:
             health = "not polled yet"
         sources.append(
             {
-                "name": row["name"],
-                "kind": row["kind"],
+                "name": row.name,
+                "kind": row.kind,
                 "health": health,
                 "consecutive_failures": failures,
-                "last_success_at": row.get("last_success_at"),
-                "last_poll_at": row.get("last_poll_at"),
-                "next_poll_at": row.get("next_poll_at"),
-                "last_error": row.get("last_error")
-                if failures or row.get("disabled_reason")
-                else None,
-                "items_seen": row.get("items_seen", 0),
+                "last_success_at": row.last_success_at,
+                "last_poll_at": row.last_poll_at,
+                "next_poll_at": row.next_poll_at,
+                "last_error": row.last_error if failures or row.disabled_reason else None,
+                "items_seen": row.items_seen,
             }
         )
     for name, cfg in configured.items():

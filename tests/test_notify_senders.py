@@ -196,7 +196,7 @@ def test_the_console_renders_markdown_on_a_terminal_and_plain_text_elsewhere():
 
 
 def test_the_snippet_puts_the_title_on_its_own_line():
-    from monitor.notify.render import split_title
+    from monitor.notify.dialects import split_title
 
     snippet = "**Baku** agrees to free the **eleven** **Russians** Officials in **Azerbaijan** said"
     assert split_title(snippet, "Baku agrees to free the eleven Russians") == (

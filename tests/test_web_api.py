@@ -164,8 +164,8 @@ def test_hit_detail_and_triage_record_who(team):
         bulk = c.post("/api/v1/hits/bulk", json={"ids": others + [999999], "action": "ack"}).json()
         assert bulk == {"changed": others, "unchanged": [], "missing": [999999]}
     with team.db.open() as store:
-        assert [n["action"] for n in store.hit_notes(hit)] == ["dismiss"]
-        assert all(store.get_hit_row(i)["status_by"] == "analyst" for i in others)
+        assert [n.action for n in store.hit_notes(hit)] == ["dismiss"]
+        assert all(store.get_hit_row(i).status_by == "analyst" for i in others)
 
 
 def test_rules_test_has_the_shape_of_the_cli(team):

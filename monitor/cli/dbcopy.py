@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _target_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from monitor.config import check_storage_url
+    from monitor.dburl import check_storage_url
 
     try:
         return check_storage_url(value)

@@ -52,7 +52,7 @@ def add_cmd(ctx: click.Context, name: str, role: str, update: bool) -> None:
       printf '%s\\n' "$PASSWORD" | monitor users add bot --role viewer
     """
     from monitor.accounts import hash_password
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     password = _read_password()
@@ -86,7 +86,7 @@ def list_cmd(ctx: click.Context) -> None:
     Example:
       monitor users list
     """
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
 
     store = open_store(ctx)
     try:
@@ -107,7 +107,7 @@ def remove_cmd(ctx: click.Context, name: str) -> None:
     Example:
       monitor users remove anna
     """
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     store = open_store(ctx)
@@ -134,7 +134,7 @@ def token_cmd(ctx: click.Context, name: str, revoke: bool) -> None:
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/v1/hits?status=new
     """
     from monitor.accounts import digest, new_secret
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     store = open_store(ctx)

@@ -68,7 +68,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       monitor web                                   # http://127.0.0.1:8080/
       MONITOR_WEB_PASSWORD=… monitor web --host 0.0.0.0 --port 8080
     """
-    from monitor.cli.hits import open_store, who
+    from monitor.cli.shared import open_store, who
     from monitor.cli.stats import loaded_rules
     from monitor.web.app import create_app
     from monitor.web.server import Limits, Server, access_from_env, bind

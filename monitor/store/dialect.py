@@ -5,20 +5,19 @@ The query modules write one SQL text for both, with ``?`` placeholders, standard
 text as parameters; the PostgreSQL connection turns ``?`` into its own placeholders. What
 cannot be written once comes from here:
 
+    one of many values          col IN (?, ?, …)                col = ANY(?)  (one array)
     JSON of a subquery          json_group_array(…)             json_agg(…)
     a JSON array's elements     json_each(col) j                jsonb_array_elements_text(col) j(value)
     full-text search            items_fts MATCH (FTS5)          items.search @@ tsquery (russian, english)
     pruning old band rows       DELETE                          DELETE of the rows nobody holds (SKIP LOCKED)
     one story, one hit          the write lock (BEGIN IMMEDIATE) pg_advisory_xact_lock per rule
     a claim (sources, outbox)   the write lock                  FOR UPDATE SKIP LOCKED
-    one of many names           IN (SELECT … json_each(?))      = ANY(?::text[])
     read, then rewrite a row    the write lock                  FOR UPDATE
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, Sequence
 
@@ -54,16 +53,14 @@ class Dialect:
     # summary's list of hits): the other writer is waited for
     row_lock = ""
 
-    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
-        """``column`` is one of ``values``, as one condition with one parameter (however
-        many values: a list of thousands of names is neither parsed nor sent as thousands
-        of placeholders)."""
-        raise NotImplementedError
-
     def after_copy(self, table: str) -> str | None:
         """A statement to run after rows with their own ids were copied into ``table``
         (``monitor db copy``): the next id given out comes after them."""
         return None
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: a condition and its parameters."""
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
     def rule_locks(self, rule_ids: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
         """Statements that serialise the units of work on these rules (none: the dialect's
@@ -81,9 +78,6 @@ class SqliteDialect(Dialect):
 
     def json_elements(self, column: str, alias: str) -> str:
         return f"json_each({column}) {alias}"
-
-    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
-        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def search(self, text: str) -> tuple[list[str], list[Any]]:
         q = fts_query(text)
@@ -133,11 +127,12 @@ class PostgresDialect(Dialect):
     def json_list(self, expr: str) -> str:
         return f"json_agg({expr})"
 
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # one array parameter: the statement's text stays the same whatever the count
+        return f"{column} = ANY(?)", [list(values)]
+
     def json_elements(self, column: str, alias: str) -> str:
         return f"jsonb_array_elements_text({column}) AS {alias}(value)"
-
-    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
-        return f"{column} = ANY(CAST(? AS text[]))", list(values)
 
     @staticmethod
     def _any_of(terms: tuple[Term, ...], params: list[Any]) -> str | None:

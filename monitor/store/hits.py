@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from monitor.models import SEVERITIES, SEVERITY_RANK, Hit, RuleRef
+from monitor.models import SEVERITIES, SEVERITY_RANK, Hit, HitDetail, RuleRef
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 
 _HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
@@ -162,13 +162,24 @@ class HitQueries(StoreBase):
         )
         return hit_from_row(rows[0]) if rows else None
 
-    def get_hit_row(self, hit_id: int) -> dict[str, Any] | None:
-        """The hit with its item's full text and every column, for detail views."""
+    def get_hit_row(self, hit_id: int) -> HitDetail | None:
+        """The hit with its item's full text and its triage state, for detail views."""
         rows = self.query(
             f"SELECT {self._hit_columns} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
             (hit_id,),
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        r = rows[0]
+        return HitDetail(
+            hit=hit_from_row(r),
+            text=r["text"] or "",
+            language=r["language"],
+            status_reason=r["status_reason"],
+            status_comment=r["status_comment"],
+            status_by=r["status_by"],
+            status_at=parse_ts(r["status_at"]),
+        )
 
     def iter_hit_rows(self, batch: int = 500, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every matching hit as a flat dict (item text included), newest first, for exports.

@@ -26,10 +26,9 @@ class ItemQueries(StoreBase):
         keys = list(dict.fromkeys(keys))
         seen: set[str] = set()
         for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+            among, params = self.dialect.any_of("key", keys[i : i + 500])
             rows = self.query(
-                f"SELECT key FROM items WHERE source = ? AND key IN ({marks})", [source, *chunk]
+                f"SELECT key FROM items WHERE source = ? AND {among}", [source, *params]
             )
             seen.update(r["key"] for r in rows)
         return {k for k in keys if k not in seen}

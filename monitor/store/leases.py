@@ -33,7 +33,7 @@ class LeaseQueries(StoreBase):
             return []
         claimed: list[str] = []
         until = ts(now + timedelta(seconds=lease))
-        configured, names_param = self.dialect.one_of("s.name", names)
+        configured, names_params = self.dialect.any_of("s.name", names)
         with self.transaction() as c:
             rows = c.execute(
                 f"""SELECT s.name FROM sources s
@@ -44,7 +44,7 @@ class LeaseQueries(StoreBase):
                                       WHERE l.source = s.name AND l.expires_at > ?)
                     ORDER BY s.next_poll_at IS NOT NULL, s.next_poll_at, s.name
                     LIMIT ?{self.dialect.claim_lock}""",
-                (ts(now), names_param, ts(now), limit),
+                (ts(now), *names_params, ts(now), limit),
             ).fetchall()
             for (name,) in rows:
                 got = c.execute(

@@ -83,10 +83,12 @@ class RecordUnit:
         read from the index alone."""
         if not rule_ids or not band_keys:
             return []
+        rules, rule_params = self.dialect.any_of("rule_id", rule_ids)
+        keys, key_params = self.dialect.any_of("band_key", band_keys)
         rows = self.conn.execute(
             f"""SELECT DISTINCT hit_id, rule_id, fingerprint FROM story_bands
-                WHERE rule_id IN ({_marks(rule_ids)}) AND band_key IN ({_marks(band_keys)}) AND created_at >= ?""",
-            (*rule_ids, *band_keys, ts(since)),
+                WHERE {rules} AND {keys} AND created_at >= ?""",
+            (*rule_params, *key_params, ts(since)),
         ).fetchall()
         return [
             StoryCandidate(hit_id=r[0], rule_id=r[1], fingerprint=from_sql_int(r[2]) or 0)

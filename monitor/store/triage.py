@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+from monitor.models import HitNote
 from monitor.store.base import StoreBase, parse_ts, ts
 from monitor.suggest import did_you_mean, one_of
 
@@ -89,6 +90,13 @@ class RuleStats:
             else round(self.false_positive_share, 4),
             "last_fired": ts(self.last_fired),
         }
+
+
+def _when(value: str) -> datetime:
+    """A NOT NULL time column."""
+    when = parse_ts(value)
+    assert when is not None
+    return when
 
 
 class TriageQueries(StoreBase):
@@ -164,14 +172,22 @@ class TriageQueries(StoreBase):
             assert new_id is not None
             return new_id
 
-    def hit_notes(self, hit_id: int) -> list[dict[str, Any]]:
+    def hit_notes(self, hit_id: int) -> list[HitNote]:
         """The hit's history (notes and status changes), oldest first."""
         rows = self.query(
             "SELECT * FROM hit_notes WHERE hit_id = ? ORDER BY created_at, id", (hit_id,)
         )
-        for r in rows:
-            r["created_at"] = parse_ts(r["created_at"])
-        return rows
+        return [
+            HitNote(
+                id=r["id"],
+                hit_id=r["hit_id"],
+                action=r["action"],
+                created_at=_when(r["created_at"]),
+                text=r["text"],
+                by=r["by"],
+            )
+            for r in rows
+        ]
 
     def rule_stats(
         self, now: datetime, rules: Iterable[tuple[str, str, str]] = ()

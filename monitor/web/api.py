@@ -194,6 +194,8 @@ def _detail(ctx, hit_id: int) -> dict[str, Any]:
     if hit is None:
         raise PageError(404, f"There is no hit {hit_id}.")
     row = ctx.store.get_hit_row(hit_id)
+    if row is None:
+        raise PageError(404, f"There is no hit {hit_id}.")
     return {
         **summary(hit),
         "rule_title": hit.rule_title,
@@ -201,18 +203,18 @@ def _detail(ctx, hit_id: int) -> dict[str, Any]:
         "terms": list(hit.terms),
         "spans": [list(s) for s in hit.spans],
         "why": hit.why,
-        "text": row["text"] or "",
+        "text": row.text,
         "created_at": ts(hit.created_at),
         "also_in": list(hit.also_in),
-        "status_reason": row["status_reason"],
-        "status_by": row["status_by"],
-        "status_at": row["status_at"],
+        "status_reason": row.status_reason,
+        "status_by": row.status_by,
+        "status_at": ts(row.status_at),
         "notes": [
             {
-                "action": n["action"],
-                "text": n.get("text"),
-                "by": n.get("by"),
-                "created_at": _iso(n["created_at"]),
+                "action": n.action,
+                "text": n.text,
+                "by": n.by,
+                "created_at": _iso(n.created_at),
             }
             for n in ctx.store.hit_notes(hit_id)
         ],

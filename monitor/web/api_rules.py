@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from monitor.models import SourceStatus
 from monitor.web import ruleset
 from monitor.web.app import PageError, WebContext
 from monitor.web.auth import Principal
@@ -230,26 +231,27 @@ def backtest_rules(
 def list_sources(request: Request, who: Principal = Depends(viewer)) -> dict[str, Any]:
     """Each source: its kind and target, when it was polled, its last error, whether it is failing."""
     ctx = context(request)
-    rows = {r["name"]: r for r in ctx.store.list_sources()}
+    rows = {r.name: r for r in ctx.store.list_sources()}
     configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
     out = []
     for name in sorted(rows.keys() | configured.keys()):
-        r, s = rows.get(name, {}), configured.get(name)
+        s = configured.get(name)
+        r = rows.get(name) or SourceStatus(name=name, kind=s.kind if s else "")
         out.append(
             {
                 "name": name,
-                "kind": s.kind if s else r.get("kind"),
-                "target": (str(s.url or s.path) if s else r.get("target")),
+                "kind": s.kind if s else r.kind,
+                "target": (str(s.url or s.path) if s else r.target),
                 "enabled": bool(s.enabled) if s else None,
-                "last_poll_at": r.get("last_poll_at"),
-                "last_success_at": r.get("last_success_at"),
-                "next_poll_at": r.get("next_poll_at"),
-                "last_error": r.get("last_error"),
-                "last_error_at": r.get("last_error_at"),
-                "consecutive_failures": r.get("consecutive_failures", 0),
-                "failing": bool(r.get("failing")),
-                "disabled_reason": r.get("disabled_reason"),
-                "items_seen": r.get("items_seen", 0),
+                "last_poll_at": r.last_poll_at,
+                "last_success_at": r.last_success_at,
+                "next_poll_at": r.next_poll_at,
+                "last_error": r.last_error,
+                "last_error_at": r.last_error_at,
+                "consecutive_failures": r.consecutive_failures,
+                "failing": r.failing,
+                "disabled_reason": r.disabled_reason,
+                "items_seen": r.items_seen,
             }
         )
     return {"sources": out}

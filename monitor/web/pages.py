@@ -20,8 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from monitor.accounts import digest, new_secret
-from monitor.models import SEVERITIES
-from monitor.store.base import parse_ts
+from monitor.models import SEVERITIES, ListedSource
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
 from monitor.web.app import PageError, WebContext, csrf_of, search_error
@@ -161,7 +160,9 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
     if hit is None:
         raise PageError(404, f"There is no hit {hit_id}.")
     row = store.get_hit_row(hit.id)
-    title_parts, body_parts = document_parts(hit.title, row["text"] or "", hit.spans)
+    if row is None:
+        raise PageError(404, f"There is no hit {hit_id}.")
+    title_parts, body_parts = document_parts(hit.title, row.text, hit.spans)
     return render(
         request,
         "hit.html",
@@ -174,7 +175,7 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
             "link": item_link(hit.url),
             "notes": store.hit_notes(hit.id),
             "deliveries": store.deliveries_for_hit(hit.id),
-            "status_at": parse_ts(row["status_at"]),
+            "status_at": row.status_at,
             "back": local_path(request.query_params.get("back"), "/"),
             "here": here(request),
         },
@@ -253,15 +254,9 @@ def source_list(request: Request, who: Principal = Depends(viewer)):
     ctx = context(request)
     rows = ctx.store.list_sources()
     configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
-    polled = {r["name"] for r in rows}
+    polled = {r.name for r in rows}
     rows += [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "target": s.url or str(s.path),
-            "consecutive_failures": 0,
-            "items_stored": 0,
-        }
+        ListedSource(name=s.name, kind=s.kind, target=s.url or str(s.path))
         for s in configured.values()
         if s.name not in polled
     ]
