@@ -22,6 +22,7 @@ from monitor.config_refs import reference_errors
 from monitor.config_sections import (
     ChannelConfig,
     ChannelFormat,
+    ClusterConfig,
     DaemonConfig,
     DigestConfig,
     HttpConfig,
@@ -45,6 +46,7 @@ from monitor.yamlfile import load_yaml_file
 __all__ = [
     "ChannelConfig",
     "ChannelFormat",
+    "ClusterConfig",
     "Config",
     "DaemonConfig",
     "DigestConfig",
@@ -77,6 +79,7 @@ class Config(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # set by load_config: the file it came from, and the folder relative paths resolve against
@@ -87,6 +90,8 @@ class Config(_Model):
     def _references(self, info: ValidationInfo) -> "Config":
         if info.context and info.context.get("references_checked"):
             return self  # load_config checked them already, each at its own line
+        if self.lease_problem():
+            raise ValueError(self.lease_problem())
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -109,6 +114,20 @@ class Config(_Model):
     @property
     def db_path(self) -> Path:
         return self.resolve(self.storage.path)
+
+    def lease_problem(self) -> str | None:
+        lease = self.cluster.lease
+        if lease is not None and lease < 2 * self.daemon.heartbeat:
+            return (
+                f"cluster.lease ({lease:g}s) must be at least twice daemon.heartbeat "
+                f"({self.daemon.heartbeat:g}s), or a live daemon loses its sources between two heartbeats"
+            )
+        return None
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a daemon's claims last without a heartbeat (``cluster.lease``)."""
+        return self.cluster.lease or 4 * self.daemon.heartbeat
 
     def storage_url(self) -> str | None:
         """The PostgreSQL URL with ``${VAR}`` expanded (it may hold the password: never show
@@ -205,6 +224,8 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         errors.extend(doc.validation_errors(exc, model=Config))
         cfg = None
+    if cfg is not None and cfg.lease_problem():
+        errors.append(doc.error(str(cfg.lease_problem()), ("cluster", "lease")))
     if errors:
         errors.sort(key=_position)
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)

@@ -226,6 +226,20 @@ class DaemonConfig(_Model):
     )
 
 
+class ClusterConfig(_Model):
+    """Several daemons on one database (PostgreSQL): how they divide the work."""
+
+    lease: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="how long a claim (a daemon's own, its sources') lasts without a heartbeat "
+        "renewing it: a daemon that dies loses its sources after this (default: four heartbeats)",
+    )
+    claim_interval: Duration = Field(
+        default=1.0, gt=0, description="how often an idle daemon looks for due sources to claim"
+    )
+
+
 class MetricsConfig(_Model):
     enabled: bool = False
     host: str = "127.0.0.1"

@@ -12,9 +12,14 @@
                           Every write is one SQLite transaction, so a poll cut short leaves
                           nothing half-written: it is simply polled again next time.
     SIGHUP             ── reload config and rules; a broken file keeps the previous ones
-    instance lock      ── an flock on ``<database>.lock`` for the process's life: a second daemon
-                          on the same database is refused (its recovery would resend the first
-                          one's in-flight alerts); ``run --once`` leaves a daemon's rows alone
+    instance lock      ── SQLite: an flock on ``<database>.lock`` for the process's life: a second
+                          daemon on the same database is refused; ``run --once`` leaves a
+                          daemon's rows alone
+    registry           ── every daemon has a row (monitor/cluster.py): its heartbeat renews its
+                          lease; deliveries it claims carry its id, and a start-up or a heartbeat
+                          recovers only the in-flight rows of daemons whose lease has expired
+    dividing sources   ── several daemons on one database (``divide``; PostgreSQL): no job per
+                          source; a claim loop takes due sources by lease (cluster.ClaimLoop)
 
 Polls run on the "default" executor (8 threads); the daemon's own jobs on "ops" (2 threads).
 """
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from monitor import metrics, process, sdnotify
+from monitor.cluster import ClaimLoop, Member, mark_dead_processes
 from monitor.daemon_jobs import (
     DISPATCH_JOB,
     OpsJobs,
@@ -56,6 +62,7 @@ from monitor.pipeline import (
     recover,
     retention,
     run_source,
+    shares_sources,
 )
 from monitor.store import Store
 
@@ -68,9 +75,18 @@ ONCE_WAIT = 300.0  # a daemon starting while `run --once` holds the lock waits t
 
 class Daemon:
     def __init__(
-        self, config_path: str | Path, runtime: Runtime, clock: Callable[[], datetime] = utcnow
+        self,
+        config_path: str | Path,
+        runtime: Runtime,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        divide: bool | None = None,
     ):
         self.config_path = Path(config_path)
+        # several daemons dividing the sources by leases, or (SQLite) one with a job per source
+        self.divide = shares_sources(runtime.config) if divide is None else divide
+        self.member: Member | None = None
+        self.claims: ClaimLoop | None = None
         self.runtime = runtime
         self.clock = clock
         self.store: Store = open_store(runtime.config)
@@ -91,7 +107,12 @@ class Daemon:
         return self.jobs.running()
 
     # -- jobs -----------------------------------------------------------------------
-    def _poll(self, name: str) -> None:
+    def _poll_claimed(self, name: str) -> None:
+        """A source this daemon holds the lease of (the claim loop): its next time is the
+        ``next_poll_at`` the poll records, for whichever daemon claims it then."""
+        self._poll(name, reschedule=False)
+
+    def _poll(self, name: str, reschedule: bool = True) -> None:
         runtime = self.runtime  # one consistent snapshot for the whole poll
         try:
             source = runtime.config.source(name)
@@ -103,7 +124,7 @@ class Daemon:
             started = self.clock()
             report = run_source(runtime, self.store, source, clock=self.clock)
             self.polls.observe(self.store, report)
-        if report.next_poll_at and not self.stopping.is_set():
+        if reschedule and report.next_poll_at and not self.stopping.is_set():
             with contextlib.suppress(Exception):  # the job was removed by a reload meanwhile
                 self.scheduler.modify_job(
                     job_id(source), next_run_time=scheduler_time(report.next_poll_at - started)
@@ -116,7 +137,9 @@ class Daemon:
             if not go:
                 return
             try:
-                report = dispatch(self.runtime, self.store, clock=self.clock)
+                report = dispatch(
+                    self.runtime, self.store, clock=self.clock, claimant=self._claimant
+                )
             except Exception:
                 log.exception("dispatch round failed; retrying at the next round")
                 return
@@ -126,6 +149,10 @@ class Daemon:
                 log.debug(
                     "dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed
                 )
+
+    @property
+    def _claimant(self) -> str | None:
+        return self.member.id if self.member else None
 
     def _dispatch_soon(self) -> None:
         with contextlib.suppress(Exception):
@@ -140,6 +167,8 @@ class Daemon:
                 self.store.beat(
                     self.started_at, self.clock(), self._heartbeat_every(), pid=self.pid
                 )
+                if self.member is not None:
+                    self.member.beat(self.runtime.config, self.runtime.rules)
             except Exception as exc:  # the database busy for long: say so, keep running
                 log.warning("could not record the heartbeat: %s", exc)
         if self._watchdog_every:
@@ -195,6 +224,8 @@ class Daemon:
 
     # -- scheduling -----------------------------------------------------------------
     def _schedule_sources(self) -> None:
+        if self.divide:
+            return  # the claim loop takes what is due, by lease
         rows = {r.name: r for r in self.store.list_sources()}
         for name in schedule_sources(
             self.scheduler, self.runtime.config.sources, rows, self.clock(), self._poll
@@ -214,15 +245,24 @@ class Daemon:
 
     # -- lifecycle ------------------------------------------------------------------
     def take_lock(self) -> None:
-        """The single-instance lock, or AlreadyRunning (see ``InstanceLock.acquire_for_daemon``)."""
-        self.lock.acquire_for_daemon(ONCE_WAIT)
+        """The single-instance lock, or AlreadyRunning (see ``InstanceLock.acquire_for_daemon``).
+        Daemons that divide the sources (PostgreSQL) take none: they may be several."""
+        if not self.divide:
+            self.lock.acquire_for_daemon(ONCE_WAIT)
+
+    def _enabled_sources(self) -> list[str]:
+        return [s.name for s in self.runtime.config.sources if s.enabled]
 
     def start(self) -> None:
         cfg = self.runtime.config
         self.take_lock()
         process.settle()  # the rules and matcher loaded before the daemon was made
         self.files.reset(watched_files(cfg))
-        recovered = recover(self.runtime, self.store)
+        mark_dead_processes(self.store, self.clock())  # daemons killed on this host: free now
+        recovered = recover(self.runtime, self.store, clock=self.clock)
+        # registered once the slow part of the start-up (a row per source) is done, so the
+        # first heartbeat comes within the lease
+        self.member = Member.join(self.store, cfg, self.runtime.rules, clock=self.clock)
         if recovered:
             log.warning(
                 "%d notification(s) were in flight at the last stop; they will be sent again",
@@ -245,6 +285,16 @@ class Daemon:
         self._schedule_sources()
         self.schedule_ops()
         self.scheduler.start()
+        if self.divide:
+            self.claims = ClaimLoop(
+                self.store,
+                self.member,
+                self._poll_claimed,
+                self._enabled_sources,
+                lambda: self.runtime.config.cluster.claim_interval,
+                clock=self.clock,
+            )
+            self.claims.start()
         log.info(
             "monitor running: %d source(s), %d active rule(s), database %s",
             sum(1 for s in cfg.sources if s.enabled),
@@ -325,6 +375,8 @@ class Daemon:
         )
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)  # no new runs; running ones carry on
+        if self.claims is not None:
+            self.claims.stop()
         finished = self.jobs.wait_idle(timeout)
         if self._metrics_server is not None:
             self._metrics_server.stop()
@@ -342,6 +394,8 @@ class Daemon:
             return False
         try:
             self.store.mark_stopped(self.clock(), pid=self.pid)
+            if self.member is not None:
+                self.member.leave()
         except Exception as exc:
             log.warning("could not record the stop: %s", exc)
         self.store.close()

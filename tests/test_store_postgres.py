@@ -87,6 +87,7 @@ def test_db_commands_status_and_hits_work_on_postgresql(pg_cluster, pg_template,
         assert [m["name"] for m in data["migrations_applied"]] == [
             "p001_initial",
             "p002_user_disabled",
+            "p003_cluster",
         ]
         assert data["rows"] == {"sources": 0, "items": 0, "hits": 0, "outbox": 0}
         text = run(cli, ["--config", str(path), "db", "info"])

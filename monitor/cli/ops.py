@@ -1,4 +1,4 @@
-"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune``."""
+"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune|copy``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -118,6 +118,8 @@ def _print_health(h: Health, now: datetime) -> None:
             f"daemon      NOT RUNNING: last heartbeat {_when(d['last_beat'], now)} (pid {d['pid']} on {d['host']})"
         )
 
+    _print_daemons(h.daemons or [], now)
+
     by_health: dict[str, int] = {}
     for s in h.sources:
         by_health[s["health"]] = by_health.get(s["health"], 0) + 1
@@ -162,6 +164,24 @@ def _print_health(h: Health, now: datetime) -> None:
         click.echo("status: NEEDS ATTENTION")
         for p in h.problems:
             click.echo(f"  - {p}")
+
+
+def _print_daemons(daemons: list[dict[str, Any]], now: datetime) -> None:
+    """Every live daemon of the registry, one line each; the rule sets, when they differ."""
+    if not daemons:
+        return
+    click.echo(f"daemons     {len(daemons)} live on this database")
+    width = max(len(d["id"]) for d in daemons)
+    hashes = {d["rules_hash"] for d in daemons if d["role"] == "daemon"}
+    for d in daemons:
+        role = "" if d["role"] == "daemon" else f" ({d['role']})"
+        rules = f", rules {d['rules_hash'][:8]}" if len(hashes) > 1 else ""
+        click.echo(
+            f"  {d['id']:<{width}}  {d['host']}, version {d['version']}, "
+            f"{d['leases']} lease(s), last heartbeat {_when(d['last_beat'], now)}{rules}{role}"
+        )
+    if len(hashes) > 1:
+        click.echo("  WARNING: these daemons run different rule sets (see the rules digests)")
 
 
 @click.group()
@@ -294,5 +314,13 @@ def prune(obj: Context, older_than: float | None) -> None:
         store.close()
     click.echo(f"pruned {pruned} item(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 
+
+def _add_copy() -> None:
+    from monitor.cli.dbcopy import copy
+
+    db.add_command(copy)
+
+
+_add_copy()
 
 COMMANDS: list[click.Command] = [status, db]

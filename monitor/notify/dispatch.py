@@ -79,10 +79,12 @@ class Dispatcher:
         *,
         rng: random.Random | None = None,
         console: TextIO | None = None,
+        claimant: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
+        self.claimant = claimant  # the daemon (registry id) whose claims these are
         self.rng = rng or random.Random()
         self.console = console
         self._transports: dict[str, list[Transport]] = {}
@@ -90,11 +92,22 @@ class Dispatcher:
 
     # -- public ----------------------------------------------------------------------------
     def recover(self) -> int:
-        """At start-up: rows a crash left in flight become pending again (they may have been sent)."""
-        n = self.store.recover_inflight()
+        """At start-up: rows a crash left in flight become pending again (they may have been
+        sent); not the rows of another daemon that is alive (see ``recover_inflight``)."""
+        n = self.store.recover_inflight(self.clock())
         if n:
             log.warning(
                 "%d notification(s) were in flight when the last run stopped; sending them again", n
+            )
+        return n
+
+    def recover_orphans(self) -> int:
+        """While running: rows in flight for a daemon whose lease has expired (it died
+        mid-send) become pending again, to be sent by whichever daemon is next."""
+        n = self.store.recover_inflight(self.clock(), unregistered=False)
+        if n:
+            log.warning(
+                "%d notification(s) were in flight at a daemon that is gone; sending them again", n
             )
         return n
 
@@ -149,6 +162,8 @@ class Dispatcher:
         ):
             due = self._window_frees(channel, now)
             summary = self.store.fold_into_summary(first.id, channel, first.hit_id, now, due)
+            if summary is None:
+                return  # another dispatcher took this row first
             log.info(
                 "channel %s over its rate limit: hit #%s folded into summary #%d",
                 channel,
@@ -158,7 +173,7 @@ class Dispatcher:
             counts["claimed"] += 1
             counts["suppressed"] += 1
             return
-        claimed = self.store.claim(ids, now)
+        claimed = self.store.claim(ids, now, self.claimant)
         if not claimed:
             return
         if len(claimed) != len(ids):  # another dispatcher took some members meanwhile
@@ -290,7 +305,7 @@ class Dispatcher:
     ) -> None:
         ids = [r.id for r in rows]
         if not claimed:
-            ids = self.store.claim(ids, now)
+            ids = self.store.claim(ids, now, self.claimant)
             if not ids:
                 return
             counts["claimed"] += len(ids)

@@ -14,6 +14,8 @@ databases over ``StoreBase`` (base.py; ``dialect.py`` holds the few fragments th
           ── SilenceQueries (silences.py)  silences: no alerts for a rule or source until they expire
           ── AccountQueries (accounts.py)  web accounts, sessions, API tokens, the edit trail
           ── WebSourceQueries (web_sources.py)  re-enable a source the daemon disabled
+          ── DaemonQueries  (daemons.py)   the registry of daemons on this database, their leases
+          ── LeaseQueries   (leases.py)    several daemons dividing the due sources by leases
 
 Two implementations of it:
 
@@ -34,8 +36,10 @@ from monitor.models import Entry, OutboxPlan, RecordResult
 from monitor.store.accounts import AccountQueries
 from monitor.store.backtest_queries import BacktestQueries
 from monitor.store.base import parse_ts, ts
+from monitor.store.daemons import DaemonQueries, DaemonRecord
 from monitor.store.hits import HitQueries
 from monitor.store.items import ItemQueries
+from monitor.store.leases import LeaseQueries
 from monitor.store.ops import OpsQueries
 from monitor.store.outbox import OutboxQueries
 from monitor.store.postgres import PostgresBase
@@ -68,6 +72,8 @@ class Store(
     OpsQueries,
     AccountQueries,
     WebSourceQueries,
+    DaemonQueries,
+    LeaseQueries,
 ):
     """The project's database. ``Store(path)`` opens (creating and migrating) a SQLite
     file, ``Store("postgresql://…")`` a PostgreSQL database."""
@@ -99,6 +105,7 @@ def open_store(config: Config, *, migrate: bool = True) -> Store:
 
 __all__ = [
     "Store",
+    "DaemonRecord",
     "SqliteStore",
     "PostgresStore",
     "open_store",

@@ -11,6 +11,8 @@ cannot be written once comes from here:
     full-text search            items_fts MATCH (FTS5)          items.search @@ tsquery (russian, english)
     pruning old band rows       DELETE                          DELETE of the rows nobody holds (SKIP LOCKED)
     one story, one hit          the write lock (BEGIN IMMEDIATE) pg_advisory_xact_lock per rule
+    a claim (sources, outbox)   the write lock                  FOR UPDATE SKIP LOCKED
+    read, then rewrite a row    the write lock                  FOR UPDATE
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ class Dialect:
         raise NotImplementedError
 
     prune_bands = "DELETE FROM story_bands WHERE created_at < ?"
+    # appended to the SELECT of a claim (due sources, due deliveries): where the database
+    # locks rows, a claim passes over the rows another daemon is claiming at that moment
+    claim_lock = ""
+    # appended to a SELECT whose row the transaction then rewrites from what it read (a
+    # summary's list of hits): the other writer is waited for
+    row_lock = ""
+
+    def after_copy(self, table: str) -> str | None:
+        """A statement to run after rows with their own ids were copied into ``table``
+        (``monitor db copy``): the next id given out comes after them."""
+        return None
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """``column`` is one of ``values``: a condition and its parameters."""
@@ -96,6 +109,15 @@ TS_CONFIGS = ("russian", "english")  # the configurations items.search is built 
 
 class PostgresDialect(Dialect):
     name = "postgresql"
+    claim_lock = " FOR UPDATE SKIP LOCKED"
+    row_lock = " FOR UPDATE"
+
+    def after_copy(self, table: str) -> str | None:
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        )
+
     item_rules = """(SELECT json_agg(json_build_array(h2.rule_id, h2.rule_title, h2.severity))
        FROM hits h2 WHERE h2.item_id = h.item_id)"""
     # rows another transaction is deleting are left for the next poll: a prune never waits

@@ -1,6 +1,6 @@
 """The PostgreSQL schema, as its own ordered migrations (the SQLite ones are schema.py's).
 
-Same tables, columns, constraints and indexes as SQLite's history up to ``m007_firsthour``,
+Same tables, columns, constraints and indexes as SQLite's history up to ``m009_cluster``,
 in PostgreSQL's own types: times are ``timestamptz``, JSON is ``jsonb``, ids are identity
 columns, and full-text search is a generated ``tsvector`` column (``russian`` and
 ``english`` configurations) under a GIN index instead of an FTS5 table. Never edit a
@@ -190,9 +190,37 @@ P001_INITIAL = [
 # An account can be disabled and enabled again (= SQLite's m008).
 P002_USER_DISABLED = ["ALTER TABLE users ADD COLUMN disabled_at TIMESTAMPTZ"]
 
+# several daemons on one database: the registry, source leases, who claimed a delivery
+P003_CLUSTER = [
+    """CREATE TABLE daemons (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'daemon',
+        rules_hash TEXT NOT NULL DEFAULT '',
+        rule_count INTEGER NOT NULL DEFAULT 0,
+        started_at TIMESTAMPTZ NOT NULL,
+        last_beat TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        stopped_at TIMESTAMPTZ
+    )""",
+    "CREATE INDEX daemons_expires ON daemons (expires_at)",
+    """CREATE TABLE source_leases (
+        source TEXT PRIMARY KEY,
+        daemon TEXT NOT NULL,
+        claimed_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+    )""",
+    "CREATE INDEX source_leases_daemon ON source_leases (daemon)",
+    "CREATE INDEX sources_next_poll ON sources (next_poll_at)",
+    "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("p001_initial", P001_INITIAL),  # = SQLite's m001 … m007
     ("p002_user_disabled", P002_USER_DISABLED),  # = SQLite's m008
+    ("p003_cluster", P003_CLUSTER),  # = SQLite's m009
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 
