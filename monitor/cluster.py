@@ -92,6 +92,9 @@ class Member:
     lease: float
     clock: Callable[[], datetime] = utcnow
     _digest: str = field(default="", repr=False)
+    # one beat at a time: the scheduled heartbeat and a beat asked for directly must not
+    # both find the lease gone and enter the registry twice
+    _beating: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def join(
@@ -124,6 +127,10 @@ class Member:
     def beat(self, config: Config, rules: RuleSet) -> int:
         """Renew the leases (re-entering the registry if they ran out meanwhile); bring back
         the deliveries of daemons that are gone. Returns how many were brought back."""
+        with self._beating:
+            return self._beat(config, rules)
+
+    def _beat(self, config: Config, rules: RuleSet) -> int:
         self.lease = config.lease_seconds
         digest = rules_digest(rules)
         alive = self.store.beat_daemon(
