@@ -189,7 +189,7 @@ def load_config(path: str | Path) -> Config:
             context={"references_checked": True},
         )
     except ValidationError as exc:
-        errors.extend(doc.validation_errors(exc, model=Config))
+        errors.extend(doc.validation_errors(exc, model=Config, data=data))
         cfg = None
     if errors:
         errors.sort(key=_position)
