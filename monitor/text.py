@@ -89,7 +89,8 @@ _FOLD_TABLE: dict[int, str] = dict(FOLD_CHARS)
 _TOKEN_RE = re.compile(r"[^ ]+")
 
 
-def _lower_same_length(text: str) -> str:
+def lower_same_length(text: str) -> str:
+    """``text.lower()``, one character for each (offsets stay offsets into ``text``)."""
     low = text.lower()
     if len(low) == len(text):
         return low
@@ -110,7 +111,7 @@ _RUN_CACHE_MAX = 100_000
 
 def _flat_slow(text: str) -> str:
     flat = text.translate(_FLAT_TOTAL)
-    return flat if flat.isascii() else _lower_same_length(flat)
+    return flat if flat.isascii() else lower_same_length(flat)
 
 
 def flat_of(text: str) -> str:
@@ -161,7 +162,7 @@ def flat_of(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
-    return _lower_same_length(text).translate(_FOLD_TABLE)
+    return lower_same_length(text).translate(_FOLD_TABLE)
 
 
 def fold_case_kept(text: str) -> str:

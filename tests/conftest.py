@@ -1,13 +1,17 @@
-"""Shared fixtures: a project folder laid out like the repository, a real local SMTP server."""
+"""Shared fixtures: a project folder laid out like the repository, a real local SMTP server,
+a real threaded local HTTP server, a throwaway PostgreSQL cluster, a hit log."""
 
 from __future__ import annotations
 
 import shutil
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from helpers_hits import HitsDB, build_hits_db
 from helpers_notify import ScriptedSmtp, free_port  # noqa: F401  (free_port: for the tests)
@@ -41,6 +45,34 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+# -- a real threaded local HTTP server (pytest-httpserver) ------------------------------------
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at teardown: handlers that stall wait on it (never a sleep)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+@pytest.fixture(scope="session")
+def threaded_server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server(threaded_server: HTTPServer, release: threading.Event) -> Iterator[HTTPServer]:
+    """A real threaded local HTTP server (pytest-httpserver), so one stalled handler does
+    not hold up the others. Stalled handlers are released, and handlers cleared, after each test."""
+    yield threaded_server
+    release.set()
+    threaded_server.clear()
 
 
 def monitor_cmd(*args: str) -> list[str]:

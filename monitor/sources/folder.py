@@ -179,9 +179,9 @@ class FolderSource:
 
     def files(self) -> list[tuple[str, Path]]:
         """``(relative path, path)`` of every matching regular file, sorted (links skipped)."""
-        return sorted((rel, self.root / rel) for rel, _read in self._walk())
+        return sorted((rel, self.root / rel) for rel, _read in self.walk())
 
-    def _walk(self) -> Iterator[tuple[str, Callable[[int], tuple[bytes, float]]]]:
+    def walk(self) -> Iterator[tuple[str, Callable[[int], tuple[bytes, float]]]]:
         """``(safe relative path, read)`` for each matching regular file; ``read(limit)``
         opens it relative to its folder without following a link, and returns
         ``(bytes, mtime)`` or raises OSError."""
@@ -242,7 +242,7 @@ class FolderSource:
         current: dict[str, str] = {}
         items: list[Item] = []
         warnings: list[str] = []
-        for rel, read in self._walk():
+        for rel, read in self.walk():
             if rel in current:
                 continue  # two undecodable names written out alike: the first one wins
             try:

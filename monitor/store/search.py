@@ -97,7 +97,7 @@ def fts_query(text: str) -> FtsQuery:
     excluded: list[str] = []
     negate_next = False
     joining = False  # the previous token was OR
-    for k, tok in enumerate(tokens):
+    for tok in tokens:
         if tok.kind == "or":
             if not groups or joining or negate_next:
                 raise SearchError("OR needs a word on each side, as in: Armenia OR Baku")
