@@ -39,6 +39,7 @@ from monitor.config_sections import (
 from monitor.durations import Duration, parse_duration
 from monitor.envvars import env_names, expand_env
 from monitor.errors import ConfigError, ConfigErrors
+from monitor.urls import redact_url
 from monitor.yamlfile import load_yaml_file
 
 __all__ = [
@@ -108,6 +109,19 @@ class Config(_Model):
     @property
     def db_path(self) -> Path:
         return self.resolve(self.storage.path)
+
+    def storage_url(self) -> str | None:
+        """The PostgreSQL URL with ``${VAR}`` expanded (it may hold the password: never show
+        or log it; ``storage_label`` is the form to show), or None for SQLite."""
+        return expand_env(self.storage.url) if self.storage.url is not None else None
+
+    @property
+    def storage_label(self) -> str:
+        """Where the database is, as it may be shown: the SQLite file, or the URL as the
+        file writes it with any password or ``${VAR}`` part hidden."""
+        if self.storage.url is not None:
+            return redact_url(self.storage.url)
+        return str(self.db_path)
 
     @property
     def rule_paths(self) -> list[Path]:

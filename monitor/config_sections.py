@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from monitor.dburl import check_storage_url
 from monitor.durations import Duration
 from monitor.models import SEVERITIES
 
@@ -19,11 +20,32 @@ class _Model(BaseModel):
 
 class StorageConfig(_Model):
     path: Path = Path("data/monitor.db")
+    url: str | None = Field(
+        default=None,
+        description="a PostgreSQL database instead of the SQLite file: postgresql://user@host/db "
+        "(the password from ${VAR} or PGPASSWORD)",
+    )
+    pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections this process may open"
+    )
     busy_timeout: Duration = 30.0
     retention: Duration | None = Field(
         default=90 * 86400,
         description="prune items older than this (hits and their items are kept)",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_storage_url(value)
+
+    @model_validator(mode="after")
+    def _one_database(self) -> "StorageConfig":
+        if self.url is not None and "path" in self.model_fields_set:
+            raise ValueError(
+                "give storage.path (a SQLite file) or storage.url (PostgreSQL), not both"
+            )
+        return self
 
 
 class RulesConfig(_Model):
@@ -92,6 +114,9 @@ class ChannelConfig(_Model):
         "apprise"  # slack: urls may be any host's https webhook
     )
     urls: list[str] = Field(default_factory=list)
+    enabled: bool = Field(
+        default=True, description="false: no alert is routed to it (its queued ones are given up)"
+    )
     format: ChannelFormat = "text"
     template: str | None = None
     subject_template: str | None = None

@@ -249,7 +249,7 @@ class Daemon:
             "monitor running: %d source(s), %d active rule(s), database %s",
             sum(1 for s in cfg.sources if s.enabled),
             self.runtime.matcher.rule_count,
-            cfg.db_path,
+            cfg.storage_label,
         )
 
     def reload(self) -> bool:
@@ -291,9 +291,7 @@ class Daemon:
             )
             self._schedule_sources()
             self.schedule_ops()
-            if (runtime.config.metrics != old.metrics) or (
-                runtime.config.storage.path != old.storage.path
-            ):
+            if (runtime.config.metrics != old.metrics) or (runtime.config.storage != old.storage):
                 log.warning(
                     "changes to the metrics and storage sections take effect at the next restart"
                 )

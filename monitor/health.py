@@ -196,5 +196,5 @@ def evaluate(
         reload=reload,
         retention=store.get_meta("retention"),
         checked_at=now,
-        database=str(store.path),
+        database=store.location,
     )

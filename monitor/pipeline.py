@@ -29,6 +29,7 @@ from monitor.rules import RuleSet, load_rules
 from monitor.sources import make_source
 from monitor.sources.schedule import next_delay
 from monitor.store import Store
+from monitor.store import open_store as _open_store
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class PollReport:
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.db_path, busy_timeout=config.storage.busy_timeout)
+    return _open_store(config)
 
 
 def run_source(

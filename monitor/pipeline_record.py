@@ -27,6 +27,8 @@ def record(store: Store, config: Config, entries: list[Entry], now: datetime) ->
     folded: list[tuple[int, str]] = []
     new_items = 0
     with store.unit_of_work() as uow:
+        # every rule this poll may record a hit for, locked before the first story read
+        uow.serialize(m.rule_id for e in entries for m in e.matches)
         silences = tuple(uow.active_silences(now))
         uow.prune_bands(window_start)
         for entry in entries:

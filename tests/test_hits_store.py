@@ -11,6 +11,12 @@ from monitor.store.base import ts
 from monitor.store.hits import HitFilter, parse_when
 
 
+@pytest.fixture
+def hits_db(hits_db_both: HitsDB) -> HitsDB:
+    """The hit log on each backend: these tests run on SQLite and on PostgreSQL."""
+    return hits_db_both
+
+
 def newest_first(rows):
     return [h["id"] for h in sorted(rows, key=lambda h: (h["created_at"], h["id"]), reverse=True)]
 

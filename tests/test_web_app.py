@@ -21,6 +21,12 @@ from monitor.web.app import Access
 from monitor.web.server import access_from_env, is_loopback
 
 
+@pytest.fixture
+def hits_db(hits_db_both: HitsDB) -> HitsDB:
+    """The review page on each backend: SQLite and PostgreSQL."""
+    return hits_db_both
+
+
 def ids_in(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<li class="hit [^"]*" data-id="(\d+)"', html)]
 

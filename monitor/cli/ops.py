@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 
 
 def _open_store(obj: Context, *, migrate: bool) -> Store:
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = obj.config
-    path = cfg.db_path
-    if not path.exists():
-        raise StoreError(f"no database at {path} (the monitor has not run with this config yet)")
-    return Store(path, busy_timeout=cfg.storage.busy_timeout, migrate=migrate)
+    if cfg.storage.url is None and not cfg.db_path.exists():
+        raise StoreError(
+            f"no database at {cfg.db_path} (the monitor has not run with this config yet)"
+        )
+    return open_store(cfg, migrate=migrate)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -80,7 +81,7 @@ def status(obj: Context, as_json: bool, window: float, no_daemon: bool) -> None:
 
     cfg = obj.config
     now = utcnow()
-    if not cfg.db_path.exists():
+    if cfg.storage.url is None and not cfg.db_path.exists():
         problem = f"no database at {cfg.db_path}: the monitor has never run"
         report = {"ok": False, "problems": [problem], "database": str(cfg.db_path)}
         if as_json:
@@ -191,6 +192,11 @@ def backup(obj: Context, file: Path, force: bool) -> None:
     """
     from monitor.dbfiles import is_database_file
 
+    if obj.config.storage.url is not None:
+        raise click.UsageError(
+            "`monitor db backup` copies a SQLite file; this config's database is PostgreSQL "
+            f"({obj.config.storage_label}): back it up with pg_dump -Fc"
+        )
     if is_database_file(file, obj.config.db_path):
         raise click.UsageError(
             f"{file} is the database or one of its own files (-wal, -shm, -journal, .lock); "
@@ -224,10 +230,16 @@ def info(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(
-        f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
-        f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})"
-    )
+    if data.get("backend") == "postgresql":
+        click.echo(
+            f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, "
+            f"PostgreSQL {data['server_version']})"
+        )
+    else:
+        click.echo(
+            f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
+            f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})"
+        )
     click.echo("rows        " + ", ".join(f"{k} {v}" for k, v in data["rows"].items()))
     for m in data["migrations_applied"]:
         click.echo(f"applied     {m['name']}  {m['applied_at'][:19]}")

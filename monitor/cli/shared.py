@@ -15,6 +15,7 @@ from rich.text import Text
 
 from monitor.models import SEVERITIES, utcnow
 from monitor.store import Store
+from monitor.store import open_store as _open_store
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 
 SEVERITY_STYLE = {
@@ -29,7 +30,7 @@ STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
 
 def open_store(ctx: click.Context) -> Store:
     cfg = ctx.obj.config
-    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+    return _open_store(cfg)
 
 
 def who(by: str | None) -> str:

@@ -47,10 +47,10 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand:
         return
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = ctx.obj.config
-    store = Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+    store = open_store(cfg)
     rows = {r.name: r for r in store.list_sources()}
     records = [_record(s, rows.get(s.name)) for s in cfg.sources]
     if as_json:
@@ -287,7 +287,7 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
       monitor sources enable tass-en
       monitor sources enable intranet-news wiki-feed
     """
-    from monitor.store import Store
+    from monitor.store import open_store
     from monitor.suggest import did_you_mean
 
     cfg = ctx.obj.config
@@ -297,7 +297,7 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
         raise click.ClickException(
             "; ".join(f"no source named {n!r}{did_you_mean(n, configured)}" for n in unknown)
         )
-    with Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout) as store:
+    with open_store(cfg) as store:
         store.sync_sources(cfg.sources, fingerprints=cfg.source_fingerprints())
         for name in names:
             was = store.enable_source(name, utcnow())

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from monitor.accounts import NAME_PATTERN, ROLES
+from monitor.accounts import MIN_PASSWORD, NAME_PATTERN, ROLES
 
 
 def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -56,8 +56,8 @@ def add_cmd(ctx: click.Context, name: str, role: str, update: bool) -> None:
     from monitor.models import utcnow
 
     password = _read_password()
-    if len(password) < 8:
-        raise click.ClickException("a password needs at least 8 characters")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"a password needs at least {MIN_PASSWORD} characters")
     store = open_store(ctx)
     try:
         existing = store.get_user(name)
@@ -92,7 +92,10 @@ def list_cmd(ctx: click.Context) -> None:
     try:
         for user in store.list_users():
             tokens = len(store.user_tokens(user.name))
-            click.echo(f"{user.name}\t{user.role}\t{tokens} token{'s' if tokens != 1 else ''}")
+            state = "\tdisabled" if user.disabled else ""
+            click.echo(
+                f"{user.name}\t{user.role}\t{tokens} token{'s' if tokens != 1 else ''}{state}"
+            )
     finally:
         store.close()
 

@@ -100,7 +100,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
     server = Server(app, sock, limits)
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"review page on http://{shown}:{server.port}/ (database {cfg.db_path}); Ctrl-C stops it"
+        f"review page on http://{shown}:{server.port}/ (database {cfg.storage_label}); Ctrl-C stops it"
     )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):

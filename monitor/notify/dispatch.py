@@ -2,7 +2,7 @@
 
 For each due row (oldest first, at most ``notify.batch``):
 
-    channel gone from the config, or row older than notify.max_age ──► failed + announced
+    channel gone from the config or disabled, or row older than notify.max_age ──► failed + announced
     an alert over its channel's rate limit ──► folded into the channel's pending summary
     otherwise: claim (in flight, committed) ──► render per URL ──► send per URL ──►
         every URL done          ──► sent
@@ -56,7 +56,7 @@ def announce(store: Store, config: Config, text: str, *, title: str, now: dateti
     """Queue an operations notice (a source failing or recovered, a delivery given up) on
     ``notify.operations_channel``. Returns the outbox row id, or None without such a channel."""
     channel = config.notify.operations_channel
-    if not channel:
+    if not channel or not getattr(config.channels.get(channel), "enabled", True):
         log.warning("%s: %s", title, text)
         return None
     return store.enqueue(channel, "ops", {"title": title, "text": text}, now)
@@ -125,6 +125,9 @@ class Dispatcher:
             self._give_up(
                 rows, now, counts, f"channel {channel!r} is no longer in the configuration"
             )
+            return
+        if not cfg.enabled:
+            self._give_up(rows, now, counts, f"channel {channel!r} is disabled")
             return
         age = now - self._age_start(first)
         if age.total_seconds() > self.config.notify.max_age:

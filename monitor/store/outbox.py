@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Delivery
-from monitor.store.base import StoreBase, dumps, loads, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
 
 def delivery_from_row(r: dict[str, Any]) -> Delivery:
@@ -77,7 +77,7 @@ class OutboxQueries(StoreBase):
         digest_key: str | None = None,
     ) -> int:
         with self.transaction() as c:
-            cur = c.execute(
+            row_id = c.insert(
                 """INSERT INTO outbox(hit_id, channel, kind, route, payload, digest_key, status, next_attempt_at, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
                 (
@@ -91,7 +91,8 @@ class OutboxQueries(StoreBase):
                     ts(when),
                 ),
             )
-            return rowid(cur)
+            assert row_id is not None
+            return row_id
 
     def mark_inflight(self, row_id: int, now: datetime) -> bool:
         """Claim a pending row for sending; False if someone else claimed it."""
@@ -177,15 +178,14 @@ class OutboxQueries(StoreBase):
             for rid in row_ids:
                 c.execute(
                     """UPDATE outbox SET status = ?, last_error = ?,
-                           sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                           sent_at = COALESCE(?, sent_at),
                            next_attempt_at = COALESCE(?, next_attempt_at),
                            delivered = COALESCE(?, delivered)
                        WHERE id = ?""",
                     (
                         status,
                         error[:2000] if error else None,
-                        status,
-                        ts(now),
+                        ts(now) if status == "sent" else None,
                         ts(next_attempt_at),
                         dumps(delivered) if delivered is not None else None,
                         rid,
@@ -231,12 +231,13 @@ class OutboxQueries(StoreBase):
                     "UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id)
                 )
             else:
-                cur = c.execute(
+                new_id = c.insert(
                     """INSERT INTO outbox(hit_id, channel, kind, payload, status, next_attempt_at, created_at)
                        VALUES (NULL, ?, 'summary', ?, 'pending', ?, ?)""",
                     (channel, dumps({"hits": [hit_id]}), ts(due), ts(now)),
                 )
-                summary_id = rowid(cur)
+                assert new_id is not None
+                summary_id = new_id
             c.execute(
                 "UPDATE outbox SET status = 'suppressed', last_error = ? WHERE id = ?",
                 (f"rate limit: folded into summary #{summary_id}", row_id),

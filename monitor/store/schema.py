@@ -298,6 +298,13 @@ def m007_firsthour(db: Database) -> None:
     db.execute("ALTER TABLE hits ADD COLUMN status_comment TEXT")
 
 
+@_step
+def m008_user_disabled(db: Database) -> None:
+    """An account can be disabled (by an admin, from the review page) and enabled again:
+    while it is, none of its sign-ins or tokens is accepted."""
+    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

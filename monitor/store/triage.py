@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from monitor.models import HitNote
-from monitor.store.base import StoreBase, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, parse_ts, ts
 from monitor.suggest import did_you_mean, one_of
 
 DISMISS_REASONS: tuple[str, ...] = ("false-positive", "duplicate", "irrelevant")
@@ -165,11 +165,12 @@ class TriageQueries(StoreBase):
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM hits WHERE id = ?", (hit_id,)).fetchone() is None:
                 return None
-            cur = c.execute(
+            new_id = c.insert(
                 "INSERT INTO hit_notes(hit_id, action, text, by, created_at) VALUES (?, 'note', ?, ?, ?)",
                 (hit_id, text, by, ts(now)),
             )
-            return rowid(cur)
+            assert new_id is not None
+            return new_id
 
     def hit_notes(self, hit_id: int) -> list[HitNote]:
         """The hit's history (notes and status changes), oldest first."""
@@ -201,11 +202,11 @@ class TriageQueries(StoreBase):
                       (SELECT rule_title FROM hits x WHERE x.rule_id = h.rule_id ORDER BY x.id DESC LIMIT 1) AS rule_title,
                       (SELECT severity FROM hits x WHERE x.rule_id = h.rule_id ORDER BY x.id DESC LIMIT 1) AS severity,
                       COUNT(*) AS total,
-                      SUM(created_at >= ?) AS last_7d,
-                      SUM(created_at >= ?) AS last_30d,
-                      SUM(status = 'acked') AS acked,
-                      SUM(status = 'dismissed') AS dismissed,
-                      SUM(status = 'dismissed' AND status_reason = 'false-positive') AS false_positives,
+                      COUNT(*) FILTER (WHERE created_at >= ?) AS last_7d,
+                      COUNT(*) FILTER (WHERE created_at >= ?) AS last_30d,
+                      COUNT(*) FILTER (WHERE status = 'acked') AS acked,
+                      COUNT(*) FILTER (WHERE status = 'dismissed') AS dismissed,
+                      COUNT(*) FILTER (WHERE status = 'dismissed' AND status_reason = 'false-positive') AS false_positives,
                       MAX(created_at) AS last_fired
                FROM hits h GROUP BY rule_id""",
             (ts(now - timedelta(days=7)), ts(now - timedelta(days=30))),
@@ -245,7 +246,7 @@ class TriageQueries(StoreBase):
                 "SELECT source AS value, COUNT(*) AS n FROM hits GROUP BY source ORDER BY source"
             ),
             "tags": self.query(
-                """SELECT j.value AS value, COUNT(*) AS n FROM hits h, json_each(h.tags) j
+                f"""SELECT j.value AS value, COUNT(*) AS n FROM hits h, {self.dialect.json_elements("h.tags", "j")}
                    GROUP BY j.value ORDER BY j.value"""
             ),
             "severities": {
