@@ -3,6 +3,7 @@ a real threaded local HTTP server, a throwaway PostgreSQL cluster, a hit log."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
@@ -75,6 +76,32 @@ def server(threaded_server: HTTPServer, release: threading.Event) -> Iterator[HT
     yield threaded_server
     release.set()
     threaded_server.clear()
+
+
+# -- a real headless Chromium (the browser tests skip without it) ---------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
 
 
 def monitor_cmd(*args: str) -> list[str]:

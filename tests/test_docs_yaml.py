@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from conftest import ROOT
-from monitor.config import Config
+from monitor.config import Config, env_names
 from monitor.rules import load_rule_set
 from monitor.rules.examples import check_examples
 from monitor.yamlfile import load_yaml_text
@@ -53,7 +53,11 @@ def _section_problems(data: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("where,line,block", BLOCKS, ids=[f"{w}:{n}" for w, n, _ in BLOCKS])
-def test_every_yaml_block_in_the_docs_loads(where: str, line: int, block: str, tmp_path: Path):
+def test_every_yaml_block_in_the_docs_loads(
+    where: str, line: int, block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for name in env_names(block):  # set, as the docs tell the reader to
+        monkeypatch.setenv(name, "example")
     data = load_yaml_text(block, f"{where}:{line}").data
     if isinstance(data, list):  # a list of sources, shown under `sources:`
         assert _section_problems({"sources": data}) == []

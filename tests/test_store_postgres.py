@@ -84,7 +84,10 @@ def test_db_commands_status_and_hits_work_on_postgresql(pg_cluster, pg_template,
         info = run(cli, ["--config", str(path), "db", "info", "--json"])
         data = json.loads(info.output)
         assert data["backend"] == "postgresql" and data["migrations_pending"] == []
-        assert [m["name"] for m in data["migrations_applied"]] == ["p001_initial"]
+        assert [m["name"] for m in data["migrations_applied"]] == [
+            "p001_initial",
+            "p002_user_disabled",
+        ]
         assert data["rows"] == {"sources": 0, "items": 0, "hits": 0, "outbox": 0}
         text = run(cli, ["--config", str(path), "db", "info"])
         assert "PostgreSQL 15" in text.output, text.output

@@ -110,13 +110,8 @@ class AccountQueries(StoreBase):
 
     def session_user(self, id_hash: str, now: datetime) -> User | None:
         rows = self.query(
-<<<<<<< HEAD
-            "SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
-            "WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
-=======
             'SELECT u.* FROM web_sessions s JOIN users u ON u.name = s."user" '
-            "WHERE s.id_hash = ? AND s.expires_at > ?",
->>>>>>> pg-store
+            "WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
             (id_hash, ts(now)),
         )
         return _user(rows[0]) if rows else None
@@ -137,12 +132,8 @@ class AccountQueries(StoreBase):
 
     def token_user(self, token_hash: str) -> User | None:
         rows = self.query(
-<<<<<<< HEAD
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user "
+            'SELECT u.* FROM api_tokens t JOIN users u ON u.name = t."user" '
             "WHERE t.token_hash = ? AND u.disabled_at IS NULL",
-=======
-            'SELECT u.* FROM api_tokens t JOIN users u ON u.name = t."user" WHERE t.token_hash = ?',
->>>>>>> pg-store
             (token_hash,),
         )
         return _user(rows[0]) if rows else None

@@ -86,18 +86,11 @@ class HitQueries(StoreBase):
         sql, params = self._hit_filter_sql(
             rule, severity, source, status, tag, since, until, search
         )
-<<<<<<< HEAD
-        sql = f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
+        sql = f"SELECT {self._hit_columns} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
         if before is not None:
             sql += "AND (h.created_at, h.id) < (?, ?) "
             params += [ts(before[0]), before[1]]
         sql += "ORDER BY h.created_at DESC, h.id DESC"
-=======
-        sql = (
-            f"SELECT {self._hit_columns} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
-            "ORDER BY h.created_at DESC, h.id DESC"
-        )
->>>>>>> pg-store
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

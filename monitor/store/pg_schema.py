@@ -189,6 +189,7 @@ P001_INITIAL = [
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("p001_initial", P001_INITIAL),  # = SQLite's m001 … m007
+    ("p002_user_disabled", ["ALTER TABLE users ADD COLUMN disabled_at TIMESTAMPTZ"]),  # = m008
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 
