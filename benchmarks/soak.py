@@ -67,7 +67,7 @@ class ChaosFeeds:
         self.rng = rng
         self.names = [f"feed{i}" for i in range(feeds)]
         self.items: dict[str, list[dict[str, str]]] = {n: [] for n in self.names}
-        self.mode: dict[str, str] = {n: "ok" for n in self.names}
+        self.mode: dict[str, str] = dict.fromkeys(self.names, "ok")
         self.expected: set[str] = set()
         self.published = 0
         self.failures = Counter()

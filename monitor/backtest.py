@@ -33,10 +33,10 @@ class Change:
 @dataclass
 class BacktestResult:
     items: int = 0
-    same: Counter = field(default_factory=Counter)  # rule id → items firing then and now
+    same: Counter[str] = field(default_factory=Counter)  # rule id → items firing then and now
     changes: list[Change] = field(default_factory=list)
 
-    def count(self, kind: str) -> Counter:
+    def count(self, kind: str) -> Counter[str]:
         return Counter(c.rule_id for c in self.changes if c.kind == kind)
 
     def rules(self) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.config import Config, RulesConfig, load_config
+from monitor.config import Config, RulesConfig, SourceConfig, load_config
 from monitor.errors import ConfigError, ConfigErrors, FetchError
 from monitor.suggest import did_you_mean
 from monitor.yamlfile import load_yaml_file
@@ -145,7 +145,7 @@ def fetch_problems(cfg: Config) -> tuple[list[ConfigError], list[str]]:
     doc = load_yaml_file(cfg.path) if cfg.path else None
     index = {s.name: i for i, s in enumerate(cfg.sources)}
 
-    def one(source) -> tuple[Any, str | None, int, float]:
+    def one(source: SourceConfig) -> tuple[Any, str | None, int, float]:
         started = time.monotonic()
         try:
             result = make_source(source, cfg.http, cfg.base_dir).fetch(SourceState())

@@ -222,7 +222,7 @@ def load_config(path: str | Path) -> Config:
             context={"references_checked": True},
         )
     except ValidationError as exc:
-        errors.extend(doc.validation_errors(exc, model=Config))
+        errors.extend(doc.validation_errors(exc, model=Config, data=data))
         cfg = None
     if cfg is not None and cfg.lease_problem():
         errors.append(doc.error(str(cfg.lease_problem()), ("cluster", "lease")))

@@ -12,12 +12,15 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError
 
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
-def _yaml_for(text: str):
+
+def _yaml_for(text: str) -> YAML:
     from ruamel.yaml import YAML
     from ruamel.yaml.util import load_yaml_guess_indent
 

@@ -21,6 +21,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 from monitor.errors import MonitorError
 
@@ -88,12 +89,13 @@ class InstanceLock:
         os.pwrite(fd, info + b"\n", 0)
         return True
 
-    def holder(self) -> dict:
+    def holder(self) -> dict[str, Any]:
         """Who holds (or last held) the lock, as recorded in the file; {} if unknown."""
         try:
-            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
+            found = json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
             return {}
+        return found if isinstance(found, dict) else {}
 
     def refusal(self) -> AlreadyRunning:
         h = self.holder()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from prometheus_client import (
     CollectorRegistry,
@@ -123,7 +123,7 @@ class _OutboxCollector:
     def __init__(self) -> None:
         self.counts: Callable[[], dict[str, int]] | None = None
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "monitor_outbox_rows", "Outbox rows by status", labels=["status"]
         )
@@ -137,7 +137,7 @@ class _OutboxCollector:
                 family.add_metric([status], counts.get(status, 0))
         yield family
 
-    def describe(self):
+    def describe(self) -> list[GaugeMetricFamily]:
         return []
 
 

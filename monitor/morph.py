@@ -77,14 +77,15 @@ def _readings(word: str) -> list[Any]:
     return [p for p in parses if p.normal_form == lemma]
 
 
-def _known_readings(word: str) -> list[Any]:
+def known_readings(word: str) -> list[Any]:
+    """The readings of ``word`` the dictionary knows (not guessed from its ending)."""
     return [p for p in _readings(word) if p.is_known]
 
 
 def rule_lemma(word: str) -> str | None:
     """The lemma key a rule word stands for, or None when the analyser does not know the
     word (it then matches by its stems and by the lemma the analyser guesses)."""
-    readings = _known_readings(word)
+    readings = known_readings(word)
     return LEMMA_MARK + _fold(readings[0].normal_form) if readings else None
 
 
@@ -101,7 +102,7 @@ def lexeme_needles(word: str) -> tuple[str, ...]:
     flat text holds it: lower case, ё as е) begins with one of them — the word's atoms for
     the scan. One prefix when the forms share three letters or more; else one per group of
     forms with the same first three (suppletive forms: человек / люди)."""
-    forms = {_fold(f.word) for p in (_known_readings(word) or _readings(word)) for f in p.lexeme}
+    forms = {_fold(f.word) for p in (known_readings(word) or _readings(word)) for f in p.lexeme}
     forms.add(_fold(word))
     common = os.path.commonprefix(sorted(forms))
     if len(common) >= 3 or common in forms:

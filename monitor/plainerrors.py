@@ -5,8 +5,11 @@
                                 "'fead' is not one of feed, page or folder (did you mean 'feed'?)",
                                 "must be true or false" … (never "Value error, …" or "Input should be")
     keys_at(model, loc)         the keys a mapping at ``loc`` may hold (for the suggestion)
+    clean_loc(data, loc)        ``loc`` with pydantic's union branch names dropped
+    dotted(loc)                 ``("match", "all", 2)`` as ``match.all[2]``
 
-Imports only pydantic and ``suggest``; used for config.yaml and for rule files alike.
+Imports only pydantic and ``suggest``; used for config.yaml and for rule files alike, through
+``monitor.yamlfile.YamlDoc.validation_errors``, which puts each message at its node.
 """
 
 from __future__ import annotations
@@ -67,6 +70,31 @@ def keys_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
     )
 
 
+def clean_loc(data: Any, loc: tuple[Any, ...], keep_last: bool) -> tuple[Any, ...]:
+    """Drop the union branch names pydantic puts in ``loc``; keep the keys and indexes that
+    are in ``data`` (and, with ``keep_last``, a last key that is not: a missing or unknown one)."""
+    out: list[Any] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif keep_last and i == len(loc) - 1 and isinstance(part, str):
+            out.append(part)
+    return tuple(out)
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """``("match", "all", 2)`` as ``match.all[2]``."""
+    s = ""
+    for part in loc:
+        s += f"[{part}]" if isinstance(part, int) else ("." if s else "") + str(part)
+    return s
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
@@ -115,6 +143,8 @@ def plain_message(
             if choices
             else "is not an allowed value"
         )
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
+        return "id must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error") or err.get("msg", "invalid")).removeprefix("Value error, ")
     if kind in _TYPE_WORDS:

@@ -1,4 +1,6 @@
-"""Text as the matcher sees it: folded, flattened, tokenised, stemmed; and snippets.
+"""Text as the matcher sees it: folded, flattened, tokenised, stemmed, cut into sentences.
+
+Snippets and highlighting are in ``monitor.snippets``.
 
 Every transformation here keeps the length of the text, so an offset into the folded or
 flat text is an offset into the original document:
@@ -14,12 +16,10 @@ separate tokens, on both sides (rules and text alike), so "Azerbaijan’s" is th
 
 from __future__ import annotations
 
-import html
 import os.path
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
 
 import Stemmer
 
@@ -89,7 +89,8 @@ _FOLD_TABLE: dict[int, str] = dict(FOLD_CHARS)
 _TOKEN_RE = re.compile(r"[^ ]+")
 
 
-def _lower_same_length(text: str) -> str:
+def lower_same_length(text: str) -> str:
+    """``text.lower()``, one character for each (offsets stay offsets into ``text``)."""
     low = text.lower()
     if len(low) == len(text):
         return low
@@ -110,7 +111,7 @@ _RUN_CACHE_MAX = 100_000
 
 def _flat_slow(text: str) -> str:
     flat = text.translate(_FLAT_TOTAL)
-    return flat if flat.isascii() else _lower_same_length(flat)
+    return flat if flat.isascii() else lower_same_length(flat)
 
 
 def flat_of(text: str) -> str:
@@ -161,7 +162,7 @@ def flat_of(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
-    return _lower_same_length(text).translate(_FOLD_TABLE)
+    return lower_same_length(text).translate(_FOLD_TABLE)
 
 
 def fold_case_kept(text: str) -> str:
@@ -315,87 +316,3 @@ def sentences(text: str) -> list[tuple[int, int]]:
         lead = len(seg) - len(seg.lstrip())
         out.append((start + lead, start + len(seg.rstrip())))
     return out
-
-
-# -- highlighting and snippets ------------------------------------------------------------
-
-_MARKS = {
-    "markdown": ("**", "**"),
-    "html": ("<mark>", "</mark>"),
-    "ansi": ("\x1b[1;33m", "\x1b[0m"),
-    "plain": ("", ""),
-    "brackets": ("[", "]"),
-}
-
-
-def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, non-overlapping spans (touching spans stay apart so each term is marked)."""
-    out: list[list[int]] = []
-    for s, e in sorted((int(a), int(b)) for a, b in spans if b > a):
-        if out and s < out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def highlight(text: str, spans: Iterable[tuple[int, int]], style: str = "markdown") -> str:
-    """Mark ``spans`` of ``text``: markdown ``**x**``, html ``<mark>x</mark>`` (text escaped),
-    ansi bold yellow, brackets ``[x]``, or plain (no marks)."""
-    if style not in _MARKS:
-        raise ValueError(f"unknown highlight style {style!r}")
-    open_, close = _MARKS[style]
-    esc = html.escape if style == "html" else (lambda s: s)
-    parts: list[str] = []
-    pos = 0
-    for s, e in merge_spans(spans):
-        s, e = max(s, pos), min(e, len(text))
-        if s >= e:
-            continue
-        parts.append(esc(text[pos:s]))
-        parts.append(open_ + esc(text[s:e]) + close)
-        pos = e
-    parts.append(esc(text[pos:]))
-    return "".join(parts)
-
-
-def snippet(
-    text: str, spans: Iterable[tuple[int, int]], width: int = 240, style: str = "markdown"
-) -> str:
-    """A short excerpt around the densest cluster of ``spans``, terms marked, one line.
-
-    The window is about ``width`` characters, cut at word boundaries, with ``…`` where text
-    was left out.
-    """
-    spans = merge_spans(spans)
-    if not text:
-        return ""
-    if not spans:
-        lo, hi = 0, min(len(text), width)
-    else:
-        best, best_i, j = -1, 0, 0
-        for i, (s, _) in enumerate(spans):
-            while j < len(spans) and spans[j][1] - s <= width:
-                j += 1
-            if j - i > best:
-                best, best_i = j - i, i
-        first = spans[best_i]
-        last = spans[best_i + best - 1] if best > 0 else first
-        used = last[1] - first[0]
-        pad = max(width - used, 0) // 2
-        lo = max(0, first[0] - pad)
-        hi = min(len(text), last[1] + pad)
-        if hi - lo < width:  # use the room left on the other side
-            lo = max(0, min(lo, hi - width))
-            hi = min(len(text), max(hi, lo + width))
-    # cut at word boundaries
-    limit = max(0, lo - 20)
-    while lo > limit and not text[lo - 1].isspace():
-        lo -= 1
-    limit = min(len(text), hi + 20)
-    while hi < limit and not text[hi].isspace():
-        hi += 1
-    inside = [(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi]
-    body = highlight(text[lo:hi], [(s - lo, e - lo) for s, e in inside], style)
-    body = " ".join(body.split())  # whitespace runs → one space, ends stripped (as \s+ → " ")
-    return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")

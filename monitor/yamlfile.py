@@ -1,4 +1,5 @@
-"""Load YAML keeping line numbers, and turn pydantic errors into ``file:line:col`` errors.
+"""Load YAML keeping line numbers, and turn pydantic errors into ``file:line:col`` errors
+(the one mapping, for config.yaml and rule files alike: ``YamlDoc.validation_errors``).
 
 Rules and config are data, never code: this uses ruamel's safe round-trip loader, which
 builds no Python objects from tags, and hands back plain dicts and lists plus a way to find
@@ -13,10 +14,11 @@ alias bomb: 729 bytes can stand for billions of nodes), or an alias inside its o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -28,7 +30,7 @@ from ruamel.yaml.events import (
 )
 
 from monitor.errors import ConfigError, ConfigErrors
-from monitor.plainerrors import plain_message
+from monitor.plainerrors import clean_loc, dotted, keys_at, plain_message
 
 MAX_BYTES = 8 * 1024 * 1024  # a config or rule file larger than this is refused unread
 MAX_DEPTH = 64  # nested mappings and lists (a rule's match nests two per level)
@@ -69,33 +71,43 @@ class YamlDoc:
         return line, col
 
     def error(
-        self, message: str, loc: tuple[Any, ...] | list[Any] = (), cls=ConfigError
+        self,
+        message: str,
+        loc: tuple[Any, ...] | list[Any] = (),
+        cls: type[ConfigError] = ConfigError,
     ) -> ConfigError:
         line, col = self.where(loc)
         return cls(message, path=self.path, line=line, column=col)
 
     def validation_errors(
-        self, exc: ValidationError, prefix: tuple[Any, ...] = (), cls=ConfigError, model=None
+        self,
+        exc: ValidationError,
+        prefix: tuple[Any, ...] = (),
+        cls: type[ConfigError] = ConfigError,
+        model: type[BaseModel] | None = None,
+        *,
+        data: Any = None,
+        keys: Callable[[tuple[Any, ...]], list[str]] | None = None,
+        label: str = "",
     ) -> list[ConfigError]:
-        """One ConfigError per pydantic error, each pointing at its node, in plain words
-        (``model``, the validated class, lets a misspelt key get a "did you mean …?")."""
+        """One error per pydantic error, at its node, in plain words: ``{label}{path}: {message}``.
+
+        ``prefix`` is where the validated ``data`` sits in the document; the path is said from
+        there, and only the keys and indexes that are in ``data`` are kept in it (pydantic's
+        union branch names are not places). A misspelt key gets a "did you mean …?" among
+        ``keys(loc)``, or else among the keys of ``model``, the validated class, at its place."""
         out = []
         for err in exc.errors(include_url=False):
-            loc = tuple(prefix) + tuple(err.get("loc", ()))
-            dotted = _dotted(loc)
-            msg = plain_message({**err, "loc": tuple(err.get("loc", ()))}, model)
-            out.append(self.error(f"{dotted}: {msg}" if dotted else msg, loc, cls=cls))
+            kind = err.get("type", "")
+            loc = tuple(err.get("loc", ()))
+            if data is not None:
+                loc = clean_loc(data, loc, keep_last=kind in ("missing", "extra_forbidden"))
+            known = keys(loc) if keys is not None else keys_at(model, loc[:-1])
+            msg = plain_message({**err, "loc": loc}, keys=known)
+            path = dotted(loc)
+            where = prefix + (loc[:-1] if kind == "missing" else loc)
+            out.append(self.error(f"{label}{path}: {msg}" if path else f"{label}{msg}", where, cls))
         return out
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    s = ""
-    for part in loc:
-        if isinstance(part, int):
-            s += f"[{part}]"
-        else:
-            s += ("." if s else "") + str(part)
-    return s
 
 
 def _plain(node: Any) -> Any:
@@ -117,13 +129,13 @@ def _yaml() -> YAML:
     return y
 
 
-def _at(cls, message: str, path: str, mark) -> ConfigError:
+def _at(cls: type[ConfigError], message: str, path: str, mark: Any) -> ConfigError:
     line = mark.line + 1 if mark is not None else None
     col = mark.column + 1 if mark is not None else None
     return cls(message, path=path, line=line, column=col)
 
 
-def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
+def check_shape(text: str, path: str = "<string>", cls: type[ConfigError] = ConfigError) -> None:
     """Refuse a document too deep, with too many aliases, or whose aliases expand past
     ``MAX_NODES`` nodes, at the position where it crosses the limit. Reads only events."""
     open_: list[tuple[str | None, int]] = []  # (anchor, expanded nodes when it opened)
@@ -178,7 +190,9 @@ def check_shape(text: str, path: str = "<string>", cls=ConfigError) -> None:
             )
 
 
-def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDoc:
+def load_yaml_text(
+    text: str, path: str = "<string>", cls: type[ConfigError] = ConfigError
+) -> YamlDoc:
     if len(text) > MAX_BYTES:
         raise cls(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refused", path=path)
     try:
@@ -199,7 +213,7 @@ def load_yaml_text(text: str, path: str = "<string>", cls=ConfigError) -> YamlDo
     return YamlDoc(path, root)
 
 
-def load_yaml_file(path: str | Path, cls=ConfigError) -> YamlDoc:
+def load_yaml_file(path: str | Path, cls: type[ConfigError] = ConfigError) -> YamlDoc:
     p = Path(path)
     try:
         with p.open("rb") as fh:

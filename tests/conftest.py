@@ -1,15 +1,20 @@
-"""Shared fixtures: a project folder laid out like the repository, a real local SMTP server."""
+"""Shared fixtures: a project folder laid out like the repository, a real local SMTP server,
+a real threaded local HTTP server, a throwaway PostgreSQL cluster, a hit log."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from helpers_hits import HitsDB, build_hits_db
 from helpers_notify import ScriptedSmtp, free_port  # noqa: F401  (free_port: for the tests)
@@ -43,6 +48,60 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+# -- a real threaded local HTTP server (pytest-httpserver) ------------------------------------
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at teardown: handlers that stall wait on it (never a sleep)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+@pytest.fixture(scope="session")
+def threaded_server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server(threaded_server: HTTPServer, release: threading.Event) -> Iterator[HTTPServer]:
+    """A real threaded local HTTP server (pytest-httpserver), so one stalled handler does
+    not hold up the others. Stalled handlers are released, and handlers cleared, after each test."""
+    yield threaded_server
+    release.set()
+    threaded_server.clear()
+
+
+# -- a real headless Chromium (the browser tests skip without it) ---------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
 
 
 def monitor_cmd(*args: str) -> list[str]:

@@ -1,8 +1,8 @@
-"""Helpers for the source tests: configs, feed builders, hostile bodies, a threaded server."""
+"""Helpers for the source tests: configs, feed builders, hostile bodies (the threaded local
+server is a fixture in conftest.py)."""
 
 from __future__ import annotations
 
-import threading
 import tracemalloc
 import zlib
 from contextlib import contextmanager
@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Iterator
 from xml.sax.saxutils import escape
 
-import pytest
-from pytest_httpserver import HTTPServer
 
 from monitor.config import HttpConfig, SourceConfig
 
@@ -107,28 +105,3 @@ def peak_memory() -> Iterator[dict]:
 
 def http_date(dt) -> str:
     return format_datetime(dt, usegmt=True)
-
-
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Set at teardown: handlers that stall wait on it (never a sleep)."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(threaded_server: HTTPServer, release: threading.Event) -> Iterator[HTTPServer]:
-    """A real threaded local HTTP server (pytest-httpserver), so one stalled handler does
-    not hold up the others. Stalled handlers are released, and handlers cleared, after each test."""
-    yield threaded_server
-    release.set()
-    threaded_server.clear()

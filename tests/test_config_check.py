@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from helpers_sources import release, rss, server, story_items, threaded_server  # noqa: F401
+from helpers_sources import rss, story_items
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.errors import ConfigError

@@ -1,5 +1,6 @@
-"""The package passes pyflakes' checks (through ruff): no unused imports, no undefined names;
-and the code is as ruff's formatter writes it."""
+"""The code passes ruff's checks (the rule set in pyproject.toml: pyflakes, bugbear,
+simplifications, comprehensions …) and is as ruff's formatter writes it; fixtures live in
+conftest.py, never in a helper module a test imports."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def _ruff() -> str | None:
 
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install -e '.[test]')")
-def test_the_package_has_no_pyflakes_findings():
+def test_the_code_has_no_ruff_findings():
     done = subprocess.run(
-        [_ruff(), "check", "--no-cache", "--select", "F", "monitor", "benchmarks", "dev.py"],
+        [_ruff(), "check", "--no-cache", "monitor", "tests", "benchmarks", "dev.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,3 +43,17 @@ def test_the_code_is_formatted():
     assert done.returncode == 0, (
         "run `ruff format monitor tests benchmarks dev.py`:\n" + done.stdout + done.stderr
     )
+
+
+def test_fixtures_are_defined_in_conftest_not_in_helper_modules():
+    tests = ROOT / "tests"
+    helpers = [
+        p for p in tests.rglob("*.py") if p.name != "conftest.py" and not p.name.startswith("test_")
+    ]
+    assert any(p.name == "helpers_sources.py" for p in helpers)
+    offenders = [
+        p.relative_to(ROOT).as_posix()
+        for p in helpers
+        if "@pytest.fixture" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

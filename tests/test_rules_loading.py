@@ -77,7 +77,7 @@ def test_vocabulary_references_expand_with_the_vocabulary_name(tmp_path):
     assert isinstance(rule.match, Group) and rule.match.op == "any"
     vocab = rule.match.children[0]
     assert vocab.vocabulary == "wider"
-    leaves = [n for n in _leaves(vocab)]
+    leaves = list(_leaves(vocab))
     assert [(type(n).__name__, n.vocabulary) for n in leaves] == [
         ("Term", "freeing"),
         ("Term", "freeing"),
@@ -319,7 +319,6 @@ def test_every_problem_is_reported_and_load_rules_raises_them_all(tmp_path):
         load_rules([tmp_path])
     errs = info.value.errors
     assert len(errs) == 3
-    msgs = "\n".join(str(e) for e in errs)
     assert any("duplicate rule id 'dup'" in e.message and "a.yaml:1" in e.message for e in errs)
     assert any("unknown key 'extra'" in e.message for e in errs)
     assert any("unknown vocabulary $missing" in e.message and e.line == 6 for e in errs)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from monitor import text as T
+from monitor import snippets as S, text as T
 from monitor.langdetect import detect_language, normalise_language
 
 
@@ -105,16 +105,16 @@ def test_sentences_skip_abbreviations_and_initials():
 def test_highlight_styles():
     s = "a <b> & c"
     spans = [(0, 1), (8, 9)]
-    assert T.highlight(s, spans) == "**a** <b> & **c**"
-    assert T.highlight(s, spans, "html") == "<mark>a</mark> &lt;b&gt; &amp; <mark>c</mark>"
-    assert T.highlight(s, spans, "plain") == s
-    assert T.highlight(s, spans, "ansi").startswith("\x1b[1;33ma\x1b[0m")
+    assert S.highlight(s, spans) == "**a** <b> & **c**"
+    assert S.highlight(s, spans, "html") == "<mark>a</mark> &lt;b&gt; &amp; <mark>c</mark>"
+    assert S.highlight(s, spans, "plain") == s
+    assert S.highlight(s, spans, "ansi").startswith("\x1b[1;33ma\x1b[0m")
     with pytest.raises(ValueError):
-        T.highlight(s, spans, "bogus")
+        S.highlight(s, spans, "bogus")
 
 
 def test_merge_spans_sorts_and_joins_overlaps():
-    assert T.merge_spans([(5, 9), (0, 2), (1, 3), (9, 10)]) == [(0, 3), (5, 9), (9, 10)]
+    assert S.merge_spans([(5, 9), (0, 2), (1, 3), (9, 10)]) == [(0, 3), (5, 9), (9, 10)]
 
 
 def test_snippet_centres_on_the_densest_evidence():
@@ -122,11 +122,11 @@ def test_snippet_centres_on_the_densest_evidence():
     text = " ".join(words)
     a = text.index("w150")
     b = text.index("w152")
-    snip = T.snippet(text, [(a, a + 4), (b, b + 4), (0, 2)], width=60)
+    snip = S.snippet(text, [(a, a + 4), (b, b + 4), (0, 2)], width=60)
     assert "**w150**" in snip and "**w152**" in snip
     assert snip.startswith("… ") and snip.endswith(" …")
     assert len(snip) < 100
-    assert "\n" not in T.snippet("one\n\ntwo **", [(0, 3)])
+    assert "\n" not in S.snippet("one\n\ntwo **", [(0, 3)])
 
 
 @pytest.mark.parametrize(
@@ -218,5 +218,5 @@ def test_the_one_pass_flat_text_equals_lowering_then_flattening():
     alphabet = [chr(c) for c in (*range(0x20, 0x250), *range(0x400, 0x500), *range(0x2000, 0x2070))]
     for _ in range(300):
         s = "".join(rng.choice(alphabet) for _ in range(40))
-        assert T.flat_of(s) == T._lower_same_length(s).translate(T.FLAT_TABLE), s
+        assert T.flat_of(s) == T.lower_same_length(s).translate(T.FLAT_TABLE), s
     assert T.flat_of("İSTANBUL ǅ 𐐀") == "istanbul ǆ 𐐨"  # outside the table: lower() still applies

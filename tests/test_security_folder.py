@@ -84,7 +84,7 @@ def test_a_file_swapped_for_a_link_after_listing_is_not_followed(tmp_path: Path,
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET, encoding="utf-8")
     source = folder_source(tmp_path)
-    walk = source._walk()
+    walk = source.walk()
     rel, read = next(walk)
     assert rel == "good.txt"
     (drop / "good.txt").unlink()

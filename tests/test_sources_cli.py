@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from helpers_sources import FIXTURES, release, rss, server, story_items, threaded_server  # noqa: F401
+from helpers_sources import FIXTURES, rss, story_items
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.sources.base import SourceState

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers_sources import LOCAL, release, rss, server, source_cfg, story_items, threaded_server  # noqa: F401
+from helpers_sources import LOCAL, rss, source_cfg, story_items
 from monitor.models import Item
 from monitor.sources import SOURCE_KINDS, make_source
 from monitor.sources.base import FetchResult, SourceState

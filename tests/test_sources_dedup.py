@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 
 from conftest import ROOT
-from helpers_sources import LOCAL, release, rss, server, source_cfg, threaded_server  # noqa: F401
+from helpers_sources import LOCAL, rss, source_cfg
 from monitor.dedup import MIN_WORDS, THRESHOLD, distance, fingerprint, similar
 from monitor.sources import make_source
 from monitor.sources.base import SourceState

@@ -8,7 +8,7 @@ import logging
 
 from click.testing import CliRunner
 
-from helpers_sources import release, rss, server, story_items, threaded_server  # noqa: F401
+from helpers_sources import rss, story_items
 from monitor.cli import cli
 from monitor.daemon import Daemon
 from monitor.pipeline import Runtime, open_store, recover, run_source

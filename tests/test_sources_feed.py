@@ -7,17 +7,14 @@ from datetime import timezone
 
 import pytest
 
-from helpers_sources import (  # noqa: F401
+from helpers_sources import (
     FIXTURES,
     LOCAL,
     billion_laughs,
     peak_memory,
-    release,
     rss,
-    server,
     source_cfg,
     story_items,
-    threaded_server,
 )
 from monitor.errors import FetchError
 from monitor.sources import make_source

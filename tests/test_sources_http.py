@@ -9,15 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug import Response
 
-from helpers_sources import (
-    LOCAL,
-    gzip_bomb,
-    http_date,
-    peak_memory,
-    release,
-    server,
-    threaded_server,
-)  # noqa: F401
+from helpers_sources import LOCAL, gzip_bomb, http_date, peak_memory
 from monitor import __version__
 from monitor.config import HttpConfig
 from monitor.errors import FetchError, PermanentFetchError
@@ -140,9 +132,8 @@ def test_each_redirect_hop_connects_through_the_guard(server):
     server.expect_request("/x").respond_with_data("via localhost")
     with HttpClient(LOCAL) as c:
         assert c.get(server.url_for("/hop")).body == b"via localhost"
-    with HttpClient(HttpConfig()) as c:
-        with pytest.raises(RefusedAddress):
-            c.get(f"http://localhost:{server.port}/x")
+    with HttpClient(HttpConfig()) as c, pytest.raises(RefusedAddress):
+        c.get(f"http://localhost:{server.port}/x")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers_sources import LOCAL, release, server, source_cfg, threaded_server  # noqa: F401
+from helpers_sources import LOCAL, source_cfg
 from monitor.errors import FetchError
 from monitor.sources import make_source
 from monitor.sources.base import SourceState

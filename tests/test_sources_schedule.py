@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from helpers_sources import LOCAL, release, rss, server, source_cfg, story_items, threaded_server  # noqa: F401
+from helpers_sources import LOCAL, rss, source_cfg, story_items
 from monitor.errors import FetchError
 from monitor.sources import make_source
 from monitor.sources.base import SourceState

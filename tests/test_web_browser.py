@@ -6,23 +6,12 @@ through ``executable_path`` and never downloads a browser of its own.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import CHROMIUM
 from helpers_hits import HitsDB, serve_review_page
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,17 +20,6 @@ pytestmark = [
         reason="Debian's chromium is not installed (apt-get install -y chromium chromium-driver)",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_filter_open_and_acknowledge_a_hit(browser, hits_db: HitsDB, tmp_path: Path):

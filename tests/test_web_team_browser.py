@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from werkzeug.wrappers import Response
 
+from conftest import CHROMIUM
 from helpers_hits import HitsDB, serve_review_page
 from helpers_ops import MonitorProcess
 from monitor.config import load_config
 from monitor.store import Store
-from test_web_browser import CHROMIUM, browser  # noqa: F401 (fixture)
 from web_helpers import PASSWORD, RULE_FILE, add_team
 
 pytestmark = [
@@ -280,7 +280,7 @@ def test_silence_a_rule_from_its_page_and_read_its_feed(browser, deployment):  #
 
 def test_an_admin_tests_disables_and_adds_channels(
     browser, deployment, tmp_path: Path, monkeypatch
-):  # noqa: F811
+):
     served, daemon, *_ = deployment
     config_file = tmp_path / "config.yaml"
     page = sign_in(browser, served.url, "admin")

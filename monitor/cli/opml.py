@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any, BinaryIO, TextIO
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def _config_path(ctx: click.Context) -> Path:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
 @click.pass_context
-def import_opml(ctx: click.Context, file, interval: str | None, dry_run: bool) -> None:
+def import_opml(ctx: click.Context, file: BinaryIO, interval: str | None, dry_run: bool) -> None:
     """Add the feeds of an OPML file (exported from another feed reader) to the config's
     sources. Comments and layout of the config file are kept; feeds whose URL is already
     configured are skipped; names come from the feeds' titles and folders become tags.
@@ -60,7 +61,7 @@ def import_opml(ctx: click.Context, file, interval: str | None, dry_run: bool) -
         while name in names:
             name, n = f"{base}-{n}", n + 1
         names.add(name)
-        entry = {"name": name, "kind": "feed", "url": feed.url}
+        entry: dict[str, Any] = {"name": name, "kind": "feed", "url": feed.url}
         if interval:
             entry["interval"] = interval
         if feed.tags:
@@ -94,7 +95,7 @@ def import_opml(ctx: click.Context, file, interval: str | None, dry_run: bool) -
     help="Write here (default: standard output).",
 )
 @click.pass_context
-def export_opml(ctx: click.Context, output) -> None:
+def export_opml(ctx: click.Context, output: TextIO) -> None:
     """Write the configured feed sources as OPML 2.0, for another feed reader (page and
     folder sources have no place in OPML and are left out).
 

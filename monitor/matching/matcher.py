@@ -22,6 +22,7 @@ from monitor.matching.learner import Learner
 from monitor.matching.leaves import MAX_SPANS
 from monitor.matching.prefilter import Prefilter
 from monitor.matching.scanset import ScanSet
+from monitor.snippets import merge_spans, snippet
 from monitor.models import SEVERITY_RANK, Item, RuleMatch
 from monitor.rules.model import Rule
 
@@ -135,7 +136,7 @@ def _result(c: CompiledRule, doc: Document, ev: Evidence) -> RuleMatch:
     for label, (s, _e) in ev:
         if label in named and s < first_seen.get(label, 1 << 62):
             first_seen[label] = s
-    spans = textmod.merge_spans(sp for _, sp in ev)[:MAX_SPANS]
+    spans = merge_spans(sp for _, sp in ev)[:MAX_SPANS]
     rule = c.rule
     return RuleMatch(
         rule_id=rule.id,
@@ -143,7 +144,7 @@ def _result(c: CompiledRule, doc: Document, ev: Evidence) -> RuleMatch:
         severity=rule.severity,
         terms=tuple(sorted(first_seen, key=first_seen.__getitem__)),
         spans=tuple(spans),
-        snippet=textmod.snippet(doc.text, spans, width=_SNIPPET_WIDTH),
+        snippet=snippet(doc.text, spans, width=_SNIPPET_WIDTH),
         why=c.root.describe(doc),
         tags=rule.tags,
     )

@@ -192,5 +192,5 @@ def parse_json_url(url: str) -> WebhookSettings:
     if params:
         endpoint += "?" + "&".join(f"{k}={v}" for k, v in params)
     auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
-    verify = _yes(dict((k.lower(), v) for k, v in q).get("verify"))
+    verify = _yes({k.lower(): v for k, v in q}.get("verify"))
     return WebhookSettings(endpoint, headers, auth, verify)

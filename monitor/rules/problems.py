@@ -1,18 +1,19 @@
 """Problems found while loading rules, each at its ``file:line:col``, in plain words.
 
-pydantic ValidationError ─► (where in the YAML, message) per error: the union branch
-names pydantic puts in ``loc`` dropped, in the project's words (monitor.plainerrors):
+pydantic ValidationError ─► (where in the YAML, message) per error, through the one mapping
+for every file (``YamlDoc.validation_errors``), with the keys a rule's mapping accepts at
+each place for "did you mean …?" (``known_keys``):
 "unknown key 'tagz' (did you mean 'tags'?)", "'hihg' is not one of info, … (did you mean 'high'?)"
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from monitor.errors import RuleError
-from monitor.plainerrors import plain_message
+from monitor.plainerrors import dotted
 from monitor.rules.spec import (
     DerivedFrom,
     ExampleSpec,
@@ -26,23 +27,7 @@ from monitor.rules.spec import (
 )
 from monitor.yamlfile import YamlDoc
 
-__all__ = ["Problems", "dotted"]
-
-
-def clean_loc(data: Any, loc: tuple[Any, ...], keep_last: bool) -> tuple[Any, ...]:
-    """Drop the union branch names pydantic puts in ``loc``; keep real keys and indexes."""
-    out: list[Any] = []
-    node = data
-    for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-        elif keep_last and i == len(loc) - 1 and isinstance(part, str):
-            out.append(part)
-    return tuple(out)
+__all__ = ["Problems", "dotted", "known_keys"]
 
 
 def known_keys(data: Any, loc: tuple[Any, ...], vocabularies: bool = False) -> list[str]:
@@ -74,14 +59,6 @@ def known_keys(data: Any, loc: tuple[Any, ...], vocabularies: bool = False) -> l
     return [f.alias or name for name, f in spec.model_fields.items()]
 
 
-def dotted(loc: tuple[Any, ...]) -> str:
-    """``("match", "all", 2)`` as ``match.all[2]``."""
-    s = ""
-    for part in loc:
-        s += f"[{part}]" if isinstance(part, int) else ("." if s else "") + str(part)
-    return s
-
-
 class Problems:
     """Every problem of one load, in the order found; ``label`` ("rule 'id': ") is put
     before the errors inside a rule's match tree while that rule is being built."""
@@ -106,18 +83,16 @@ class Problems:
     def validation_errors(
         self, doc: YamlDoc, exc: ValidationError, prefix: tuple[Any, ...], data: Any, label: str
     ) -> None:
-        for err in exc.errors(include_url=False):
-            kind = err.get("type", "")
-            loc = clean_loc(
-                data, tuple(err.get("loc", ())), keep_last=kind in ("missing", "extra_forbidden")
-            )
-            keys = known_keys(data, loc, vocabularies=prefix[-1:] == ("vocabularies",))
-            msg = plain_message({**err, "loc": loc}, keys=keys)
-            if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
-                msg = "id must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
-            where = prefix + (loc[:-1] if kind == "missing" else loc)
-            path = dotted(loc)
-            self.error(doc, where, f"{label}{path}: {msg}" if path else f"{label}{msg}")
+        vocabularies = prefix[-1:] == ("vocabularies",)
+        found = doc.validation_errors(
+            exc,
+            prefix,
+            cls=RuleError,
+            data=data,
+            keys=lambda loc: known_keys(data, loc, vocabularies=vocabularies),
+            label=label,
+        )
+        self.errors.extend(cast(list[RuleError], found))
 
     def sorted_unique(self) -> list[RuleError]:
         """By file, line and column; each message once."""

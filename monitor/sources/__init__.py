@@ -15,7 +15,11 @@ from monitor.sources.folder import FolderSource
 from monitor.sources.http import HttpClient
 from monitor.sources.page import PageSource
 
-SOURCE_KINDS: dict[str, type] = {"feed": FeedSource, "page": PageSource, "folder": FolderSource}
+SOURCE_KINDS: dict[str, type[FeedSource] | type[PageSource] | type[FolderSource]] = {
+    "feed": FeedSource,
+    "page": PageSource,
+    "folder": FolderSource,
+}
 
 
 def make_source(

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from monitor.models import Item, SourceState
 
+__all__ = ["FetchResult", "Source", "SourceState", "validators_for"]
+
 
 @dataclass(frozen=True)
 class FetchResult:

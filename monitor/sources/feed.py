@@ -27,7 +27,9 @@ from monitor.models import Item, content_hash
 from monitor.sources import fulltext
 from monitor.sources.base import FetchResult, SourceState
 from monitor.sources.feedharden import harden
-from monitor.sources.htmltext import clean_text, html_to_text, language_code, one_line, safe_url
+from monitor.sources.htmltext import clean_text, html_to_text, language_code
+from monitor.textfmt import one_line
+from monitor.urls import safe_url
 from monitor.sources.httpsource import HttpSource
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,7 @@ import os
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Callable, Iterator
 
 from monitor.config import HttpConfig, SourceConfig
 from monitor.errors import FetchError
@@ -43,9 +44,9 @@ from monitor.sources.htmltext import (
     decode_html,
     decode_unknown,
     html_to_text,
-    one_line,
     page_text,
 )
+from monitor.textfmt import one_line
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +179,9 @@ class FolderSource:
 
     def files(self) -> list[tuple[str, Path]]:
         """``(relative path, path)`` of every matching regular file, sorted (links skipped)."""
-        return sorted((rel, self.root / rel) for rel, _read in self._walk())
+        return sorted((rel, self.root / rel) for rel, _read in self.walk())
 
-    def _walk(self):
+    def walk(self) -> Iterator[tuple[str, Callable[[int], tuple[bytes, float]]]]:
         """``(safe relative path, read)`` for each matching regular file; ``read(limit)``
         opens it relative to its folder without following a link, and returns
         ``(bytes, mtime)`` or raises OSError."""
@@ -223,7 +224,7 @@ class FolderSource:
                     continue
                 yield rel, self._reader(fn, dirfd)
 
-    def _reader(self, name: str, dirfd: int):
+    def _reader(self, name: str, dirfd: int) -> Callable[[int], tuple[bytes, float]]:
         def read(limit: int) -> tuple[bytes, float]:
             fd = os.open(name, _OPEN_FLAGS, dir_fd=dirfd)  # ELOOP if it became a link
             with os.fdopen(fd, "rb") as fh:
@@ -241,7 +242,7 @@ class FolderSource:
         current: dict[str, str] = {}
         items: list[Item] = []
         warnings: list[str] = []
-        for rel, read in self._walk():
+        for rel, read in self.walk():
             if rel in current:
                 continue  # two undecodable names written out alike: the first one wins
             try:
@@ -278,16 +279,17 @@ class FolderSource:
     def _item(self, rel: str, raw: bytes, digest: str, mtime: float) -> Item | None:
         suffix = Path(rel).suffix.lower()
         author = None
-        published: datetime | None = datetime.fromtimestamp(mtime, tz=timezone.utc)
+        modified = datetime.fromtimestamp(mtime, tz=timezone.utc)
+        published: datetime | None = modified
         if suffix in (".html", ".htm", ".xhtml"):
             title, text = read_html_file(raw)
-            published = docdate.prefer(docdate.html_date(decode_html(raw)), published)
+            published = docdate.prefer(docdate.html_date(decode_html(raw)), modified)
         elif suffix == ".eml":
             title, text, author, dated = read_email_file(raw)
             published = dated or published
         else:
             title, text = read_text_file(raw, markdown=suffix in (".md", ".markdown"))
-            published = docdate.prefer(docdate.text_date(decode_text(raw)), published)
+            published = docdate.prefer(docdate.text_date(decode_text(raw)), modified)
         if not title and not text:
             return None
         return Item(

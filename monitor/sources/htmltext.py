@@ -8,10 +8,11 @@ collapsed. Links survive only when they are absolute http(s) URLs.
 from __future__ import annotations
 
 import re
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.textfmt import one_line  # noqa: F401  (re-exported for the sources)
-from monitor.urls import safe_url  # noqa: F401  (re-exported for the sources)
+from monitor.textfmt import one_line
+
 
 _PARA = "\ue000"  # private-use markers, placed before whitespace is collapsed
 _LINE = "\ue001"

@@ -285,7 +285,7 @@ class HttpClient:
         httpx_timeout = httpx.Timeout(read_timeout, connect=cfg.connect_timeout)
 
         current = url
-        for hop in range(cfg.max_redirects + 1):
+        for _hop in range(cfg.max_redirects + 1):
             _check_scheme(current)
             try:
                 with self._client.stream(

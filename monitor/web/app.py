@@ -141,7 +141,7 @@ def create_app(
         store=store,
         auth=Authenticator(store, access or Access(), limiter),
         env=env,
-        rules=rules or (lambda: []),
+        rules=rules or list,
         default_by=default_by,
         clock=clock,
         config=config,

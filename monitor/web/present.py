@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from monitor.models import Hit, HitDetail
 from monitor.store.base import loads, ts
 from monitor.store.hits import rules_of
-from monitor.text import merge_spans
+from monitor.snippets import merge_spans
 from monitor.timefmt import ago  # noqa: F401  (the hit log's and the page's wording)
 from monitor.urls import safe_url  # noqa: F401  (used by the templates)
 

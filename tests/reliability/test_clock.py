@@ -68,10 +68,10 @@ def test_polls_and_sends_across_jumps_record_and_deliver_each_alert_once(
     try:
         recover(runtime, store)
         steps = [
-            (timedelta(0), range(0, 3)),
-            (-DAY, range(0, 4)),
-            (2 * DAY, range(0, 5)),
-            (-3 * DAY, range(0, 5)),
+            (timedelta(0), range(3)),
+            (-DAY, range(4)),
+            (2 * DAY, range(5)),
+            (-3 * DAY, range(5)),
         ]
         for jump, numbers in steps:
             clock.jump(jump)
