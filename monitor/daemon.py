@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -46,18 +45,23 @@ from monitor.daemon_jobs import (
     schedule_sources,
     scheduler_time,
 )
-from monitor.daemon_status import PollStatus
+from monitor.daemon_serve import serve
+from monitor.daemon_status import (
+    PollStatus,
+    announce_running,
+    announce_start,
+    dispatch_round,
+    heartbeat_every,
+)
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, error_lines
 from monitor.filewatch import FileWatch, watched_files
 from monitor.jobs import JobTracker
-from monitor.logs import channel_labels, config_secrets, hide_secrets
+from monitor.logs import config_secrets, hide_secrets
 from monitor.models import utcnow
 from monitor.once import run_once
 from monitor.pipeline import (
     Runtime,
-    disabled_sources,
-    dispatch,
     open_store,
     recover,
     retention,
@@ -136,19 +140,7 @@ class Daemon:
         with self.jobs.track("dispatch") as go:
             if not go:
                 return
-            try:
-                report = dispatch(
-                    self.runtime, self.store, clock=self.clock, claimant=self._claimant
-                )
-            except Exception:
-                log.exception("dispatch round failed; retrying at the next round")
-                return
-            sent, retried, failed = report.sent, report.retried, report.failed
-            metrics.record_dispatch(sent=sent, retried=retried, failed=failed)
-            if report.claimed:
-                log.debug(
-                    "dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed
-                )
+            dispatch_round(self.runtime, self.store, self.clock, self._claimant)
 
     @property
     def _claimant(self) -> str | None:
@@ -165,7 +157,10 @@ class Daemon:
                 return
             try:
                 self.store.beat(
-                    self.started_at, self.clock(), self._heartbeat_every(), pid=self.pid
+                    self.started_at,
+                    self.clock(),
+                    heartbeat_every(self.runtime.config, self._watchdog_every),
+                    pid=self.pid,
                 )
                 if self.member is not None:
                     self.member.beat(self.runtime.config, self.runtime.rules)
@@ -177,12 +172,6 @@ class Daemon:
 
     def status_line(self) -> str:
         return self.polls.line(self.runtime)
-
-    def _heartbeat_every(self) -> float:
-        every = self.runtime.config.daemon.heartbeat
-        if self._watchdog_every:
-            every = min(every, self._watchdog_every)
-        return every
 
     def check_files(self) -> bool:
         """One round of the file watch: reload when the config or a rule file changed and
@@ -241,7 +230,12 @@ class Daemon:
             learn=self.learn,
             prune=self._prune_job,
         )
-        schedule_ops(self.scheduler, self.runtime.config, self._heartbeat_every(), jobs)
+        schedule_ops(
+            self.scheduler,
+            self.runtime.config,
+            heartbeat_every(self.runtime.config, self._watchdog_every),
+            jobs,
+        )
 
     # -- lifecycle ------------------------------------------------------------------
     def take_lock(self) -> None:
@@ -272,16 +266,7 @@ class Daemon:
             self._metrics_server = metrics.serve(cfg.metrics.host, cfg.metrics.port)
             metrics.watch_outbox(self.store.outbox_counts)
         metrics.set_rules(self.runtime.matcher.rule_count)
-        for name, what in channel_labels(cfg):
-            log.info("channel %s: %s", name, what)
-        for name, reason in disabled_sources(self.store, cfg):
-            log.warning(
-                "source %s is disabled: %s (fix the cause in the config, which enables it again, "
-                "or run `monitor sources enable %s`)",
-                name,
-                reason,
-                name,
-            )
+        announce_start(cfg, self.store)
         self._schedule_sources()
         self.schedule_ops()
         self.scheduler.start()
@@ -295,12 +280,7 @@ class Daemon:
                 clock=self.clock,
             )
             self.claims.start()
-        log.info(
-            "monitor running: %d source(s), %d active rule(s), database %s",
-            sum(1 for s in cfg.sources if s.enabled),
-            self.runtime.matcher.rule_count,
-            cfg.storage_label,
-        )
+        announce_running(cfg, self.runtime.matcher.rule_count)
 
     def reload(self) -> bool:
         """Re-read config and rules; on any error keep running on the previous ones."""
@@ -405,26 +385,9 @@ class Daemon:
 
     def serve_forever(self) -> None:
         """Run until SIGTERM / SIGINT; SIGHUP reloads. READY=1 once running."""
-        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
-        if hasattr(signal, "SIGHUP"):
-            signal.signal(
-                signal.SIGHUP,
-                lambda *_: threading.Thread(target=self._reload_job, daemon=True).start(),
-            )
-        self.start()
-        sdnotify.ready(self.status_line())
-        try:
-            while not self.stopping.wait(1.0):
-                pass
-        finally:
-            clean = self.stop()
-        if not clean:
-            # worker threads are stuck in a poll: they would keep the interpreter alive
-            logging.shutdown()
-            os._exit(0)
+        serve(self)
 
-    def _reload_job(self) -> None:
+    def reload_job(self) -> None:
         log.info("SIGHUP: reloading")
         with self.jobs.track("reload") as go:
             if go:

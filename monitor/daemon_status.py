@@ -1,15 +1,21 @@
-"""What the daemon says of its polls: metrics per poll, a debug line each, and its status line
-for systemd (sources watched, rules, hits since start, which sources are failing)."""
+"""What the daemon says of its work: metrics per poll and per dispatch round, a debug line
+each, what it announces at start-up, and its status line for systemd (sources watched, rules,
+hits since start, which sources are failing)."""
 
 from __future__ import annotations
 
 import logging
 
+from datetime import datetime
+from typing import Callable
+
 from monitor import metrics
-from monitor.pipeline import PollReport, Runtime
+from monitor.config import Config
+from monitor.logs import channel_labels
+from monitor.pipeline import PollReport, Runtime, disabled_sources, dispatch
 from monitor.store import Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.daemon")  # the daemon speaks under its own name
 
 
 class PollStatus:
@@ -66,3 +72,48 @@ class PollStatus:
         if self.failing:
             line += f"; failing: {', '.join(sorted(self.failing))}"
         return line
+
+
+def announce_start(cfg: Config, store: Store) -> None:
+    """Log the channels (without secrets) and every source the daemon will not poll."""
+    for name, what in channel_labels(cfg):
+        log.info("channel %s: %s", name, what)
+    for name, reason in disabled_sources(store, cfg):
+        log.warning(
+            "source %s is disabled: %s (fix the cause in the config, which enables it again, "
+            "or run `monitor sources enable %s`)",
+            name,
+            reason,
+            name,
+        )
+
+
+def announce_running(cfg: Config, rule_count: int) -> None:
+    log.info(
+        "monitor running: %d source(s), %d active rule(s), database %s",
+        sum(1 for s in cfg.sources if s.enabled),
+        rule_count,
+        cfg.storage_label,
+    )
+
+
+def dispatch_round(
+    runtime: Runtime, store: Store, clock: Callable[[], datetime], claimant: str | None
+) -> None:
+    """One round of the outbox, counted in the metrics; a failed round is logged and left
+    to the next."""
+    try:
+        report = dispatch(runtime, store, clock=clock, claimant=claimant)
+    except Exception:
+        log.exception("dispatch round failed; retrying at the next round")
+        return
+    sent, retried, failed = report.sent, report.retried, report.failed
+    metrics.record_dispatch(sent=sent, retried=retried, failed=failed)
+    if report.claimed:
+        log.debug("dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed)
+
+
+def heartbeat_every(cfg: Config, watchdog: float | None) -> float:
+    """Seconds between heartbeats: the configured interval, or systemd's watchdog interval
+    when that is shorter."""
+    return min(cfg.daemon.heartbeat, watchdog) if watchdog else cfg.daemon.heartbeat

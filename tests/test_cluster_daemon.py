@@ -79,7 +79,7 @@ def test_two_daemons_divide_the_sources_each_polled_once(tmp_path, feeds, caplog
         feeds.set_handler(
             f"/f{n}.xml", lambda h, body=body: (both_running.wait(20), respond(h, 200, body))
         )
-    caplog.set_level(logging.DEBUG, logger="monitor.daemon_status")
+    caplog.set_level(logging.DEBUG, logger="monitor.daemon")
     divide = None if backend.url else True
     a = Daemon(cfg, Runtime.load(cfg), divide=divide)
     b = Daemon(cfg, Runtime.load(cfg), divide=divide)
