@@ -115,9 +115,7 @@ class RuleCompiler:
             root = self._node(rule.match)
             clauses = sorted(set(self._clauses(rule.match)), key=self.selectivity, reverse=True)
             langs = frozenset(normalise_language(x) or x for x in rule.language)
-            out.append(
-                CompiledRule(rule, root, langs, tuple(clauses), order, positive(rule.match))
-            )
+            out.append(CompiledRule(rule, root, langs, tuple(clauses), order, positive(rule.match)))
         return out
 
     def atom_stems(self) -> list[frozenset[str] | None]:
@@ -169,7 +167,8 @@ class RuleCompiler:
         key = ("r", node.pattern, node.case)
         leaf = self._leaves.get(key)
         if leaf is None:
-            leaf = self._leaves[key] = Regex(len(self._leaves), node)
+            atoms = frozenset(a for clause in self._clauses(node) for a in clause)
+            leaf = self._leaves[key] = Regex(len(self._leaves), node, atoms)
         return leaf
 
     def _node(self, node: MatchNode) -> Node:
