@@ -175,6 +175,16 @@ class Prefilter:
                 out.append(c)
         return out, found, padded
 
+    @property
+    def reads_tokens(self) -> bool:
+        """Whether items are read by the token scan now (the stream holds many atoms)."""
+        return self._by_tokens
+
+    def sparse(self) -> None:
+        """Read the next items with the set scan, the running average started again."""
+        self._average_atoms = 0.0
+        self._by_tokens = False
+
     def _pace(self, found: int) -> None:
         avg = self._average_atoms = self._average_atoms + (found - self._average_atoms) * (
             _AVERAGE_WEIGHT
