@@ -92,6 +92,8 @@ class RuleMatch:
     rule_title: str
     severity: str
     tags: tuple[str, ...]
+    _evidence: RuleEvidence | None
+    _make: Callable[[], RuleEvidence] | None
 
     def __init__(
         self,

@@ -123,10 +123,10 @@ class TokenScan:
         if starts:
             first = dict(starts)
             for i, token in enumerate(tokens):
-                phrases = first.get(token)
-                if phrases is None:
+                begun = first.get(token)
+                if begun is None:
                     continue
-                for a in phrases:
+                for a in begun:
                     if a not in found and self._phrase_at(a, tokens, i):
                         found.add(a)
         for needle, a in self.literals:
