@@ -129,11 +129,27 @@ class Leaf(Node):
 
 
 class Operator(Node):
-    __slots__ = ("children",)
+    __slots__ = ("children", "gated")
 
     def __init__(self, children: Sequence[Node], vocabulary: str | None = None):
         super().__init__(vocabulary)
         self.children = list(children)
+        # each child with the atoms the scan must have found for it to hold (None: no such
+        # atoms known): a child whose atoms were not all found is not asked
+        self.gated = [
+            (c, c.leaf.atoms if isinstance(c, Leaf) and c.leaf.atoms else None)
+            for c in self.children
+        ]
+
+    def any_holds(self, doc: Document) -> bool:
+        """Whether some child holds."""
+        found = doc.atoms
+        for c, atoms in self.gated:
+            if atoms is not None and found is not None and not atoms <= found:
+                continue
+            if c.holds(doc):
+                return True
+        return False
 
     def held(self, doc: Document) -> list[Node]:
         return [c for c in self.children if evaluated(c, doc) is not None]
@@ -155,7 +171,7 @@ class AnyOf(Operator):
         return out
 
     def holds(self, doc: Document) -> bool:
-        return any(c.holds(doc) for c in self.children)
+        return self.any_holds(doc)
 
     def explain(self, doc: Document, clause: bool) -> str:
         held = self.held(doc)
@@ -213,12 +229,6 @@ class NoneOf(Operator):
 
     def holds(self, doc: Document) -> bool:
         return not self.any_holds(doc)
-
-    def any_holds(self, doc: Document) -> bool:
-        for c in self.children:
-            if c.holds(doc):
-                return True
-        return False
 
     def explain(self, doc: Document, clause: bool) -> str:
         return ""  # an exclusion held by being absent: nothing to name
