@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 ROLES = ("viewer", "analyst", "admin")
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
+MIN_PASSWORD = 8  # characters
 
 _hasher = PasswordHasher()
 # verifying against this keeps a sign-in for an unknown user as slow as for a known one

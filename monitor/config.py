@@ -1,306 +1,72 @@
-"""config.yaml: pydantic models, loading, ``${ENV}`` expansion in secret fields only.
+"""config.yaml: the whole file's model, loading, ``${ENV}`` expansion in secret fields only.
 
 Relative paths resolve against the config file's folder, so
 ``monitor --config /elsewhere/config.yaml run`` works from any working directory.
 Unknown keys are errors; every error names ``file:line:col``.
+
+The sections are in ``monitor.config_sections``, durations in ``monitor.durations``,
+``${VAR}`` expansion in ``monitor.envvars``, the names that must resolve in
+``monitor.config_refs``; each is importable from here as well.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
+
+from monitor.config_refs import reference_errors
+from monitor.config_sections import (
+    ChannelConfig,
+    ChannelFormat,
+    ClusterConfig,
+    DaemonConfig,
+    DigestConfig,
+    HttpConfig,
+    MetricsConfig,
+    NotifyConfig,
+    RouteConfig,
+    RulesConfig,
+    SchedulerConfig,
+    SourceConfig,
+    SourceKind,
+    StorageConfig,
+    WebConfig,
+    _Model,
 )
-
+from monitor.durations import Duration, parse_duration
+from monitor.envvars import env_names, expand_env
 from monitor.errors import ConfigError, ConfigErrors
-from monitor.urls import ENV_REF
-from monitor.models import SEVERITIES
-from monitor.suggest import did_you_mean
+from monitor.urls import redact_url
 from monitor.yamlfile import load_yaml_file
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
-_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: Any) -> float:
-    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"`` or a number of seconds → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or a string like '15m', '2h', '1d'")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
-    else:
-        raise ValueError(
-            f"invalid duration {value!r}: use seconds or a string like '15m', '2h', '1d'"
-        )
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-def env_names(text: str) -> set[str]:
-    """The environment variables ``text`` refers to as ``${VAR}`` or ``${VAR:-default}``."""
-    return {m.group(1) for m in ENV_REF.finditer(text)}
-
-
-def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
-    """Expand ``${VAR}`` and ``${VAR:-default}``; an unset variable without default is an error."""
-    env = os.environ if environ is None else environ
-
-    def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env and env[name] != "":
-            return env[name]
-        if default is not None:
-            return default
-        raise ValueError(f"environment variable {name} is not set")
-
-    return ENV_REF.sub(repl, value)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StorageConfig(_Model):
-    path: Path = Path("data/monitor.db")
-    busy_timeout: Duration = 30.0
-    retention: Duration | None = Field(
-        default=90 * 86400,
-        description="prune items older than this (hits and their items are kept)",
-    )
-
-
-class RulesConfig(_Model):
-    paths: list[Path] = Field(default_factory=lambda: [Path("rules")])
-    watch: bool = True
-
-
-class HttpConfig(_Model):
-    timeout: Duration = 20.0
-    connect_timeout: Duration = 10.0
-    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(default=5, ge=0)
-    allow_private_networks: bool = False
-    user_agent: str | None = None
-
-
-SourceKind = Literal["feed", "page", "folder"]
-
-
-class SourceConfig(_Model):
-    name: str = Field(min_length=1)
-    kind: SourceKind
-    url: str | None = None
-    path: Path | None = None
-    interval: Duration = 1800.0
-    jitter: Duration | None = None
-    enabled: bool = True
-    tags: list[str] = Field(default_factory=list)
-    language: str | None = None
-    # http sources
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration | None = None
-    max_bytes: int | None = Field(default=None, gt=0)
-    full_text: bool = False
-    # page sources
-    selector: str | None = None
-    # folder sources
-    patterns: list[str] = Field(
-        default_factory=lambda: ["*.txt", "*.md", "*.html", "*.htm", "*.eml"]
-    )
-    recursive: bool = True
-
-    @field_validator("interval")
-    @classmethod
-    def _positive_interval(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("interval must be positive")
-        return v
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> "SourceConfig":
-        if self.kind in ("feed", "page") and not self.url:
-            raise ValueError(f"a {self.kind} source needs a url")
-        if self.kind == "folder" and not self.path:
-            raise ValueError("a folder source needs a path")
-        if self.url and not re.match(r"^https?://", self.url, re.IGNORECASE):
-            raise ValueError("url must start with http:// or https://")
-        return self
-
-
-ChannelFormat = Literal["text", "markdown", "html"]
-
-
-class ChannelConfig(_Model):
-    type: Literal["apprise", "console", "slack"] = (
-        "apprise"  # slack: urls may be any host's https webhook
-    )
-    urls: list[str] = Field(default_factory=list)
-    format: ChannelFormat = "text"
-    template: str | None = None
-    subject_template: str | None = None
-    rate_limit: int | None = Field(
-        default=None,
-        gt=0,
-        description="messages per rate_window; the overflow is folded into one summary",
-    )
-    rate_window: Duration = 3600.0
-    # the URLs as the config file spells them, before ${VAR} expansion (set by load_config)
-    _templates: tuple[str, ...] | None = PrivateAttr(default=None)
-
-    @property
-    def templates(self) -> list[str]:
-        """Each URL as written in the file, ``${VAR}`` unexpanded: what its label (for storing,
-        showing and logging, ``monitor.urls.redact_url``) is made from."""
-        if self._templates and len(self._templates) == len(self.urls):
-            return list(self._templates)
-        return list(self.urls)
-
-    base_url: str | None = Field(
-        default=None,
-        description="for slack:// URLs: the webhook (or bot API) root of a "
-        "Slack-compatible host instead of Slack's own",
-    )
-
-    @model_validator(mode="after")
-    def _urls(self) -> "ChannelConfig":
-        if self.type != "console" and not self.urls:
-            raise ValueError(
-                f"{'an' if self.type == 'apprise' else 'a'} {self.type} channel needs at least one url"
-            )
-        if self.base_url is not None and not re.match(r"^https?://", self.base_url, re.IGNORECASE):
-            raise ValueError("base_url must start with http:// or https://")
-        return self
-
-
-class DigestConfig(_Model):
-    every: Duration | None = None
-    daily: str | None = Field(default=None, description="HH:MM")
-    timezone: str = "UTC"
-
-    @model_validator(mode="after")
-    def _one(self) -> "DigestConfig":
-        if (self.every is None) == (self.daily is None):
-            raise ValueError("a digest needs exactly one of 'every' or 'daily'")
-        if self.daily is not None and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", self.daily):
-            raise ValueError("daily must be HH:MM")
-        return self
-
-
-class RouteConfig(_Model):
-    name: str | None = None
-    rules: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    severity: list[Literal["info", "low", "medium", "high", "critical"]] = Field(
-        default_factory=list
-    )
-    min_severity: Literal["info", "low", "medium", "high", "critical"] | None = None
-    sources: list[str] = Field(default_factory=list)
-    channels: list[str] = Field(min_length=1)
-    digest: DigestConfig | None = None
-
-    def matches(
-        self, rule_id: str, tags: tuple[str, ...] | list[str], severity: str, source: str
-    ) -> bool:
-        if self.rules and rule_id not in self.rules:
-            return False
-        if self.tags and not set(self.tags) & set(tags):
-            return False
-        if self.severity and severity not in self.severity:
-            return False
-        if self.min_severity and SEVERITIES.index(severity) < SEVERITIES.index(self.min_severity):
-            return False
-        if self.sources and source not in self.sources:
-            return False
-        return True
-
-
-class NotifyConfig(_Model):
-    backoff_base: Duration = 30.0
-    backoff_max: Duration = 3600.0
-    max_age: Duration = 2 * 86400.0
-    batch: int = Field(default=50, gt=0)
-    interval: Duration = 15.0
-    operations_channel: str | None = None
-    cooldown: Duration = 6 * 3600.0
-
-
-class SchedulerConfig(_Model):
-    failure_threshold: int = Field(
-        default=5, gt=0, description="consecutive failures before a source is marked failing"
-    )
-    backoff_max: Duration = 6 * 3600.0
-    dedup_window: Duration = 3 * 86400.0
-
-
-class DaemonConfig(_Model):
-    watch_interval: Duration = Field(
-        default=2.0, gt=0, description="how often rules/ and the config are checked for changes"
-    )
-    heartbeat: Duration = Field(
-        default=15.0, gt=0, description="how often the daemon records that it is alive"
-    )
-    stop_timeout: Duration = Field(
-        default=30.0, ge=0, description="how long a stop waits for running polls"
-    )
-
-
-class MetricsConfig(_Model):
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = Field(default=9464, ge=0, le=65535)
-
-
-class WebConfig(_Model):
-    """The review page (``monitor web``): the names it answers to, its server's limits."""
-
-    hosts: list[str] = Field(
-        default_factory=list, description="public host names it answers to, besides loopback"
-    )
-    base_url: str | None = Field(
-        default=None, description="its public address, for links in alerts and feeds"
-    )
-    workers: int = Field(
-        default=8, gt=0, le=256, description="threads that run requests (a bounded pool)"
-    )
-    timeout: Duration = Field(
-        default=10.0,
-        gt=0,
-        description="how long a connection may take to send a request's headers, or idle between requests",
-    )
-    read_timeout: Duration = Field(
-        default=30.0, gt=0, description="how long one read from a client may take"
-    )
-    backlog: int = Field(default=1024, gt=0, description="connections waiting to be accepted")
-    login_attempts: int = Field(
-        default=5, gt=0, description="failed sign-ins from one address per login_window"
-    )
-    login_window: Duration = Field(
-        default=300.0, gt=0, description="the window failed sign-ins are counted over"
-    )
-    session_days: float = Field(default=14.0, gt=0, description="how long a sign-in lasts")
-    live_interval: Duration = Field(
-        default=10.0, ge=1, description="how often the hit list looks for new hits"
-    )
+__all__ = [
+    "ChannelConfig",
+    "ChannelFormat",
+    "ClusterConfig",
+    "Config",
+    "DaemonConfig",
+    "DigestConfig",
+    "Duration",
+    "HttpConfig",
+    "MetricsConfig",
+    "NotifyConfig",
+    "RouteConfig",
+    "RulesConfig",
+    "SchedulerConfig",
+    "SourceConfig",
+    "SourceKind",
+    "StorageConfig",
+    "WebConfig",
+    "config_from_dict",
+    "env_names",
+    "expand_env",
+    "load_config",
+    "parse_duration",
+]
 
 
 class Config(_Model):
@@ -313,6 +79,7 @@ class Config(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # set by load_config: the file it came from, and the folder relative paths resolve against
@@ -323,6 +90,8 @@ class Config(_Model):
     def _references(self, info: ValidationInfo) -> "Config":
         if info.context and info.context.get("references_checked"):
             return self  # load_config checked them already, each at its own line
+        if self.lease_problem():
+            raise ValueError(self.lease_problem())
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -345,6 +114,33 @@ class Config(_Model):
     @property
     def db_path(self) -> Path:
         return self.resolve(self.storage.path)
+
+    def lease_problem(self) -> str | None:
+        lease = self.cluster.lease
+        if lease is not None and lease < 2 * self.daemon.heartbeat:
+            return (
+                f"cluster.lease ({lease:g}s) must be at least twice daemon.heartbeat "
+                f"({self.daemon.heartbeat:g}s), or a live daemon loses its sources between two heartbeats"
+            )
+        return None
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a daemon's claims last without a heartbeat (``cluster.lease``)."""
+        return self.cluster.lease or 4 * self.daemon.heartbeat
+
+    def storage_url(self) -> str | None:
+        """The PostgreSQL URL with ``${VAR}`` expanded (it may hold the password: never show
+        or log it; ``storage_label`` is the form to show), or None for SQLite."""
+        return expand_env(self.storage.url) if self.storage.url is not None else None
+
+    @property
+    def storage_label(self) -> str:
+        """Where the database is, as it may be shown: the SQLite file, or the URL as the
+        file writes it with any password or ``${VAR}`` part hidden."""
+        if self.storage.url is not None:
+            return redact_url(self.storage.url)
+        return str(self.db_path)
 
     @property
     def rule_paths(self) -> list[Path]:
@@ -397,65 +193,6 @@ def _expand_channel_urls(
     return errors
 
 
-def _names(items: Any, key: str) -> list[tuple[int, Any]]:
-    """``(index, item[key])`` of each mapping in a list from the raw file (anything else skipped)."""
-    if not isinstance(items, list):
-        return []
-    return [
-        (i, x.get(key))
-        for i, x in enumerate(items)
-        if isinstance(x, dict) and isinstance(x.get(key), str)
-    ]
-
-
-def _reference_errors(data: dict[str, Any], doc: Any) -> list[ConfigError]:
-    """Names that must resolve — route channels and sources, the operations channel, unique
-    source names — each reported at its own line, even when other parts are invalid."""
-    errors: list[ConfigError] = []
-    channels = data.get("channels")
-    channel_names = [str(k) for k in channels] if isinstance(channels, dict) else []
-    sources = _names(data.get("sources"), "name")
-    source_names = [n for _, n in sources]
-    first: dict[str, int] = {}
-    for i, name in sources:
-        if name in first:
-            errors.append(
-                doc.error(
-                    f"sources[{i}].name: {name!r} is already the name of sources[{first[name]}]",
-                    ("sources", i, "name"),
-                )
-            )
-        first.setdefault(name, i)
-    routes = data.get("routes")
-    for i, route in enumerate(routes if isinstance(routes, list) else []):
-        if not isinstance(route, dict):
-            continue
-        for key, known, what in (
-            ("channels", channel_names, "channel"),
-            ("sources", source_names, "source"),
-        ):
-            names = route.get(key)
-            for j, name in enumerate(names if isinstance(names, list) else []):
-                if isinstance(name, str) and name not in known:
-                    errors.append(
-                        doc.error(
-                            f"routes[{i}].{key}[{j}]: no {what} named {name!r}{did_you_mean(name, known)}"
-                            + ("" if known or what == "source" else " (define it under channels:)"),
-                            ("routes", i, key, j),
-                        )
-                    )
-    notify = data.get("notify")
-    ops = notify.get("operations_channel") if isinstance(notify, dict) else None
-    if isinstance(ops, str) and ops not in channel_names:
-        errors.append(
-            doc.error(
-                f"notify.operations_channel: no channel named {ops!r}{did_you_mean(ops, channel_names)}",
-                ("notify", "operations_channel"),
-            )
-        )
-    return errors
-
-
 def _position(e: ConfigError) -> tuple[int, int]:
     return (e.line or 0, e.column or 0)
 
@@ -478,7 +215,7 @@ def load_config(path: str | Path) -> Config:
         if reserved in data:
             errors.append(doc.error(f"unknown key {reserved!r}", (reserved,)))
             data.pop(reserved)
-    errors.extend(_reference_errors(data, doc))
+    errors.extend(reference_errors(data, doc))
     try:
         cfg = Config.model_validate(
             {**data, "path": path.resolve(), "base_dir": path.resolve().parent},
@@ -487,6 +224,8 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         errors.extend(doc.validation_errors(exc, model=Config))
         cfg = None
+    if cfg is not None and cfg.lease_problem():
+        errors.append(doc.error(str(cfg.lease_problem()), ("cluster", "lease")))
     if errors:
         errors.sort(key=_position)
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)

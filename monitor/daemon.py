@@ -12,9 +12,14 @@
                           Every write is one SQLite transaction, so a poll cut short leaves
                           nothing half-written: it is simply polled again next time.
     SIGHUP             ── reload config and rules; a broken file keeps the previous ones
-    instance lock      ── an flock on ``<database>.lock`` for the process's life: a second daemon
-                          on the same database is refused (its recovery would resend the first
-                          one's in-flight alerts); ``run --once`` leaves a daemon's rows alone
+    instance lock      ── SQLite: an flock on ``<database>.lock`` for the process's life: a second
+                          daemon on the same database is refused; ``run --once`` leaves a
+                          daemon's rows alone
+    registry           ── every daemon has a row (monitor/cluster.py): its heartbeat renews its
+                          lease; deliveries it claims carry its id, and a start-up or a heartbeat
+                          recovers only the in-flight rows of daemons whose lease has expired
+    dividing sources   ── several daemons on one database (``divide``; PostgreSQL): no job per
+                          source; a claim loop takes due sources by lease (cluster.ClaimLoop)
 
 Polls run on the "default" executor (8 threads); the daemon's own jobs on "ops" (2 threads).
 """
@@ -26,16 +31,22 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-
 from monitor import metrics, process, sdnotify
-from monitor.config import SourceConfig
+from monitor.cluster import ClaimLoop, Member, mark_dead_processes
+from monitor.daemon_jobs import (
+    DISPATCH_JOB,
+    OpsJobs,
+    job_id,
+    new_scheduler,
+    schedule_ops,
+    schedule_sources,
+    scheduler_time,
+)
+from monitor.daemon_status import PollStatus
 from monitor.dbfiles import InstanceLock
 from monitor.errors import ConfigError, error_lines
 from monitor.filewatch import FileWatch, watched_files
@@ -44,7 +55,6 @@ from monitor.logs import channel_labels, config_secrets, hide_secrets
 from monitor.models import utcnow
 from monitor.once import run_once
 from monitor.pipeline import (
-    PollReport,
     Runtime,
     disabled_sources,
     dispatch,
@@ -52,6 +62,7 @@ from monitor.pipeline import (
     recover,
     retention,
     run_source,
+    shares_sources,
 )
 from monitor.store import Store
 
@@ -59,44 +70,28 @@ __all__ = ["Daemon", "run_once", "watched_files"]
 
 log = logging.getLogger(__name__)
 
-DISPATCH_JOB = "dispatch"
-HEARTBEAT_JOB = "heartbeat"
-WATCH_JOB = "watch"
-RETENTION_JOB = "retention"
-LEARN_JOB = "learn"
-LEARN_EVERY = 300.0  # compile what the matcher learned of the stream, off the polling path
-RETENTION_EVERY = 86400.0
-RETENTION_FIRST_DELAY = 60.0  # after start-up, leave the first polls alone for a minute
 ONCE_WAIT = 300.0  # a daemon starting while `run --once` holds the lock waits this long for it
-
-
-def _job_id(source: SourceConfig) -> str:
-    return f"source:{source.name}"
-
-
-def _scheduler_time(delay: timedelta) -> datetime:
-    """A delay measured on the daemon's clock, as a time on the scheduler's own clock.
-
-    The scheduler keeps wall time itself. Handing it an absolute time read from our clock
-    would, after a clock jump between the two readings, lose the schedule for the length
-    of the jump (forwards) or poll in a tight loop (backwards)."""
-    return datetime.now(timezone.utc) + max(delay, timedelta(0))
 
 
 class Daemon:
     def __init__(
-        self, config_path: str | Path, runtime: Runtime, clock: Callable[[], datetime] = utcnow
+        self,
+        config_path: str | Path,
+        runtime: Runtime,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        divide: bool | None = None,
     ):
         self.config_path = Path(config_path)
+        # several daemons dividing the sources by leases, or (SQLite) one with a job per source
+        self.divide = shares_sources(runtime.config) if divide is None else divide
+        self.member: Member | None = None
+        self.claims: ClaimLoop | None = None
         self.runtime = runtime
         self.clock = clock
         self.store: Store = open_store(runtime.config)
         self.stopping = threading.Event()
-        self.scheduler = BackgroundScheduler(
-            executors={"default": APThreadPool(max_workers=8), "ops": APThreadPool(max_workers=2)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone="UTC",
-        )
+        self.scheduler = new_scheduler()
         self.started_at = clock()
         self.pid = os.getpid()
         self._reload_lock = threading.Lock()
@@ -104,8 +99,7 @@ class Daemon:
         self.files = FileWatch()
         self._watchdog_every = sdnotify.watchdog_interval()
         self._metrics_server: metrics.MetricsServer | None = None
-        self._hits_since_start = 0
-        self._failing: set[str] = set()
+        self.polls = PollStatus()
         self.lock = InstanceLock(runtime.config.db_path)
         hide_secrets(config_secrets(runtime.config))
 
@@ -113,7 +107,12 @@ class Daemon:
         return self.jobs.running()
 
     # -- jobs -----------------------------------------------------------------------
-    def _poll(self, name: str) -> None:
+    def _poll_claimed(self, name: str) -> None:
+        """A source this daemon holds the lease of (the claim loop): its next time is the
+        ``next_poll_at`` the poll records, for whichever daemon claims it then."""
+        self._poll(name, reschedule=False)
+
+    def _poll(self, name: str, reschedule: bool = True) -> None:
         runtime = self.runtime  # one consistent snapshot for the whole poll
         try:
             source = runtime.config.source(name)
@@ -124,52 +123,23 @@ class Daemon:
                 return
             started = self.clock()
             report = run_source(runtime, self.store, source, clock=self.clock)
-            self._observe_poll(report)
-        if report.next_poll_at and not self.stopping.is_set():
+            self.polls.observe(self.store, report)
+        if reschedule and report.next_poll_at and not self.stopping.is_set():
             with contextlib.suppress(Exception):  # the job was removed by a reload meanwhile
                 self.scheduler.modify_job(
-                    _job_id(source), next_run_time=_scheduler_time(report.next_poll_at - started)
+                    job_id(source), next_run_time=scheduler_time(report.next_poll_at - started)
                 )
         if report.hits and not self.stopping.is_set():
             self._dispatch_soon()
-
-    def _observe_poll(self, report: PollReport) -> None:
-        failures = None
-        try:
-            row = self.store.source_row(report.source)
-            failures = row.consecutive_failures if row else None
-            if row and (row.failing or row.disabled_reason):
-                self._failing.add(report.source)
-            else:
-                self._failing.discard(report.source)
-        except Exception:
-            log.debug("could not read the state of source %s", report.source, exc_info=True)
-        self._hits_since_start += report.hits
-        metrics.record_poll(
-            report.source,
-            ok=report.ok,
-            fetched=report.fetched,
-            new_items=report.new_items,
-            hits=report.hits,
-            seconds=report.seconds,
-            consecutive_failures=failures,
-        )
-        log.debug(
-            "source %s polled in %.2fs: %s, %d item(s), %d new, %d hit(s)",
-            report.source,
-            report.seconds,
-            "ok" if report.ok else "failed",
-            report.fetched,
-            report.new_items,
-            report.hits,
-        )
 
     def _dispatch(self) -> None:
         with self.jobs.track("dispatch") as go:
             if not go:
                 return
             try:
-                report = dispatch(self.runtime, self.store, clock=self.clock)
+                report = dispatch(
+                    self.runtime, self.store, clock=self.clock, claimant=self._claimant
+                )
             except Exception:
                 log.exception("dispatch round failed; retrying at the next round")
                 return
@@ -179,6 +149,10 @@ class Daemon:
                 log.debug(
                     "dispatch round: %d sent, %d to retry, %d given up", sent, retried, failed
                 )
+
+    @property
+    def _claimant(self) -> str | None:
+        return self.member.id if self.member else None
 
     def _dispatch_soon(self) -> None:
         with contextlib.suppress(Exception):
@@ -193,6 +167,8 @@ class Daemon:
                 self.store.beat(
                     self.started_at, self.clock(), self._heartbeat_every(), pid=self.pid
                 )
+                if self.member is not None:
+                    self.member.beat(self.runtime.config, self.runtime.rules)
             except Exception as exc:  # the database busy for long: say so, keep running
                 log.warning("could not record the heartbeat: %s", exc)
         if self._watchdog_every:
@@ -200,14 +176,7 @@ class Daemon:
         sdnotify.status(self.status_line())
 
     def status_line(self) -> str:
-        cfg = self.runtime.config
-        line = (
-            f"watching {sum(1 for s in cfg.sources if s.enabled)} source(s) with "
-            f"{self.runtime.matcher.rule_count} rule(s); {self._hits_since_start} hit(s) since start"
-        )
-        if self._failing:
-            line += f"; failing: {', '.join(sorted(self._failing))}"
-        return line
+        return self.polls.line(self.runtime)
 
     def _heartbeat_every(self) -> float:
         every = self.runtime.config.daemon.heartbeat
@@ -238,7 +207,7 @@ class Daemon:
         with self.jobs.track("retention") as go:
             return retention(self.store, self.runtime.config, self.clock()) if go else 0
 
-    def _learn_job(self) -> None:
+    def learn(self) -> None:
         """Compile what the matcher learned to skip (``Matcher.refresh``): here, in the ops
         executor every few minutes, and nowhere else, so polls never wait for it."""
         try:
@@ -255,102 +224,45 @@ class Daemon:
 
     # -- scheduling -----------------------------------------------------------------
     def _schedule_sources(self) -> None:
-        cfg = self.runtime.config
-        wanted = {_job_id(s): s for s in cfg.sources if s.enabled}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("source:") and job.id not in wanted:
-                job.remove()
-                metrics.forget_source(job.id.removeprefix("source:"))
-                self._failing.discard(job.id.removeprefix("source:"))
-        rows = {r["name"]: r for r in self.store.list_sources()}
-        now = self.clock()
-        for job_id, source in wanted.items():
-            row = rows.get(source.name) or {}
-            # never further off than the delay chosen at the last poll: if the clock has been put
-            # back since, the stored time lies that much further ahead; do not wait out the jump
-            next_at = row.get("next_poll_at") or now
-            intended = next_at - (row.get("last_poll_at") or now)
-            first = _scheduler_time(min(next_at - now, max(intended, timedelta(0))))
-            existing = self.scheduler.get_job(job_id)
-            trigger = IntervalTrigger(
-                seconds=source.interval, jitter=int(source.jitter) if source.jitter else None
-            )
-            if existing:
-                existing.reschedule(trigger)
-                existing.modify(next_run_time=first)
-            else:
-                self.scheduler.add_job(
-                    self._poll,
-                    trigger,
-                    args=[source.name],
-                    id=job_id,
-                    name=source.name,
-                    next_run_time=first,
-                )
+        if self.divide:
+            return  # the claim loop takes what is due, by lease
+        rows = {r.name: r for r in self.store.list_sources()}
+        for name in schedule_sources(
+            self.scheduler, self.runtime.config.sources, rows, self.clock(), self._poll
+        ):
+            self.polls.forget(name)
 
-    def _schedule_ops(self) -> None:
+    def schedule_ops(self) -> None:
         """The daemon's own jobs; called at start and after a reload (intervals may change)."""
-        cfg = self.runtime.config
-        now = datetime.now().astimezone()
-        self.scheduler.add_job(
-            self._dispatch,
-            IntervalTrigger(seconds=cfg.notify.interval),
-            id=DISPATCH_JOB,
-            name="dispatch",
-            replace_existing=True,
-            next_run_time=now,
+        jobs = OpsJobs(
+            dispatch=self._dispatch,
+            heartbeat=self.heartbeat,
+            check_files=self.check_files,
+            learn=self.learn,
+            prune=self._prune_job,
         )
-        self.scheduler.add_job(
-            self.heartbeat,
-            IntervalTrigger(seconds=self._heartbeat_every()),
-            id=HEARTBEAT_JOB,
-            name="heartbeat",
-            executor="ops",
-            replace_existing=True,
-            next_run_time=now,
-        )
-        self.scheduler.add_job(
-            self.check_files,
-            IntervalTrigger(seconds=cfg.daemon.watch_interval),
-            id=WATCH_JOB,
-            name="watch",
-            executor="ops",
-            replace_existing=True,
-            next_run_time=now + timedelta(seconds=cfg.daemon.watch_interval),
-        )
-        self.scheduler.add_job(
-            self._learn_job,
-            IntervalTrigger(seconds=LEARN_EVERY),
-            id=LEARN_JOB,
-            name="learn",
-            executor="ops",
-            replace_existing=True,
-            next_run_time=now + timedelta(seconds=LEARN_EVERY),
-        )
-        if cfg.storage.retention:
-            if not self.scheduler.get_job(RETENTION_JOB):
-                self.scheduler.add_job(
-                    self._prune_job,
-                    IntervalTrigger(seconds=RETENTION_EVERY),
-                    id=RETENTION_JOB,
-                    name="retention",
-                    executor="ops",
-                    next_run_time=now + timedelta(seconds=RETENTION_FIRST_DELAY),
-                )
-        elif self.scheduler.get_job(RETENTION_JOB):
-            self.scheduler.remove_job(RETENTION_JOB)
+        schedule_ops(self.scheduler, self.runtime.config, self._heartbeat_every(), jobs)
 
     # -- lifecycle ------------------------------------------------------------------
     def take_lock(self) -> None:
-        """The single-instance lock, or AlreadyRunning (see ``InstanceLock.acquire_for_daemon``)."""
-        self.lock.acquire_for_daemon(ONCE_WAIT)
+        """The single-instance lock, or AlreadyRunning (see ``InstanceLock.acquire_for_daemon``).
+        Daemons that divide the sources (PostgreSQL) take none: they may be several."""
+        if not self.divide:
+            self.lock.acquire_for_daemon(ONCE_WAIT)
+
+    def _enabled_sources(self) -> list[str]:
+        return [s.name for s in self.runtime.config.sources if s.enabled]
 
     def start(self) -> None:
         cfg = self.runtime.config
         self.take_lock()
         process.settle()  # the rules and matcher loaded before the daemon was made
         self.files.reset(watched_files(cfg))
-        recovered = recover(self.runtime, self.store)
+        mark_dead_processes(self.store, self.clock())  # daemons killed on this host: free now
+        recovered = recover(self.runtime, self.store, clock=self.clock)
+        # registered once the slow part of the start-up (a row per source) is done, so the
+        # first heartbeat comes within the lease
+        self.member = Member.join(self.store, cfg, self.runtime.rules, clock=self.clock)
         if recovered:
             log.warning(
                 "%d notification(s) were in flight at the last stop; they will be sent again",
@@ -371,13 +283,23 @@ class Daemon:
                 name,
             )
         self._schedule_sources()
-        self._schedule_ops()
+        self.schedule_ops()
         self.scheduler.start()
+        if self.divide:
+            self.claims = ClaimLoop(
+                self.store,
+                self.member,
+                self._poll_claimed,
+                self._enabled_sources,
+                lambda: self.runtime.config.cluster.claim_interval,
+                clock=self.clock,
+            )
+            self.claims.start()
         log.info(
             "monitor running: %d source(s), %d active rule(s), database %s",
             sum(1 for s in cfg.sources if s.enabled),
             self.runtime.matcher.rule_count,
-            cfg.db_path,
+            cfg.storage_label,
         )
 
     def reload(self) -> bool:
@@ -418,10 +340,8 @@ class Daemon:
                 runtime.config.sources, fingerprints=runtime.config.source_fingerprints()
             )
             self._schedule_sources()
-            self._schedule_ops()
-            if (runtime.config.metrics != old.metrics) or (
-                runtime.config.storage.path != old.storage.path
-            ):
+            self.schedule_ops()
+            if (runtime.config.metrics != old.metrics) or (runtime.config.storage != old.storage):
                 log.warning(
                     "changes to the metrics and storage sections take effect at the next restart"
                 )
@@ -455,6 +375,8 @@ class Daemon:
         )
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)  # no new runs; running ones carry on
+        if self.claims is not None:
+            self.claims.stop()
         finished = self.jobs.wait_idle(timeout)
         if self._metrics_server is not None:
             self._metrics_server.stop()
@@ -472,6 +394,8 @@ class Daemon:
             return False
         try:
             self.store.mark_stopped(self.clock(), pid=self.pid)
+            if self.member is not None:
+                self.member.leave()
         except Exception as exc:
             log.warning("could not record the stop: %s", exc)
         self.store.close()

@@ -1,21 +1,23 @@
 """Is everything well? One answer for ``monitor status`` (and anything else that asks).
 
-    evaluate(store, config, now) ──► Health(ok, problems, daemon, sources, outbox, hits_24h, last_error)
+    evaluate(store, config, now) ──► Health(ok, problems, daemon, sources, outbox, hits_24h, last_error,
+                                            daemons: every live daemon of the registry)
 
 Something "needs attention" when: the daemon is not running (no fresh heartbeat); a source
 is failing (``scheduler.failure_threshold`` failures in a row) or was disabled; a delivery
 was given up on within the window; due notifications wait much longer than a dispatch
-round should take; or the last reload was refused (the daemon runs on older files).
+round should take; or the last reload was refused (the daemon runs on older files); or the live daemons on
+the database run different rule sets (each loads its own files).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.cluster import process_alive
 from monitor.config import Config
 from monitor.store import Store
 from monitor.timefmt import duration
@@ -37,6 +39,8 @@ class Health:
     retention: dict[str, Any] | None = None
     checked_at: datetime | None = None
     database: str = ""
+    daemons: list[dict[str, Any]] | None = None  # every live daemon (the registry)
+    rule_sets_differ: bool = False
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))
@@ -57,13 +61,7 @@ def _process_gone(beat: dict[str, Any]) -> bool:
     """True only when we can tell for sure: same host, and no such process."""
     if beat.get("host") != socket.gethostname() or not isinstance(beat.get("pid"), int):
         return False
-    try:
-        os.kill(beat["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(beat["pid"])
 
 
 def daemon_state(store: Store, now: datetime) -> dict[str, Any]:
@@ -92,13 +90,56 @@ def daemon_state(store: Store, now: datetime) -> dict[str, Any]:
     return {**info, "running": True, "state": "running"}
 
 
+def live_daemons(store: Store, now: datetime) -> list[dict[str, Any]]:
+    """The registry's live daemons (``run --once`` included, by its role) as plain data."""
+    return [
+        {
+            "id": d.id,
+            "host": d.host,
+            "pid": d.pid,
+            "version": d.version,
+            "role": d.role,
+            "started_at": d.started_at,
+            "last_beat": d.last_beat,
+            "leases": d.leases,
+            "in_flight": d.in_flight,
+            "rules_hash": d.rules_hash,
+            "rule_count": d.rule_count,
+        }
+        for d in store.live_daemons(now)
+        if d.host != socket.gethostname() or process_alive(d.pid)  # not one killed here
+    ]
+
+
+def _registry_says_running(
+    daemon: dict[str, Any], live: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """With several daemons, the one heartbeat record is whichever wrote last (and a clean
+    stop of one says "stopped"): a live daemon in the registry means the monitor runs."""
+    running = [d for d in live if d["role"] == "daemon"]
+    if daemon.get("running") or not running:
+        return daemon
+    d = max(running, key=lambda d: d["last_beat"])
+    return {
+        "pid": d["pid"],
+        "host": d["host"],
+        "started_at": d["started_at"],
+        "last_beat": d["last_beat"],
+        "beat_age": (now - d["last_beat"]).total_seconds(),
+        "interval": daemon.get("interval"),
+        "running": True,
+        "state": "running",
+    }
+
+
 def evaluate(
     store: Store, config: Config, now: datetime, window: float = 86400.0, expect_daemon: bool = True
 ) -> Health:
     problems: list[str] = []
     since = now - timedelta(seconds=window)
 
-    daemon = daemon_state(store, now)
+    daemons = live_daemons(store, now)
+    daemon = _registry_says_running(daemon_state(store, now), daemons, now)
     if not daemon["running"] and expect_daemon:
         if daemon["state"] == "never started":
             problems.append("the daemon has never run on this database")
@@ -114,39 +155,35 @@ def evaluate(
     configured = {s.name: s for s in config.sources}
     sources = []
     for row in store.list_sources():
-        cfg = configured.get(row["name"])
+        cfg = configured.get(row.name)
         if cfg is None:
             continue  # left the config; its row stays for history
-        failures = int(row["consecutive_failures"] or 0)
+        failures = row.consecutive_failures
         if not cfg.enabled:
             health = "off"
-        elif row.get("disabled_reason"):
+        elif row.disabled_reason:
             health = "disabled"
-            problems.append(f"source {row['name']} was disabled: {row['disabled_reason']}")
-        elif failures >= threshold or row.get("failing"):
+            problems.append(f"source {row.name} was disabled: {row.disabled_reason}")
+        elif failures >= threshold or row.failing:
             health = "failing"
-            problems.append(
-                f"source {row['name']} failed {failures} times in a row: {row.get('last_error')}"
-            )
+            problems.append(f"source {row.name} failed {failures} times in a row: {row.last_error}")
         elif failures:
             health = "retrying"
-        elif row.get("last_success_at"):
+        elif row.last_success_at:
             health = "ok"
         else:
             health = "not polled yet"
         sources.append(
             {
-                "name": row["name"],
-                "kind": row["kind"],
+                "name": row.name,
+                "kind": row.kind,
                 "health": health,
                 "consecutive_failures": failures,
-                "last_success_at": row.get("last_success_at"),
-                "last_poll_at": row.get("last_poll_at"),
-                "next_poll_at": row.get("next_poll_at"),
-                "last_error": row.get("last_error")
-                if failures or row.get("disabled_reason")
-                else None,
-                "items_seen": row.get("items_seen", 0),
+                "last_success_at": row.last_success_at,
+                "last_poll_at": row.last_poll_at,
+                "next_poll_at": row.next_poll_at,
+                "last_error": row.last_error if failures or row.disabled_reason else None,
+                "items_seen": row.items_seen,
             }
         )
     for name, cfg in configured.items():
@@ -187,6 +224,16 @@ def evaluate(
             f"the last reload was refused, running on the previous config and rules: {first}"
         )
 
+    digests = {d["rules_hash"] for d in daemons if d["role"] == "daemon"}
+    if len(digests) > 1:
+        by_digest = {
+            h: ", ".join(d["id"] for d in daemons if d["rules_hash"] == h) for h in sorted(digests)
+        }
+        problems.append(
+            "the live daemons run different rule sets: "
+            + "; ".join(f"{h} on {who}" for h, who in by_digest.items())
+        )
+
     errors = store.last_errors(limit=1)
     return Health(
         ok=not problems,
@@ -200,5 +247,7 @@ def evaluate(
         reload=reload,
         retention=store.get_meta("retention"),
         checked_at=now,
-        database=str(store.path),
+        database=store.location,
+        daemons=daemons,
+        rule_sets_differ=len(digests) > 1,
     )

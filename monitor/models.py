@@ -227,6 +227,16 @@ class SourceStatus:
     next_poll_at: datetime | None = None
     items_seen: int = 0
     state: SourceState = field(default_factory=SourceState)
+    interval: float | None = None
+    last_error_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSource(SourceStatus):
+    """A source's row as the source list shows it: with how many of its items are stored."""
+
+    items_stored: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +282,35 @@ class Hit:
         """Every rule that fired on this hit's item: this hit's own first, then the others
         most severe first."""
         return (self.rule_id, *(r.rule_id for r in self.rules if r.rule_id != self.rule_id))
+
+
+@dataclass(frozen=True, slots=True)
+class HitDetail:
+    """A hit with its item's full text and its triage state, for detail views.
+
+    ``status_reason`` is the dismissal's reason (``false-positive`` …), ``status_comment`` the
+    person's own words, ``status_by`` and ``status_at`` who set the status and when.
+    """
+
+    hit: Hit
+    text: str = ""
+    language: str | None = None
+    status_reason: str | None = None
+    status_comment: str | None = None
+    status_by: str | None = None
+    status_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HitNote:
+    """One entry of a hit's history: a note, or a status change (ack, dismiss, reopen)."""
+
+    id: int
+    hit_id: int
+    action: str  # note | ack | dismiss | reopen
+    created_at: datetime
+    text: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

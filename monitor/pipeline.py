@@ -27,6 +27,7 @@ from monitor.rules import RuleSet, load_rules
 from monitor.sources import make_source
 from monitor.sources.schedule import next_delay
 from monitor.store import Store
+from monitor.store import open_store as _open_store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,13 @@ class PollReport:
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.db_path, busy_timeout=config.storage.busy_timeout)
+    return _open_store(config)
+
+
+def shares_sources(config: Config) -> bool:
+    """True when several daemons may work on the configured database at once (PostgreSQL):
+    they divide the due sources by leases instead of each polling every source."""
+    return config.storage.url is not None
 
 
 def run_source(
@@ -296,6 +303,8 @@ def record(store: Store, config: Config, entries: list[Entry], now: datetime) ->
     folded: list[tuple[int, str]] = []
     new_items = 0
     with store.unit_of_work() as uow:
+        # every rule this poll may record a hit for, locked before the first story read
+        uow.serialize(m.rule_id for e in entries for m in e.matches)
         silences = tuple(uow.active_silences(now))
         uow.prune_bands(window_start)
         for entry in entries:
@@ -391,16 +400,26 @@ def retention(store: Store, config: Config, now: datetime) -> int:
 
 
 def dispatch(
-    runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow
+    runtime: Runtime,
+    store: Store,
+    clock: Callable[[], datetime] = utcnow,
+    claimant: str | None = None,
 ) -> DispatchReport:
-    """One round of the outbox: send what is due. Returns the dispatcher's report."""
-    return Dispatcher(runtime.config, store, clock=clock).run_once()
+    """One round of the outbox: send what is due, claimed for ``claimant`` (a daemon's
+    registry id). Returns the dispatcher's report."""
+    return Dispatcher(runtime.config, store, clock=clock, claimant=claimant).run_once()
 
 
-def recover(runtime: Runtime, store: Store) -> int:
-    """At start-up: rows a crash left in flight go back to pending; sources get their rows."""
+def recover(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow) -> int:
+    """At start-up: rows a crash left in flight go back to pending (never those of another
+    daemon that is alive); sources get their rows."""
     store.sync_sources(runtime.config.sources, fingerprints=runtime.config.source_fingerprints())
-    return Dispatcher(runtime.config, store).recover()
+    return Dispatcher(runtime.config, store, clock=clock).recover()
+
+
+def recover_orphans(runtime: Runtime, store: Store, clock: Callable[[], datetime] = utcnow) -> int:
+    """While running: deliveries in flight at a daemon whose lease expired go back to pending."""
+    return Dispatcher(runtime.config, store, clock=clock).recover_orphans()
 
 
 __all__ = [
@@ -412,6 +431,8 @@ __all__ = [
     "disabled_sources",
     "dispatch",
     "recover",
+    "recover_orphans",
     "open_store",
+    "shares_sources",
     "StoreError",
 ]

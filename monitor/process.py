@@ -8,8 +8,9 @@
                           and give the C heap's free memory back to the system (RE2 keeps
                           scratch memory while it compiles a large set)
 
-The daemon calls these once at start and around each reload; the benchmarks call them
-where they measure memory. Nothing in the matcher touches process-wide state.
+``monitor run`` compiles the first rules inside ``compiling()`` and the daemon settles once
+at start; each reload does both, the same way. The benchmarks call them where they measure
+memory. Nothing in the matcher touches process-wide state.
 """
 
 from __future__ import annotations

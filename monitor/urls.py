@@ -70,16 +70,22 @@ def item_link(url: str | None) -> str | None:
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEY = re.compile(r"(pass|pwd|secret|token|key|auth|sig|cred)", re.IGNORECASE)
 MASK = "****"
+_MARK = re.compile(r"envref(\d+)x")
+_ONLY_MARKS = re.compile(r"(?:envref\d+x)+")
 
 
-def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
+def redact_url(template: str, secrets: Iterable[str] = (), *, keep_refs: bool = False) -> str:
     """The label under which a channel URL is stored, shown and logged: written from the URL
     as the config file spells it, before ``${VAR}`` expansion. Scheme, host and port stay
     readable; every part that came from ``${…}`` (user, password, host, path segment, query
     key or value, ``+Header`` value) becomes ``****``, and so do a password, the value of a
     query key that names a secret (``token=``, ``-apikey=``, ``+X-Api-Key=``), and any part
     holding one of ``secrets`` (what the URL's own plugin calls secret), even when written
-    out. The fragment is dropped. The one function for this, so no place shows more."""
+    out. The fragment is dropped. The one function for this, so no place shows more.
+
+    ``keep_refs``: the URL as an editor shows it — each ``${VAR}`` reference stays as
+    written (a name, never its value) and the fragment is kept; whatever is written out in
+    a secret's place is still ``****``."""
     known = [x for x in secrets if x and len(x) >= 3]
     marks: list[str] = []
 
@@ -89,15 +95,24 @@ def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
 
     text = ENV_REF.sub(mark, template)
 
+    def restore(part: str) -> str:
+        return _MARK.sub(lambda m: marks[int(m.group(1))], part)
+
     def hide(part: str) -> str:
-        if re.search(r"envref\d+x", part) or any(x in unquote(part) for x in known):
+        if keep_refs:
+            return MASK if any(x in unquote(_MARK.sub("", part)) for x in known) else restore(part)
+        if _MARK.search(part) or any(x in unquote(part) for x in known):
             return MASK
         return part
+
+    def secret(part: str) -> str:
+        """A password or a secret query value: shown only as a reference."""
+        return restore(part) if keep_refs and _ONLY_MARKS.fullmatch(part) else MASK
 
     scheme, sep, rest = text.partition("://")
     if not sep:
         return f"{hide(text.split(':', 1)[0]) or '(no scheme)'}:{MASK}"
-    rest = rest.split("#", 1)[0]
+    rest, hash_, fragment = rest.partition("#")
     netloc, slash, tail = rest.partition("/")
     if not slash and "?" in netloc:
         netloc, _, query = netloc.partition("?")
@@ -107,8 +122,8 @@ def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
     userinfo, at, hostport = netloc.rpartition("@")
     label = hide(scheme) + "://"
     if at:
-        user, colon, _password = userinfo.partition(":")
-        label += hide(user) + (":" + MASK if colon else "") + "@"
+        user, colon, password = userinfo.partition(":")
+        label += hide(user) + (":" + secret(password) if colon else "") + "@"
     if hostport.startswith("[") and "]" in hostport:  # an IPv6 literal
         host, _, after = hostport.partition("]")
         host += "]"
@@ -122,8 +137,12 @@ def redact_url(template: str, secrets: Iterable[str] = ()) -> str:
         pairs = []
         for pair in query.split("&"):
             key, eq, value = pair.partition("=")
-            if eq and (_SECRET_KEY.search(key) or hide(value) == MASK):
-                value = MASK
+            if eq and _SECRET_KEY.search(restore(key) if keep_refs else key):
+                value = secret(value)
+            elif eq:
+                value = hide(value)
             pairs.append(hide(key) + (eq + value if eq else ""))
         label += "?" + "&".join(pairs)
+    if keep_refs and hash_:
+        label += "#" + hide(fragment)
     return label

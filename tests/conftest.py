@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -59,6 +61,79 @@ def pg_cluster():
     cluster.stop()
 
 
+# -- the store on both backends --------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    """Where a test's store lives: a SQLite file in ``folder``, or a fresh PostgreSQL
+    database (``url``) copied from the migrated template. ``storage`` is the config's
+    ``storage:`` section for it (``make_config`` takes a Backend in place of a folder)."""
+
+    name: str
+    folder: Path
+    url: str | None = None
+
+    @property
+    def storage(self) -> dict[str, str]:
+        return {"url": self.url} if self.url else {"path": str(self.folder / "monitor.db")}
+
+    @property
+    def target(self) -> str | Path:
+        return self.url or self.folder / "monitor.db"
+
+    def open(self, **kw):
+        from monitor.store import Store
+
+        return Store(self.target, **kw)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster) -> str:
+    """A database with the schema applied, which each test's database is copied from."""
+    from monitor.store import Store
+
+    pg_cluster.sql('CREATE DATABASE "monitor_template"')
+    Store(pg_cluster.url("monitor_template")).close()
+    return "monitor_template"
+
+
+def _pg_database(request, template: str):
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = cluster.clone(template, name)
+    request.addfinalizer(lambda: cluster.drop(name))
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_scratch(pg_cluster, pg_template) -> str:
+    """The database the PostgreSQL leg's tests use in turn, emptied before each test."""
+    pg_cluster.clone(pg_template, "monitor_scratch")
+    return "monitor_scratch"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path: Path) -> Backend:
+    """The store's backends, one test run each: SQLite, then PostgreSQL (a real server;
+    skipped, saying so, only where no server binary exists). The PostgreSQL database is
+    migrated and empty: the scratch database with every table but the migration history
+    truncated, identities restarted and any session a previous test left ended."""
+    if request.param == "sqlite":
+        return Backend("sqlite", tmp_path)
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.empty(request.getfixturevalue("pg_scratch"), keep=("schema_migrations",))
+    return Backend("postgresql", tmp_path, url)
+
+
+@pytest.fixture
+def store(backend: Backend):
+    """An empty, migrated store on each backend."""
+    s = backend.open()
+    yield s
+    s.close()
+
+
 # -- a hit log of 320 hits (tests/helpers_hits.py builds it once per session) --------------
 
 
@@ -74,6 +149,10 @@ def hits_template(tmp_path_factory) -> HitsDB:
 @pytest.fixture
 def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
     """A private copy of the session's hit database, with a config.yaml pointing at it."""
+    return _sqlite_hits_db(hits_template, tmp_path)
+
+
+def _sqlite_hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
     path = tmp_path / "monitor.db"
     shutil.copy(hits_template.path, path)
     (tmp_path / "rules").mkdir()
@@ -84,6 +163,36 @@ def hits_db(hits_template: HitsDB, tmp_path: Path) -> HitsDB:
         config_path=config,
         now=hits_template.now,
         hits=[dict(h) for h in hits_template.hits],
+    )
+
+
+PG_HITS_TEMPLATE = "hits_template"
+
+
+@pytest.fixture(scope="session")
+def pg_hits_template(pg_cluster, pg_template, hits_template: HitsDB) -> HitsDB:
+    """The same hit log built on PostgreSQL (the same recording, so the same ids)."""
+    url = pg_cluster.clone(pg_template, PG_HITS_TEMPLATE)
+    manifest = build_hits_db(url, hits_template.now)
+    return HitsDB(path=None, url=url, config_path=None, now=hits_template.now, hits=manifest)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hits_db_both(request, tmp_path: Path) -> HitsDB:
+    """``hits_db`` on each backend: a private copy of the session's hit log."""
+    if request.param == "sqlite":
+        return _sqlite_hits_db(request.getfixturevalue("hits_template"), tmp_path)
+    template: HitsDB = request.getfixturevalue("pg_hits_template")
+    url = _pg_database(request, PG_HITS_TEMPLATE)
+    (tmp_path / "rules").mkdir()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"storage:\n  url: {url}\nrules:\n  paths: [rules]\n", encoding="utf-8")
+    return HitsDB(
+        path=None,
+        url=url,
+        config_path=config,
+        now=template.now,
+        hits=[dict(h) for h in template.hits],
     )
 
 

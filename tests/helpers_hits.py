@@ -30,7 +30,7 @@ from monitor.models import Item, RuleMatch
 from monitor.sources.base import SourceState
 from monitor.models import Entry
 from monitor.pipeline import record
-from monitor.store import Store
+from monitor.store import SqliteStore, Store
 
 # id, title, severity, tags, terms (each appears in every matching item)
 RULES: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -108,16 +108,25 @@ BODIES = [
 
 @dataclass
 class HitsDB:
-    path: Path
-    config_path: Path
+    """The hit log: a SQLite file (``path``) or a PostgreSQL database (``url``)."""
+
+    path: Path | None
+    config_path: Path | None
     now: datetime
     hits: list[dict[str, Any]] = field(default_factory=list)
+    url: str | None = None
 
     def where(self, **conditions: Any) -> list[dict[str, Any]]:
         return [h for h in self.hits if all(h[k] == v for k, v in conditions.items())]
 
+    @property
+    def target(self) -> str | Path:
+        target = self.url or self.path
+        assert target is not None
+        return target
+
     def open(self) -> Store:
-        return Store(self.path)
+        return Store(self.target)
 
 
 def _spans(document: str, terms: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
@@ -142,12 +151,13 @@ def _snippet(text: str, terms: tuple[str, ...]) -> str:
 
 
 def build_hits_db(
-    path: Path, now: datetime, count: int = 320, seed: int = 7
+    path: Path | str, now: datetime, count: int = 320, seed: int = 7
 ) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     manifest: list[dict[str, Any]] = []
     store = Store(path)
-    store.conn.execute("PRAGMA synchronous = OFF")  # test data only: no need to fsync each poll
+    if isinstance(store, SqliteStore):
+        store.conn.execute("PRAGMA synchronous = OFF")  # test data only: no fsync per poll
     store.sync_sources(
         [
             SourceConfig(name=n, kind="folder", path=Path(n))
@@ -273,7 +283,7 @@ def serve_review_page(
     from monitor.web.app import create_app
     from monitor.web.server import Server, bind
 
-    store = Store(db.path)
+    store = Store(db.target)
     if poll is True:
         from monitor.cli.web import source_poller
 

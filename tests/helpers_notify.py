@@ -33,13 +33,17 @@ class Clock:
 
 
 def make_config(
-    tmp_path: Path,
+    where: Any,
     channels: dict[str, Any],
     routes: list[dict[str, Any]] | None = None,
     **notify: Any,
 ) -> Config:
+    """A config in code; ``where`` is a folder (a SQLite file in it) or a conftest
+    ``Backend`` (its folder, and its storage: SQLite or PostgreSQL)."""
+    tmp_path = Path(getattr(where, "folder", where))
+    storage = getattr(where, "storage", None) or {"path": str(tmp_path / "monitor.db")}
     data: dict[str, Any] = {
-        "storage": {"path": str(tmp_path / "monitor.db")},
+        "storage": storage,
         "channels": channels,
         "routes": routes if routes is not None else [{"channels": list(channels)}],
         "notify": {"backoff_base": 10, "backoff_max": 600, "cooldown": 0, **notify},

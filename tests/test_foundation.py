@@ -149,15 +149,15 @@ def test_broken_feeds_do_not_stop_other_sources(tmp_path: Path, httpserver):
     assert reports["good"].ok and reports["good"].hits == 1
     assert not reports["down"].ok and "500" in reports["down"].error
     with Store(runtime.config.db_path) as store:
-        rows = {r["name"]: r for r in store.list_sources()}
-        assert rows["down"]["consecutive_failures"] == 1
-        assert "500" in rows["down"]["last_error"]
+        rows = {r.name: r for r in store.list_sources()}
+        assert rows["down"].consecutive_failures == 1
+        assert "500" in rows["down"].last_error
         assert (
-            rows["down"]["next_poll_at"] is not None
-            and rows["down"]["next_poll_at"] > rows["down"]["last_poll_at"]
+            rows["down"].next_poll_at is not None
+            and rows["down"].next_poll_at > rows["down"].last_poll_at
         )
-        assert rows["good"]["consecutive_failures"] == 0
-        assert rows["good"]["items_seen"] == 3
+        assert rows["good"].consecutive_failures == 0
+        assert rows["good"].items_seen == 3
         # garbage is either a recorded failure or a warning with no items, never a crash
-        assert rows["garbage"]["last_poll_at"] is not None
+        assert rows["garbage"].last_poll_at is not None
         assert store.count_hits() == 1

@@ -154,11 +154,9 @@ def test_ack_records_who_and_when(hits_db: HitsDB):
     assert f"already acknowledged: {a}" in again
     with hits_db.open() as store:
         row = store.get_hit_row(a)
-        assert (row["status"], row["status_by"]) == ("acked", "anna")
-        assert parse_ts(row["status_at"]) >= hits_db.now
-        assert [(n["action"], n["text"]) for n in store.hit_notes(a)] == [
-            ("ack", "briefed the desk")
-        ]
+        assert (row.hit.status, row.status_by) == ("acked", "anna")
+        assert row.status_at >= hits_db.now
+        assert [(n.action, n.text) for n in store.hit_notes(a)] == [("ack", "briefed the desk")]
 
 
 def test_ack_defaults_to_the_os_user_and_fails_on_unknown_ids(hits_db: HitsDB):
@@ -166,7 +164,7 @@ def test_ack_defaults_to_the_os_user_and_fails_on_unknown_ids(hits_db: HitsDB):
     result = run(hits_db, "hits", "ack", str(a), "999999", ok=False)
     assert result.exit_code == 1 and "no such hit: 999999" in result.output
     with hits_db.open() as store:
-        assert store.get_hit_row(a)["status_by"] == getpass.getuser()
+        assert store.get_hit_row(a).status_by == getpass.getuser()
 
 
 def test_dismiss_needs_a_known_reason(hits_db: HitsDB):
@@ -177,7 +175,7 @@ def test_dismiss_needs_a_known_reason(hits_db: HitsDB):
     run(hits_db, "hits", "dismiss", str(a), "--reason", "false-positive", "--by", "boris")
     with hits_db.open() as store:
         row = store.get_hit_row(a)
-    assert (row["status"], row["status_reason"], row["status_by"]) == (
+    assert (row.hit.status, row.status_reason, row.status_by) == (
         "dismissed",
         "false-positive",
         "boris",
@@ -195,7 +193,7 @@ def test_note(hits_db: HitsDB):
     )
     with hits_db.open() as store:
         (n,) = store.hit_notes(a)
-    assert (n["action"], n["text"], n["by"]) == ("note", "confirmed by the embassy", "anna")
+    assert (n.action, n.text, n.by) == ("note", "confirmed by the embassy", "anna")
     assert run(hits_db, "hits", "note", str(a), "   ", ok=False).exit_code == 2
     assert "confirmed by the embassy" in run(hits_db, "hits", "show", str(a)).output
 

@@ -68,7 +68,7 @@ def test_dismiss_with_comment_shows_and_exports_it(hits_db: HitsDB):
     run(hits_db, "hits", "note", str(a), "checked with the desk", "--by", "boris")
     with hits_db.open() as store:
         row = store.get_hit_row(a)
-    assert (row["status_reason"], row["status_comment"]) == ("false-positive", "a software release")
+    assert (row.status_reason, row.status_comment) == ("false-positive", "a software release")
     shown = run(hits_db, "hits", "show", str(a)).output
     assert "(false-positive: a software release)" in shown
     as_json = json.loads(run(hits_db, "hits", "show", str(a), "--json").output)
@@ -108,5 +108,5 @@ def test_a_new_comment_on_a_dismissed_hit_is_recorded_and_a_bad_category_changes
     bad = run(hits_db, "hits", "dismiss", str(a), "--reason", "boring and old", ok=False)
     assert bad.exit_code == 2 and "a dismissal starts with its category" in bad.output
     with hits_db.open() as store:
-        assert store.get_hit_row(a)["status_comment"] == "old news"
-        assert [n["action"] for n in store.hit_notes(a)] == ["dismiss", "dismiss"]
+        assert store.get_hit_row(a).status_comment == "old news"
+        assert [n.action for n in store.hit_notes(a)] == ["dismiss", "dismiss"]

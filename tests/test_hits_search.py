@@ -14,6 +14,12 @@ from monitor.cli import cli
 from monitor.store.search import SearchError, fts_query
 
 
+@pytest.fixture
+def hits_db(hits_db_both: HitsDB) -> HitsDB:
+    """The hit log on each backend: these tests run on SQLite and on PostgreSQL."""
+    return hits_db_both
+
+
 def _tokens(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from helpers_hits import QUILLWORT_KEY, RULES, HitsDB
+from monitor.store.base import ts
 from monitor.store.hits import HitFilter, parse_when
+
+
+@pytest.fixture
+def hits_db(hits_db_both: HitsDB) -> HitsDB:
+    """The hit log on each backend: these tests run on SQLite and on PostgreSQL."""
+    return hits_db_both
 
 
 def newest_first(rows):
@@ -95,7 +102,7 @@ def test_ack_dismiss_reopen_record_who_when_and_history(hits_db: HitsDB):
         assert (r.changed, r.unchanged, r.missing) == ([a, b], [], [999999])
         assert store.ack_hits([a], by="boris", now=t1).unchanged == [a]
         row = store.get_hit_row(a)
-        assert (row["status"], row["status_by"], row["status_at"]) == (
+        assert (row.hit.status, row.status_by, ts(row.status_at)) == (
             "acked",
             "anna",
             t1.isoformat(timespec="microseconds"),
@@ -108,18 +115,18 @@ def test_ack_dismiss_reopen_record_who_when_and_history(hits_db: HitsDB):
         assert store.dismiss_hits([c], "false-positive", by="boris", now=t1).changed == [c]
         assert store.dismiss_hits([c], "false-positive", by="boris", now=t1).unchanged == [c]
         assert store.get_hit(c).status == "dismissed"
-        assert store.get_hit_row(c)["status_reason"] == "false-positive"
+        assert store.get_hit_row(c).status_reason == "false-positive"
 
         assert store.reopen_hits([c], by="anna", now=t1).changed == [c]
         row = store.get_hit_row(c)
-        assert (row["status"], row["status_reason"]) == ("new", None)
-        history = [(n["action"], n["by"], n["text"]) for n in store.hit_notes(c)]
+        assert (row.hit.status, row.status_reason) == ("new", None)
+        history = [(n.action, n.by, n.text) for n in store.hit_notes(c)]
         assert history == [
             ("dismiss", "boris", "duplicate"),
             ("dismiss", "boris", "false-positive"),
             ("reopen", "anna", None),
         ]
-        assert [(n["action"], n["text"]) for n in store.hit_notes(a)] == [("ack", "briefed")]
+        assert [(n.action, n.text) for n in store.hit_notes(a)] == [("ack", "briefed")]
 
 
 def test_notes(hits_db: HitsDB):
@@ -130,7 +137,7 @@ def test_notes(hits_db: HitsDB):
         with pytest.raises(ValueError):
             store.add_note(hit_id, "   ", by="anna", now=hits_db.now)
         (note,) = store.hit_notes(hit_id)
-        assert (note["action"], note["text"], note["by"]) == ("note", "called the desk", "anna")
+        assert (note.action, note.text, note.by) == ("note", "called the desk", "anna")
         assert store.get_hit(hit_id).status == "new", "a note does not change the status"
 
 

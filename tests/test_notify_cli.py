@@ -12,10 +12,10 @@ from helpers_notify import ScriptedSmtp, free_port
 from monitor.cli import cli
 
 
-def _config(tmp_path, urls):
-    path = tmp_path / "config.yaml"
+def _config(backend, urls):
+    path = backend.folder / "config.yaml"
     path.write_text(
-        "storage: {path: data/monitor.db}\n"
+        f"storage: {json.dumps(backend.storage)}\n"
         "channels:\n"
         f"  email: {{urls: {json.dumps(urls)}, format: html}}\n"
         "routes:\n  - channels: [email]\n",
@@ -24,11 +24,11 @@ def _config(tmp_path, urls):
     return str(path)
 
 
-def test_notify_test_reports_each_url(tmp_path):
+def test_notify_test_reports_each_url(backend, tmp_path):
     smtp = ScriptedSmtp().start()
     try:
         dead = f"mailto://user:hunter2@127.0.0.1:{free_port()}?from=monitor@example.org&to=a@example.org&mode=insecure"
-        config = _config(tmp_path, [smtp.url(), dead])
+        config = _config(backend, [smtp.url(), dead])
         result = CliRunner().invoke(cli, ["--config", config, "notify", "test", "email"])
         assert result.exit_code == 1, result.output
         lines = result.stdout.splitlines()
@@ -45,16 +45,16 @@ def test_notify_test_reports_each_url(tmp_path):
         smtp.stop()
 
 
-def test_notify_test_unknown_channel(tmp_path):
+def test_notify_test_unknown_channel(backend, tmp_path):
     result = CliRunner().invoke(
-        cli, ["--config", _config(tmp_path, ["json://localhost"]), "notify", "test", "nope"]
+        cli, ["--config", _config(backend, ["json://localhost"]), "notify", "test", "nope"]
     )
     assert result.exit_code == 2 and "no channel named 'nope'" in result.output
 
 
-def test_silence_add_list_remove(tmp_path):
+def test_silence_add_list_remove(backend, tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")  # a silence must name a loaded rule
-    config = _config(tmp_path, ["json://localhost"])
+    config = _config(backend, ["json://localhost"])
     run = CliRunner().invoke
     added = run(
         cli,

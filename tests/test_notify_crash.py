@@ -19,7 +19,6 @@ import pytest
 
 from conftest import monitor_cmd
 from helpers_notify import ScriptedSmtp, free_port
-from monitor.store import Store
 from yaml_helpers import write_config
 
 # the test's own rules, so edits to the shipped rules cannot change what it exercises
@@ -57,7 +56,7 @@ RSS = f"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(
-    tmp_path: Path, httpserver
+    backend, tmp_path: Path, httpserver
 ):
     httpserver.expect_request("/feed.xml").respond_with_data(
         RSS, content_type="application/rss+xml"
@@ -85,6 +84,7 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(
         routes=[{"channels": ["email"]}],
         http={"allow_private_networks": True},
         notify={"cooldown": 0},
+        storage=backend.storage,
     )
     args = monitor_cmd("--config", str(cfg), "run", "--once")
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -103,8 +103,7 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(
     conn.close()
     stall.close()
 
-    db = tmp_path / "data" / "monitor.db"
-    with Store(db) as store:
+    with backend.open() as store:
         assert store.count_hits() == 3
         assert sorted(r["status"] for r in store.query("SELECT status FROM outbox")) == [
             "inflight",
@@ -122,7 +121,7 @@ def test_sigkill_before_sending_then_restart_delivers_each_hit_exactly_once(
         assert len(subjects) == 3
         for title in TITLES:
             assert sum(title in s for s in subjects) == 1, (title, subjects)
-        with Store(db) as store:
+        with backend.open() as store:
             assert store.count_hits() == 3
             assert [r["status"] for r in store.query("SELECT status FROM outbox")] == ["sent"] * 3
     finally:

@@ -10,7 +10,7 @@ from helpers_notify import Clock, ScriptedSmtp, make_config, parts, record_hit
 from monitor.config import DigestConfig
 from monitor.notify import Dispatcher
 from monitor.notify.digest import period_end, period_start
-from monitor.store import Store
+from monitor.store import open_store
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -36,11 +36,11 @@ def test_period_end_daily_in_a_timezone_and_every():
     )
 
 
-def test_daily_digest_holds_every_hit_of_its_period_and_nothing_twice(tmp_path):
+def test_daily_digest_holds_every_hit_of_its_period_and_nothing_twice(backend, tmp_path):
     smtp = ScriptedSmtp().start()
     try:
         config = make_config(
-            tmp_path,
+            backend,
             {"email": {"urls": [smtp.url()], "format": "html"}},
             [
                 {
@@ -50,7 +50,7 @@ def test_daily_digest_holds_every_hit_of_its_period_and_nothing_twice(tmp_path):
                 }
             ],
         )
-        store = Store(config.db_path)
+        store = open_store(config)
         # period 1: 19 Nov 08:00 → 20 Nov 08:00 (Moscow)
         low = record_hit(
             store, config, when=at(19, 9), severity="low", title="Transit talks resume"
@@ -116,15 +116,15 @@ def test_daily_digest_holds_every_hit_of_its_period_and_nothing_twice(tmp_path):
         smtp.stop()
 
 
-def test_digest_retries_as_one_message(tmp_path):
+def test_digest_retries_as_one_message(backend, tmp_path):
     smtp = ScriptedSmtp(data_replies=["451 busy"]).start()
     try:
         config = make_config(
-            tmp_path,
+            backend,
             {"email": {"urls": [smtp.url()]}},
             [{"name": "hourly", "channels": ["email"], "digest": {"every": "1h"}}],
         )
-        store = Store(config.db_path)
+        store = open_store(config)
         base = datetime(2026, 11, 20, 9, 10, tzinfo=timezone.utc)
         for minute in (0, 20, 40):
             record_hit(

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from helpers_notify import T0, Clock, make_config, record_hit, statuses
 from monitor.notify import Dispatcher, announce
-from monitor.store import Store
+from monitor.store import open_store
 
 
-def test_console_prints_a_readable_alert(tmp_path, capsys):
-    config = make_config(tmp_path, {"console": {"type": "console"}})
-    store = Store(config.db_path)
+def test_console_prints_a_readable_alert(backend, tmp_path, capsys):
+    config = make_config(backend, {"console": {"type": "console"}})
+    store = open_store(config)
     hit = record_hit(store, config)
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     out = capsys.readouterr().out
@@ -27,13 +27,13 @@ def test_console_prints_a_readable_alert(tmp_path, capsys):
     assert store.deliveries_for_hit(hit.id)[0].status == "sent"
 
 
-def test_each_url_of_a_channel_gets_the_message_once(tmp_path, httpserver):
+def test_each_url_of_a_channel_gets_the_message_once(backend, tmp_path, httpserver):
     httpserver.expect_ordered_request("/a", method="POST").respond_with_data("", status=200)
     httpserver.expect_ordered_request("/b", method="POST").respond_with_data("", status=500)
     httpserver.expect_ordered_request("/b", method="POST").respond_with_data("", status=200)
     base = f"json://127.0.0.1:{httpserver.port}"
-    config = make_config(tmp_path, {"hooks": {"urls": [f"{base}/a", f"{base}/b"]}})
-    store = Store(config.db_path)
+    config = make_config(backend, {"hooks": {"urls": [f"{base}/a", f"{base}/b"]}})
+    store = open_store(config)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -60,16 +60,16 @@ def test_each_url_of_a_channel_gets_the_message_once(tmp_path, httpserver):
 
 
 def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(
-    tmp_path, httpserver
+    backend, tmp_path, httpserver
 ):
     httpserver.expect_request("/hook", method="POST").respond_with_data("", status=200)
     config = make_config(
-        tmp_path, {"hooks": {"urls": [f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=t0k"]}}
+        backend, {"hooks": {"urls": [f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=t0k"]}}
     )
     config = config.model_copy(
         update={"web": config.web.model_copy(update={"base_url": "https://review.example.org/"})}
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     hit = record_hit(store, config)
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     request = httpserver.log[-1][0]
@@ -77,11 +77,11 @@ def test_the_webhook_links_the_hit_on_the_review_page_when_web_base_url_is_set(
     assert request.headers["X-Token"] == "t0k"
 
 
-def test_rate_limit_folds_the_overflow_into_one_summary(tmp_path, capsys):
+def test_rate_limit_folds_the_overflow_into_one_summary(backend, tmp_path, capsys):
     config = make_config(
-        tmp_path, {"console": {"type": "console", "rate_limit": 2, "rate_window": "1h"}}
+        backend, {"console": {"type": "console", "rate_limit": 2, "rate_window": "1h"}}
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     hits = [record_hit(store, config, title=f"Story number {i}") for i in range(5)]
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -112,9 +112,9 @@ def test_rate_limit_folds_the_overflow_into_one_summary(tmp_path, capsys):
     assert folded.status == "suppressed" and f"summary #{summaries[0]['id']}" in folded.last_error
 
 
-def test_recover_resends_rows_left_in_flight(tmp_path, capsys):
-    config = make_config(tmp_path, {"console": {"type": "console"}})
-    store = Store(config.db_path)
+def test_recover_resends_rows_left_in_flight(backend, tmp_path, capsys):
+    config = make_config(backend, {"console": {"type": "console"}})
+    store = open_store(config)
     hit = record_hit(store, config)
     row = store.deliveries_for_hit(hit.id)[0]
     assert store.mark_inflight(row.id, T0)  # a crash right after the claim
@@ -125,16 +125,16 @@ def test_recover_resends_rows_left_in_flight(tmp_path, capsys):
     assert capsys.readouterr().out.count("Baku agrees to free the eleven Russians") == 1
 
 
-def test_a_channel_removed_from_the_config_fails_visibly(tmp_path, capsys):
+def test_a_channel_removed_from_the_config_fails_visibly(backend, tmp_path, capsys):
     old = make_config(
-        tmp_path,
+        backend,
         {"slack": {"type": "console"}, "ops": {"type": "console"}},
         [{"channels": ["slack"]}],
     )
-    store = Store(old.db_path)
+    store = open_store(old)
     hit = record_hit(store, old)
     new = make_config(
-        tmp_path, {"ops": {"type": "console"}}, [{"channels": ["ops"]}], operations_channel="ops"
+        backend, {"ops": {"type": "console"}}, [{"channels": ["ops"]}], operations_channel="ops"
     )
     d = Dispatcher(new, store, clock=Clock())
     assert d.run_once().failed == 1
@@ -143,9 +143,9 @@ def test_a_channel_removed_from_the_config_fails_visibly(tmp_path, capsys):
     assert "Delivery failed: slack" in capsys.readouterr().out
 
 
-def test_announce_goes_to_the_operations_channel(tmp_path, capsys):
-    config = make_config(tmp_path, {"ops": {"type": "console"}}, [], operations_channel="ops")
-    store = Store(config.db_path)
+def test_announce_goes_to_the_operations_channel(backend, tmp_path, capsys):
+    config = make_config(backend, {"ops": {"type": "console"}}, [], operations_channel="ops")
+    store = open_store(config)
     assert announce(
         store,
         config,
@@ -157,13 +157,13 @@ def test_announce_goes_to_the_operations_channel(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Source failing: civilnet" in out and "failed 5 times in a row" in out
     assert statuses(store) == [("ops", "ops", "sent")]
-    quiet = make_config(tmp_path, {"c": {"type": "console"}}, [])
+    quiet = make_config(backend, {"c": {"type": "console"}}, [])
     assert announce(store, quiet, "x", title="y", now=T0) is None
 
 
-def test_backoff_grows_with_jitter_and_honours_retry_after(tmp_path):
-    config = make_config(tmp_path, {"c": {"type": "console"}}, backoff_base=10, backoff_max=100)
-    d = Dispatcher(config, Store(config.db_path))
+def test_backoff_grows_with_jitter_and_honours_retry_after(backend, tmp_path):
+    config = make_config(backend, {"c": {"type": "console"}}, backoff_base=10, backoff_max=100)
+    d = Dispatcher(config, open_store(config))
     for attempt, full in ((1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)):
         delays = {d.backoff(attempt) for _ in range(20)}
         assert all(full / 2 <= x <= full for x in delays) and len(delays) > 1

@@ -6,7 +6,7 @@ import pytest
 
 from helpers_notify import Clock, ScriptedSmtp, make_config, parts, record_hit, statuses
 from monitor.notify import Dispatcher
-from monitor.store import Store
+from monitor.store import open_store
 
 
 @pytest.fixture
@@ -17,19 +17,19 @@ def servers():
         s.stop()
 
 
-def _setup(tmp_path, smtp: ScriptedSmtp, fmt: str = "html", **notify):
+def _setup(where, smtp: ScriptedSmtp, fmt: str = "html", **notify):
     channels = {"email": {"urls": [smtp.url()], "format": fmt}, "ops": {"type": "console"}}
     config = make_config(
-        tmp_path, channels, [{"channels": ["email"]}], operations_channel="ops", **notify
+        where, channels, [{"channels": ["email"]}], operations_channel="ops", **notify
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     return config, store
 
 
-def test_smtp_down_then_up_delivers_exactly_one_email(tmp_path, servers, capsys):
+def test_smtp_down_then_up_delivers_exactly_one_email(backend, tmp_path, servers, capsys):
     smtp = ScriptedSmtp()  # not started: the port refuses connections
     servers.append(smtp)
-    config, store = _setup(tmp_path, smtp)
+    config, store = _setup(backend, smtp)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -61,10 +61,10 @@ def test_smtp_down_then_up_delivers_exactly_one_email(tmp_path, servers, capsys)
     assert store.deliveries_for_hit(hit.id)[0].status == "sent"
 
 
-def test_451_then_success_delivers_exactly_one(tmp_path, servers):
+def test_451_then_success_delivers_exactly_one(backend, tmp_path, servers):
     smtp = ScriptedSmtp(data_replies=["451 4.3.0 Try again later"]).start()
     servers.append(smtp)
-    config, store = _setup(tmp_path, smtp)
+    config, store = _setup(backend, smtp)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -81,10 +81,10 @@ def test_451_then_success_delivers_exactly_one(tmp_path, servers):
     assert store.deliveries_for_hit(hit.id)[0].status == "sent"
 
 
-def test_550_fails_for_good_and_is_announced(tmp_path, servers, capsys):
+def test_550_fails_for_good_and_is_announced(backend, tmp_path, servers, capsys):
     smtp = ScriptedSmtp(rcpt_reply="550 5.1.1 No such user here").start()
     servers.append(smtp)
-    config, store = _setup(tmp_path, smtp)
+    config, store = _setup(backend, smtp)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -105,10 +105,10 @@ def test_550_fails_for_good_and_is_announced(tmp_path, servers, capsys):
     assert ("ops", "ops", "sent") in statuses(store)
 
 
-def test_past_max_age_becomes_failed_not_retried_forever(tmp_path, servers):
+def test_past_max_age_becomes_failed_not_retried_forever(backend, tmp_path, servers):
     smtp = ScriptedSmtp()  # never started
     servers.append(smtp)
-    config, store = _setup(tmp_path, smtp, max_age="1h")
+    config, store = _setup(backend, smtp, max_age="1h")
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -125,10 +125,10 @@ def test_past_max_age_becomes_failed_not_retried_forever(tmp_path, servers):
     assert 3 <= attempts < 50
 
 
-def test_html_email_cannot_carry_injected_markup(tmp_path, servers):
+def test_html_email_cannot_carry_injected_markup(backend, tmp_path, servers):
     smtp = ScriptedSmtp().start()
     servers.append(smtp)
-    config, store = _setup(tmp_path, smtp)
+    config, store = _setup(backend, smtp)
     record_hit(
         store,
         config,

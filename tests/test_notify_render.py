@@ -8,7 +8,8 @@ import pytest
 
 from monitor.config import ChannelConfig
 from monitor.models import Hit
-from monitor.notify.render import Renderer, escape_slack
+from monitor.notify.dialects import escape_slack
+from monitor.notify.render import Renderer
 from monitor.urls import safe_url
 
 ZW = "\u200b"

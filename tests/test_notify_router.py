@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from helpers_notify import T0, make_config, record_hit
-from monitor.store import Store
+from monitor.store import open_store
 
 CHANNELS = {
     "console": {"type": "console"},
@@ -19,9 +19,9 @@ def rows(store, hit):
     return [(d.channel, d.status) for d in store.deliveries_for_hit(hit.id)]
 
 
-def test_routes_filter_and_the_default_takes_everything(tmp_path):
+def test_routes_filter_and_the_default_takes_everything(backend, tmp_path):
     config = make_config(
-        tmp_path,
+        backend,
         CHANNELS,
         [
             {"channels": ["console"]},  # no filters: every hit
@@ -33,7 +33,7 @@ def test_routes_filter_and_the_default_takes_everything(tmp_path):
             {"rules": ["lease-49-99"], "sources": ["civilnet"], "channels": ["email"]},
         ],
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     high = record_hit(store, config, severity="high")
     low_transit = record_hit(
         store, config, severity="low", tags=("transit",), title="Rail transit via Azerbaijan"
@@ -55,16 +55,16 @@ def test_routes_filter_and_the_default_takes_everything(tmp_path):
     assert rows(store, lease) == [("console", "pending"), ("email", "pending")]
 
 
-def test_immediate_route_wins_over_a_digest_for_the_same_channel(tmp_path):
+def test_immediate_route_wins_over_a_digest_for_the_same_channel(backend, tmp_path):
     config = make_config(
-        tmp_path,
+        backend,
         CHANNELS,
         [
             {"channels": ["email"], "digest": {"daily": "08:00"}},
             {"severity": ["critical"], "channels": ["email"]},
         ],
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     crit = record_hit(store, config, severity="critical")
     low = record_hit(store, config, severity="low", title="Something else")
     assert [(d.channel, d.digest_key) for d in store.deliveries_for_hit(crit.id)] == [
@@ -75,9 +75,9 @@ def test_immediate_route_wins_over_a_digest_for_the_same_channel(tmp_path):
     assert member.next_attempt_at == T0.replace(day=21, hour=8)
 
 
-def test_silence_suppresses_with_its_reason_until_it_expires(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"channels": ["console", "slack"]}])
-    store = Store(config.db_path)
+def test_silence_suppresses_with_its_reason_until_it_expires(backend, tmp_path):
+    config = make_config(backend, CHANNELS, [{"channels": ["console", "slack"]}])
+    store = open_store(config)
     sid = store.add_silence(
         rule_id="detainees-release-return",
         source=None,
@@ -106,9 +106,9 @@ def test_silence_suppresses_with_its_reason_until_it_expires(tmp_path):
     assert f"silence #{by_source}" in store.deliveries_for_hit(noisy.id)[0].last_error
 
 
-def test_cooldown_per_rule_and_story(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}], cooldown="6h")
-    store = Store(config.db_path)
+def test_cooldown_per_rule_and_story(backend, tmp_path):
+    config = make_config(backend, CHANNELS, [{"channels": ["console"]}], cooldown="6h")
+    store = open_store(config)
     first = record_hit(store, config, when=T0, title="Baku frees the eleven Russians")
     again = record_hit(
         store,
@@ -138,7 +138,7 @@ def test_cooldown_per_rule_and_story(tmp_path):
     assert store.deliveries_for_hit(later.id)[0].status == "pending"  # the window has passed
 
 
-def test_no_matching_route_means_no_rows(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"severity": ["critical"], "channels": ["console"]}])
-    store = Store(config.db_path)
+def test_no_matching_route_means_no_rows(backend, tmp_path):
+    config = make_config(backend, CHANNELS, [{"severity": ["critical"], "channels": ["console"]}])
+    store = open_store(config)
     assert store.deliveries_for_hit(record_hit(store, config, severity="low").id) == []

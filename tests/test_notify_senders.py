@@ -21,7 +21,7 @@ from monitor.notify.channels import (
 from monitor.notify.console import ConsoleTransport
 from monitor.notify.render import Message
 from monitor.notify.urls import parse_json_url, parse_mailto, parse_slack
-from monitor.store import Store
+from monitor.store import open_store
 
 
 @pytest.mark.parametrize(
@@ -124,11 +124,11 @@ def test_each_scheme_gets_its_sender_and_a_bad_url_says_so_without_the_secret():
     )
 
 
-def test_a_slack_channel_posts_to_another_hosts_webhook_url(tmp_path, httpserver):
+def test_a_slack_channel_posts_to_another_hosts_webhook_url(backend, tmp_path, httpserver):
     httpserver.expect_request("/hooks/abc123", method="POST").respond_with_data("ok")
     url = httpserver.url_for("/hooks/abc123")
-    config = make_config(tmp_path, {"mm": {"type": "slack", "urls": [url], "format": "markdown"}})
-    store = Store(config.db_path)
+    config = make_config(backend, {"mm": {"type": "slack", "urls": [url], "format": "markdown"}})
+    store = open_store(config)
     record_hit(store, config, title="Baku <!channel> frees Russians")
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     posted = json.loads(httpserver.log[-1][0].get_data())
@@ -137,15 +137,15 @@ def test_a_slack_channel_posts_to_another_hosts_webhook_url(tmp_path, httpserver
 
 
 def test_a_slack_compatible_host_answering_429_is_retried_after_its_retry_after(
-    tmp_path, httpserver
+    backend, tmp_path, httpserver
 ):
     httpserver.expect_request("/hooks/key", method="POST").respond_with_data(
         "slow down", status=429, headers={"Retry-After": "90"}
     )
     config = make_config(
-        tmp_path, {"mm": {"type": "slack", "urls": [httpserver.url_for("/hooks/key")]}}
+        backend, {"mm": {"type": "slack", "urls": [httpserver.url_for("/hooks/key")]}}
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     hit = record_hit(store, config)
     clock = Clock()
     assert Dispatcher(config, store, clock=clock).run_once().retried == 1
@@ -153,7 +153,7 @@ def test_a_slack_compatible_host_answering_429_is_retried_after_its_retry_after(
     assert (row.next_attempt_at - clock.now).total_seconds() >= 90
 
 
-def test_the_email_subject_has_no_empty_encoded_word(tmp_path, smtp_sink):
+def test_the_email_subject_has_no_empty_encoded_word(backend, tmp_path, smtp_sink):
     # a title the standard library's default folding turns into "=?utf-8?q??="
     title = (
         "a [HIGH] a \u200b "
@@ -164,8 +164,8 @@ def test_the_email_subject_has_no_empty_encoded_word(tmp_path, smtp_sink):
         + "x" * 24
         + " освободить Russians"
     )
-    config = make_config(tmp_path, {"email": {"urls": [smtp_sink.mailto()]}})
-    store = Store(config.db_path)
+    config = make_config(backend, {"email": {"urls": [smtp_sink.mailto()]}})
+    store = open_store(config)
     record_hit(store, config, title=title)
     assert Dispatcher(config, store, clock=Clock()).run_once().sent == 1
     (msg,) = smtp_sink.messages
@@ -196,7 +196,7 @@ def test_the_console_renders_markdown_on_a_terminal_and_plain_text_elsewhere():
 
 
 def test_the_snippet_puts_the_title_on_its_own_line():
-    from monitor.notify.render import split_title
+    from monitor.notify.dialects import split_title
 
     snippet = "**Baku** agrees to free the **eleven** **Russians** Officials in **Azerbaijan** said"
     assert split_title(snippet, "Baku agrees to free the eleven Russians") == (

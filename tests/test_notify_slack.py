@@ -11,7 +11,7 @@ import pytest
 
 from helpers_notify import T0, Clock, make_config, record_hit
 from monitor.notify import Dispatcher
-from monitor.store import Store
+from monitor.store import open_store
 
 HOOK = "/services/T0AAAA/B0BBBB/cccccccccccccccccccc"
 
@@ -21,9 +21,9 @@ def slack_base(httpserver):
     return httpserver
 
 
-def _setup(tmp_path, server, fmt="markdown"):
+def _setup(where, server, fmt="markdown"):
     config = make_config(
-        tmp_path,
+        where,
         {
             "slack": {
                 "urls": ["slack://T0AAAA/B0BBBB/cccccccccccccccccccc"],
@@ -32,10 +32,12 @@ def _setup(tmp_path, server, fmt="markdown"):
             }
         },
     )
-    return config, Store(config.db_path)
+    return config, open_store(config)
 
 
-def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_path, slack_base):
+def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(
+    backend, tmp_path, slack_base
+):
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data(
         "rate_limited", status=429, headers={"Retry-After": "120"}
     )
@@ -43,7 +45,7 @@ def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_pa
         "server_error", status=500
     )
     slack_base.expect_ordered_request(HOOK, method="POST").respond_with_data("ok", status=200)
-    config, store = _setup(tmp_path, slack_base)
+    config, store = _setup(backend, slack_base)
     hit = record_hit(
         store,
         config,
@@ -99,9 +101,9 @@ def test_429_then_500_then_ok_sends_exactly_one_message_after_retry_after(tmp_pa
     }
 
 
-def test_slack_4xx_other_than_429_is_permanent(tmp_path, slack_base):
+def test_slack_4xx_other_than_429_is_permanent(backend, tmp_path, slack_base):
     slack_base.expect_request(HOOK, method="POST").respond_with_data("invalid_token", status=403)
-    config, store = _setup(tmp_path, slack_base)
+    config, store = _setup(backend, slack_base)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)
@@ -113,7 +115,7 @@ def test_slack_4xx_other_than_429_is_permanent(tmp_path, slack_base):
     assert row.status == "failed" and "403 invalid_token" in row.last_error
 
 
-def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver):
+def test_bot_token_posts_to_chat_postmessage_with_bearer(backend, tmp_path, httpserver):
     httpserver.expect_ordered_request("/api/chat.postMessage", method="POST").respond_with_json(
         {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "30"}
     )
@@ -123,7 +125,7 @@ def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver):
         headers={"Authorization": "Bearer xoxb-1234-5678-abcdef"},
     ).respond_with_json({"ok": True})
     config = make_config(
-        tmp_path,
+        backend,
         {
             "slack": {
                 "urls": ["slack://xoxb-1234-5678-abcdef/#alerts"],
@@ -132,7 +134,7 @@ def test_bot_token_posts_to_chat_postmessage_with_bearer(tmp_path, httpserver):
             }
         },
     )
-    store = Store(config.db_path)
+    store = open_store(config)
     hit = record_hit(store, config)
     clock = Clock()
     d = Dispatcher(config, store, clock=clock)

@@ -3,15 +3,20 @@ error logged as file:line, and the previous rules keep matching."""
 
 from __future__ import annotations
 
+import gc
 import re
 import signal
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import tel_river_rule
 from helpers_ops import MonitorProcess, daemon_config
+from monitor.cli import cli
 from monitor.daemon import Daemon, watched_files
+from monitor.matching import Matcher
 from monitor.models import Item
 from monitor.pipeline import Runtime
 from monitor.store import Store
@@ -131,13 +136,12 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
     scan by the daemon's learn job (between polls), and never by matching itself."""
     import dataclasses
 
-    from monitor.daemon import LEARN_JOB
-    from monitor.matching import Matcher
+    from monitor.daemon_jobs import LEARN_JOB
 
     cfg = daemon_config(tmp_path)
     daemon = Daemon(cfg, Runtime.load(cfg))
     try:
-        daemon._schedule_ops()
+        daemon.schedule_ops()
         assert daemon.scheduler.get_job(LEARN_JOB) is not None
         rule = tel_river_rule()
         m = Matcher([rule])
@@ -147,10 +151,29 @@ def test_the_learn_job_compiles_what_the_matcher_learned(tmp_path: Path):
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
             assert len(scan(text)) == 3  # sentinel, river, and tel… still found
-        daemon._learn_job()
+        daemon.learn()
         scan = m.prefilter.scan_set.match
         for text in (b" tell the river ", b" a television river "):
             assert len(scan(text)) == 2  # compiled: "tell" and "television" are skipped
         assert [r.rule_id for r in m.match_text("Tel by the river")] == ["tel"]
     finally:
         daemon.store.close()
+
+
+def test_start_up_compiles_the_rules_with_the_collector_paused_as_a_reload_does(tmp_path):
+    cfg = daemon_config(tmp_path, sources=[])
+    paused: list[bool] = []
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code is Matcher.__init__.__code__:
+            paused.append(not gc.isenabled())
+
+    assert gc.isenabled()
+    sys.setprofile(watch)
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(cfg), "run", "--once"])
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == 0, result.output
+    assert paused == [True]  # one compile, with the collector paused
+    assert gc.isenabled()  # and restored after

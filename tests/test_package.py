@@ -45,6 +45,8 @@ def _run(cmd, cwd, timeout=300, **kw):
 
 
 @pytest.mark.slow
+# pip builds a wheel and a venv: minutes on a busy machine, bounded by _run's own timeouts
+@pytest.mark.timeout(900)
 def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
     src = fresh_copy(tmp_path / "src")
     _run(

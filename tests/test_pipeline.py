@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
 from monitor.config import load_config
 from monitor.pipeline import Runtime, run_source
-from monitor.store import Store
+from monitor.store import open_store
 from yaml_helpers import write_config
 
 
+@contextlib.contextmanager
+def another_writer_holds(backend):
+    """Another connection holding the database (SQLite) or the items table (PostgreSQL)."""
+    if backend.url is None:
+        other = sqlite3.connect(backend.target, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+    else:
+        import psycopg
+
+        other = psycopg.connect(backend.url, autocommit=True)
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
 def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_everything(
-    tmp_path: Path,
+    backend, tmp_path: Path
 ):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -22,22 +42,17 @@ def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_eve
     )
     cfg = write_config(
         tmp_path,
-        storage={"path": "data/monitor.db", "busy_timeout": 0.2},
+        storage={**backend.storage, "busy_timeout": 0.2},
         sources=[{"name": "inbox", "kind": "folder", "path": "inbox"}],
         channels={"console": {"type": "console"}},
         routes=[{"channels": ["console"]}],
     )
     runtime = Runtime.from_config(load_config(cfg))
     source = runtime.config.source("inbox")
-    with Store(runtime.config.db_path, busy_timeout=0.2) as store:
+    with open_store(runtime.config) as store:
         store.sync_sources(runtime.config.sources)
-        other = sqlite3.connect(runtime.config.db_path, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
-        try:
+        with another_writer_holds(backend):
             report = run_source(runtime, store, source)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         assert not report.ok and report.error.startswith("database:")
         assert store.count_items() == 0  # nothing half-kept: the item is not "seen"
         again = run_source(runtime, store, source)
@@ -45,7 +60,7 @@ def test_a_locked_database_fails_the_poll_politely_and_the_next_poll_records_eve
 
 
 def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_sources(
-    tmp_path: Path, httpserver
+    backend, tmp_path: Path, httpserver
 ):
     from test_sources_dedup import WIRE, outlets
 
@@ -67,11 +82,12 @@ def test_one_story_in_three_feeds_makes_one_hit_per_rule_naming_the_other_source
         channels={"console": {"type": "console"}},
         routes=[{"channels": ["console"]}],
         http={"allow_private_networks": True},
+        storage=backend.storage,
     )
     runtime = Runtime.from_config(load_config(cfg))
     reports = run_once(runtime)
     assert all(r.ok for r in reports)
-    with Store(runtime.config.db_path) as store:
+    with open_store(runtime.config) as store:
         hits = store.list_hits(limit=None)
         assert hits, "the story must fire the detainee rules"
         per_rule: dict[str, list] = {}

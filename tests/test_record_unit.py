@@ -24,9 +24,10 @@ from monitor.models import (
     StoryCandidate,
     StoryHit,
 )
+from monitor.errors import StoreError
 from monitor.notify import Dispatcher, router
 from monitor.pipeline import record
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 CHANNELS = {"console": {"type": "console"}, "email": {"type": "console"}}
 
@@ -78,9 +79,9 @@ def test_every_fingerprint_within_the_threshold_is_probed_and_few_others_are():
     assert dedup.bands(0) == () and dedup.bands(None) == () and dedup.probe_keys(0) == ()
 
 
-def test_story_candidates_come_from_the_index_and_fold_confirms_them(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}])
-    store = Store(config.db_path)
+def test_story_candidates_come_from_the_index_and_fold_confirms_them(backend, tmp_path):
+    config = make_config(backend, CHANNELS, [{"channels": ["console"]}])
+    store = open_store(config)
     fp = 0x0123_4567_89AB_CDEF
     near = fp ^ 0b1011_0000_0000_0000_0000_0000_0000_0111  # 6 bits away
     far = fp ^ ((1 << 64) - 1)  # every bit differs: no band in common
@@ -181,9 +182,9 @@ def test_router_suppresses_only_when_every_hit_on_the_channel_is(tmp_path):
 
 
 @pytest.fixture
-def two_rules_one_item(tmp_path):
-    config = make_config(tmp_path, CHANNELS, [{"channels": ["console"]}])
-    store = Store(config.db_path)
+def two_rules_one_item(backend, tmp_path):
+    config = make_config(backend, CHANNELS, [{"channels": ["console"]}])
+    store = open_store(config)
     result = record(
         store,
         config,
@@ -222,8 +223,11 @@ def test_several_rules_on_one_item_make_one_alert_that_names_every_rule(two_rule
 
 def test_the_hit_log_lists_the_item_once_with_its_rules(two_rules_one_item):
     config, store, result = two_rules_one_item
-    config_file = config.db_path.parent / "config.yaml"
-    config_file.write_text(json.dumps({"storage": {"path": str(config.db_path)}}), encoding="utf-8")
+    config_file = config.base_dir / "config.yaml"
+    config_file.write_text(
+        json.dumps({"storage": config.storage.model_dump(mode="json", exclude_defaults=True)}),
+        encoding="utf-8",
+    )
     out = CliRunner().invoke(cli, ["--config", str(config_file), "hits", "--json"])
     assert out.exit_code == 0, out.output
     (listed,) = json.loads(out.output)
@@ -242,16 +246,17 @@ def test_the_hit_log_lists_the_item_once_with_its_rules(two_rules_one_item):
 def test_one_delivery_per_hit_and_channel_is_a_constraint(two_rules_one_item):
     _, store, _ = two_rules_one_item
     (row,) = store.query("SELECT hit_id, channel, next_attempt_at, created_at FROM outbox")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute(
+    with pytest.raises(StoreError, match="(?i)unique"), store.transaction() as c:
+        c.execute(
             "INSERT INTO outbox(hit_id, channel, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
             (row["hit_id"], row["channel"], row["next_attempt_at"], row["created_at"]),
         )
-    with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute(
+    with pytest.raises(StoreError, match="(?i)unique"), store.transaction() as c:
+        c.execute(
             "INSERT INTO hits(item_id, rule_id, rule_title, severity, source, created_at) "
             "SELECT item_id, rule_id, rule_title, severity, source, created_at FROM hits LIMIT 1"
         )
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == 1  # the refused rows left nothing
 
 
 def test_the_migration_indexes_recent_hits_so_a_copy_after_the_upgrade_still_folds(tmp_path):

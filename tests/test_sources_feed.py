@@ -22,7 +22,8 @@ from helpers_sources import (  # noqa: F401
 from monitor.errors import FetchError
 from monitor.sources import make_source
 from monitor.sources.base import SourceState
-from monitor.sources.feed import harden, parse_feed
+from monitor.sources.feed import parse_feed
+from monitor.sources.feedharden import harden
 
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 FEED_FILES = sorted(name for name in EXPECTED if not name.startswith("_"))

@@ -32,7 +32,7 @@ HIT_KEYS = {
 
 @pytest.fixture
 def team(hits_db: HitsDB):
-    with serve_team(hits_db) as t:
+    with serve_team(hits_db, "channels:\n  console: {type: console}\n") as t:
         yield t
 
 
@@ -76,6 +76,25 @@ def endpoints(team):
             "analyst",
         ),
         ("GET", "/api/v1/status", None, "viewer"),
+        ("GET", "/api/v1/channels", None, "admin"),
+        ("GET", "/api/v1/channels/console", None, "admin"),
+        ("POST", "/api/v1/channels", {"name": "pager", "type": "console"}, "admin"),
+        ("PATCH", "/api/v1/channels/pager", {"enabled": False}, "admin"),
+        ("POST", "/api/v1/channels/console/test", None, "admin"),
+        ("GET", "/api/v1/users", None, "admin"),
+        ("GET", "/api/v1/users/viewer", None, "admin"),
+        (
+            "POST",
+            "/api/v1/users",
+            {"name": "newcomer", "role": "viewer", "password": "long enough password"},
+            "admin",
+        ),
+        ("PATCH", "/api/v1/users/newcomer", {"role": "analyst"}, "admin"),
+        ("POST", "/api/v1/users/newcomer/password", {}, "admin"),
+        ("POST", "/api/v1/users/newcomer/tokens", None, "admin"),
+        ("DELETE", "/api/v1/users/newcomer/tokens/1", None, "admin"),
+        ("DELETE", "/api/v1/users/newcomer/tokens", None, "admin"),
+        ("DELETE", "/api/v1/silences/1", None, "analyst"),
     ]
 
 
@@ -98,6 +117,70 @@ def test_every_endpoint_refuses_nobody_and_the_roles_below_it(team):
         assert anon.delete("/api/v1/silences/1").status_code == 401
     with team.client("viewer") as c:
         assert c.delete("/api/v1/silences/1").status_code == 403
+
+
+def test_the_endpoint_list_covers_every_route_the_api_describes(team):
+    """A new route cannot slip past the role checks above: each one the OpenAPI description
+    names is in ``endpoints``."""
+    import re
+
+    with team.client(None) as c:
+        spec = c.get("/api/v1/openapi.json").json()
+    listed = [(m, p.split("?")[0]) for m, p, _, _ in endpoints(team)]
+    missing = []
+    for path, operations in spec["paths"].items():
+        pattern = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)))
+        for method in operations:
+            if not any(m == method.upper() and pattern.fullmatch(p) for m, p in listed):
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
+
+
+# (method, path, a body that does not validate, where the 422 points)
+BAD_BODIES = [
+    ("POST", "/api/v1/hits/{hit}/ack", {"note": 5}, ["body", "note"]),
+    ("POST", "/api/v1/hits/{hit}/dismiss", {"reason": "bored"}, ["body", "reason"]),
+    ("POST", "/api/v1/hits/{hit}/shelve", {}, ["path", "action"]),
+    ("POST", "/api/v1/hits/bulk", {"ids": [], "action": "ack"}, ["body", "ids"]),
+    ("PUT", "/api/v1/rules/files/plants.yaml", {}, ["body", "text"]),
+    ("POST", "/api/v1/rules/check", {"yaml": 5}, ["body", "yaml"]),
+    ("POST", "/api/v1/rules/test", {"title": "no text"}, ["body", "text"]),
+    ("POST", "/api/v1/rules/backtest", {"days": -1}, ["body", "days"]),
+    ("POST", "/api/v1/sources/test", {"url": "file:///etc/passwd"}, ["body", "url"]),
+    ("POST", "/api/v1/sources", {"name": "../up", "url": "https://e.org/"}, ["body", "name"]),
+    ("PATCH", "/api/v1/sources/wire", {"interval": [1]}, ["body", "interval", "str"]),
+    ("POST", "/api/v1/silences", {"rule": "r", "hours": 0, "comment": "c"}, ["body", "hours"]),
+    ("POST", "/api/v1/channels", {"name": "x", "type": "pigeon"}, ["body", "type"]),
+    ("PATCH", "/api/v1/channels/console", {"format": "pdf"}, ["body", "format"]),
+    (
+        "POST",
+        "/api/v1/users",
+        {"name": "x y", "role": "viewer", "password": "p" * 9},
+        ["body", "name"],
+    ),
+    ("PATCH", "/api/v1/users/viewer", {"role": "boss"}, ["body", "role"]),
+    ("POST", "/api/v1/users/viewer/password", {"password": "short"}, ["body", "password"]),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, body, loc", BAD_BODIES, ids=[f"{m} {p}" for m, p, _, _ in BAD_BODIES]
+)
+def test_a_body_that_does_not_validate_is_422_naming_the_field(team, method, path, body, loc):
+    before = team.db.config_path.read_text(encoding="utf-8")
+    with team.client("admin") as c:
+        r = c.request(method, path.format(hit=some_hit(team)), json=body)
+        broken = c.request(
+            method,
+            path.format(hit=some_hit(team)),
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+    assert r.status_code == 422, r.text
+    assert loc in [e["loc"] for e in r.json()["detail"]], r.json()
+    assert all(e["msg"] for e in r.json()["detail"])
+    assert broken.status_code == 422, broken.text
+    assert team.db.config_path.read_text(encoding="utf-8") == before
 
 
 def test_a_wrong_token_is_401(team):
@@ -145,6 +228,63 @@ def test_hit_list_contract_and_cursor(team):
         ]
 
 
+def _record_new_hits(team, count: int) -> list[int]:
+    """Hits recorded now (newer than every hit in the database), as a running daemon would."""
+    from datetime import timedelta
+
+    from monitor.config import Config
+    from monitor.models import Entry, Item, RuleMatch
+    from monitor.pipeline import record
+
+    ids = []
+    with team.db.open() as store:
+        for n in range(count):
+            item = Item(
+                source="seeds",
+                key=f"late-{n}",
+                title=f"Late item {n}",
+                text="Baku frees the Russians",
+                url=None,
+                published=None,
+                language="en",
+            )
+            match = RuleMatch(
+                rule_id="detainees-release",
+                rule_title="Russians jailed in Baku",
+                severity="high",
+                terms=("Baku",),
+                spans=(),
+                snippet="**Baku** frees the Russians",
+                why="any: Baku",
+                tags=(),
+            )
+            now = team.db.now + timedelta(minutes=1 + n)
+            ids += [
+                h.id for h in record(store, Config(), [Entry(item=item, matches=[match])], now).hits
+            ]
+    return ids
+
+
+def test_the_cursor_is_a_keyset_that_hits_recorded_meanwhile_do_not_shift(team):
+    with team.client("viewer") as c:
+        first = c.get("/api/v1/hits", params={"status": "new", "limit": 5}).json()
+        expected = c.get("/api/v1/hits", params={"status": "new", "limit": 10}).json()["hits"]
+        late = _record_new_hits(team, 3)
+        second = c.get(
+            "/api/v1/hits", params={"status": "new", "limit": 5, "cursor": first["next"]}
+        ).json()
+        # an offset would now repeat the last three hits of the first page
+        assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in expected]
+        assert set(second) == {"hits", "next"} and isinstance(second["next"], str)
+        fresh = c.get("/api/v1/hits", params={"status": "new", "limit": 3}).json()["hits"]
+        assert [h["id"] for h in fresh] == late[::-1]
+        # a cursor is opaque and checked: a forged or offset-style one is refused
+        for forged in ("bzUw", "WyJ4IiwgMV0", "WzEsMl0", "W251bGwsMV0"):
+            r = c.get("/api/v1/hits", params={"cursor": forged})
+            assert r.status_code == 400, forged
+            assert r.json()["detail"] == "That cursor is not one this API gave out."
+
+
 def test_hit_detail_and_triage_record_who(team):
     hit = some_hit(team)
     with team.client("analyst") as c:
@@ -164,8 +304,8 @@ def test_hit_detail_and_triage_record_who(team):
         bulk = c.post("/api/v1/hits/bulk", json={"ids": others + [999999], "action": "ack"}).json()
         assert bulk == {"changed": others, "unchanged": [], "missing": [999999]}
     with team.db.open() as store:
-        assert [n["action"] for n in store.hit_notes(hit)] == ["dismiss"]
-        assert all(store.get_hit_row(i)["status_by"] == "analyst" for i in others)
+        assert [n.action for n in store.hit_notes(hit)] == ["dismiss"]
+        assert all(store.get_hit_row(i).status_by == "analyst" for i in others)
 
 
 def test_rules_test_has_the_shape_of_the_cli(team):

@@ -21,6 +21,12 @@ from monitor.web.app import Access
 from monitor.web.server import access_from_env, is_loopback
 
 
+@pytest.fixture
+def hits_db(hits_db_both: HitsDB) -> HitsDB:
+    """The review page on each backend: SQLite and PostgreSQL."""
+    return hits_db_both
+
+
 def ids_in(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<li class="hit [^"]*" data-id="(\d+)"', html)]
 
@@ -133,7 +139,7 @@ def test_ack_needs_the_csrf_token_and_records_who(site):
     assert r.status_code == 303 and r.headers["location"] == f"/hits/{hit_id}"
     with served.db.open() as store:
         row = store.get_hit_row(hit_id)
-    assert (row["status"], row["status_by"]) == ("acked", "tester")
+    assert (row.hit.status, row.status_by) == ("acked", "tester")
     assert "acknowledged" in client.get(f"/hits/{hit_id}").text
 
 
@@ -159,11 +165,11 @@ def test_dismiss_note_reopen_and_bulk(site):
     evil_next = client.post(f"/hits/{b}/reopen", data={"csrf": token, "next": "//evil.example/"})
     assert evil_next.headers["location"] == f"/hits/{b}"
     with served.db.open() as store:
-        assert (store.get_hit(a).status, store.get_hit_row(a)["status_reason"]) == (
+        assert (store.get_hit(a).status, store.get_hit_row(a).status_reason) == (
             "dismissed",
             "duplicate",
         )
-        assert [n["action"] for n in store.hit_notes(a)] == ["dismiss", "note"]
+        assert [n.action for n in store.hit_notes(a)] == ["dismiss", "note"]
         assert (store.get_hit(b).status, store.get_hit(c).status) == ("new", "acked")
     detail = client.get(f"/hits/{a}").text
     assert "&lt;b&gt;checked&lt;/b&gt; twice" in detail and "same as the wire" in detail
@@ -232,7 +238,7 @@ def test_password_protects_every_page_and_names_the_user(hits_db: HitsDB):
             hit_id = ids_in(page.text)[0]
             client.post(f"/hits/{hit_id}/ack", data={"csrf": csrf_of(page.text)})
         with served.db.open() as store:
-            assert store.get_hit_row(hit_id)["status_by"] == "anna"
+            assert store.get_hit_row(hit_id).status_by == "anna"
 
 
 def test_token_by_header_or_login_cookie(hits_db: HitsDB):

@@ -84,7 +84,7 @@ def test_filter_open_and_acknowledge_a_hit(browser, hits_db: HitsDB, tmp_path: P
         assert "browser-user" in page.locator(".statusline").inner_text()
         with hits_db.open() as store:
             row = store.get_hit_row(first_id)
-        assert (row["status"], row["status_by"]) == ("acked", "browser-user")
+        assert (row.hit.status, row.status_by) == ("acked", "browser-user")
 
         # back to the filtered list: the hit has left the inbox, the filters are kept
         page.click(".crumbs a")

@@ -140,13 +140,28 @@ def test_each_role_sees_only_what_it_may(browser, deployment):  # noqa: F811
         page.goto(served.url + "/sources")
         can["retry"] = page.locator("button.retry").count() == 1
         can["add source"] = page.locator("#add-source").count() == 1
-        seen[role] = {k for k, v in can.items() if v}
+        can["channels"] = page.locator("#nav-channels").count() == 1
+        can["users"] = page.locator("#nav-users").count() == 1
         assert page.errors == [], page.errors
+        answer = page.goto(served.url + "/users")  # last: a refusal is a console error
+        can["manage users"] = answer.status == 200 and page.locator("#add-user").count() == 1
+        if not can["manage users"]:
+            assert answer.status == 403 and "needs the admin role" in page.content()
+        seen[role] = {k for k, v in can.items() if v}
         page.context.close()
     assert seen == {
         "viewer": set(),
         "analyst": {"new file", "silence", "save", "retry"},
-        "admin": {"new file", "silence", "save", "retry", "add source"},
+        "admin": {
+            "new file",
+            "silence",
+            "save",
+            "retry",
+            "add source",
+            "channels",
+            "users",
+            "manage users",
+        },
     }
 
 
@@ -260,4 +275,83 @@ def test_silence_a_rule_from_its_page_and_read_its_feed(browser, deployment):  #
         page.context.request.get(served.url + "/feeds/hits.atom", params={"token": "wrong"}).status
         == 401
     )
+    page.context.close()
+
+
+def test_an_admin_tests_disables_and_adds_channels(
+    browser, deployment, tmp_path: Path, monkeypatch
+):  # noqa: F811
+    served, daemon, *_ = deployment
+    config_file = tmp_path / "config.yaml"
+    page = sign_in(browser, served.url, "admin")
+    page.click("#nav-channels")
+    page.wait_for_url(served.url + "/channels")
+    row = page.locator("tr[data-channel=console]")
+    assert row.locator(".health").inner_text() == "enabled"
+    row.locator("button.test").click()
+    page.wait_for_selector("#tested")
+    assert page.locator("#tested li").all_inner_texts() == ["console: delivered"]
+    mark = daemon.mark()
+    page.locator("tr[data-channel=console] button.toggle").click()
+    page.wait_for_selector("#saved")
+    assert page.locator("tr[data-channel=console] .health").inner_text() == "disabled"
+    text = config_file.read_text()
+    assert (
+        "# the deployment's config: this comment must survive" in text and "enabled: false" in text
+    )
+    daemon.wait_for("reloaded", since=mark)
+    # a secret written out is refused, and the form keeps what was typed
+    page.fill("#add-channel input[name=name]", "team-mail")
+    page.fill(
+        "#add-channel textarea[name=urls]",
+        "mailtos://alerts:swordfish99@smtp.example.org?to=team@example.org",
+    )
+    page.click("#add-channel button[type=submit]")
+    problem = page.locator("#problems li").first
+    problem.wait_for()
+    assert "a secret is written out in it" in problem.inner_text()
+    assert "swordfish99" not in config_file.read_text()
+    # written as a reference it is saved, and shown as the reference
+    monkeypatch.setenv("TEAM_SMTP_PASSWORD", "not-shown-anywhere")
+    page.fill(
+        "#add-channel textarea[name=urls]",
+        "mailtos://alerts:${TEAM_SMTP_PASSWORD}@smtp.example.org?to=team@example.org",
+    )
+    page.click("#add-channel button[type=submit]")
+    page.wait_for_selector("#saved")
+    urls = page.locator("tr[data-channel=team-mail] .url").all_inner_texts()
+    assert urls == ["mailtos://alerts:${TEAM_SMTP_PASSWORD}@smtp.example.org?to=team@example.org"]
+    assert "not-shown-anywhere" not in page.content()
+    assert "${TEAM_SMTP_PASSWORD}" in config_file.read_text()
+    # the one refusal (422) is all the browser reported
+    assert page.errors == ["Failed to load resource: the server responded with a status of 422 ()"]
+    page.context.close()
+
+
+def test_an_admin_adds_an_account_issues_its_token_and_disables_it(browser, deployment):  # noqa: F811
+    import httpx
+
+    served, *_ = deployment
+    page = sign_in(browser, served.url, "admin")
+    page.goto(served.url + "/users")
+    page.fill("#add-user input[name=name]", "nina")
+    page.select_option("#add-user select[name=role]", "analyst")
+    page.fill("#add-user input[name=password]", "correct horse battery staple")
+    page.click("#add-user button[type=submit]")
+    page.wait_for_selector("#done")
+    row = page.locator("tr[data-user=nina]")
+    assert row.locator("select[name=role]").input_value() == "analyst"
+    row.locator("button.issue").click()
+    page.wait_for_selector("#secret")
+    token = page.locator("#secret code").inner_text().strip()
+    api = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(served.url + "/api/v1/hits?limit=1", headers=api).status_code == 200
+    page.goto(served.url + "/users")  # the token is shown once, never again
+    assert token not in page.content()
+    assert page.locator("tr[data-user=nina] .tokens").inner_text() == "1"
+    page.locator("tr[data-user=nina] button.toggle").click()
+    page.wait_for_selector("#done")
+    assert page.locator("tr[data-user=nina] .health").inner_text() == "disabled"
+    assert httpx.get(served.url + "/api/v1/hits?limit=1", headers=api).status_code == 401
+    assert page.errors == [], page.errors
     page.context.close()

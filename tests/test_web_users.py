@@ -100,7 +100,7 @@ def test_pages_need_sign_in_and_follow_the_role(hits_db: HitsDB):
             again = httpx.get(team.url + "/", cookies={"monitor_session": session})
             assert again.status_code == 303
         with team.db.open() as store:
-            assert store.get_hit_row(hit)["status_by"] == "analyst"
+            assert store.get_hit_row(hit).status_by == "analyst"
         wrong = httpx.Client(base_url=team.url)
         token = csrf_of(wrong.get("/login").text)
         r = wrong.post("/login", data={"csrf": token, "name": "analyst", "password": "nope"})

@@ -1,4 +1,5 @@
-"""`monitor hits …` — the hit log: list, show, triage, export; and `monitor rules stats`.
+"""`monitor hits` and `monitor hits show` — the hit log and one hit (triage is added to the
+group by ``monitor.cli.triage``, the export by ``monitor.cli.export``).
 
 Listing is for people (a rich table: colours, relative times) unless ``--json`` or ``--csv``
 asks for a stable machine form (see ``monitor.web.present.hit_record``).
@@ -6,189 +7,26 @@ asks for a stable machine form (see ``monitor.web.present.hit_record``).
 
 from __future__ import annotations
 
-import csv
-import functools
-import getpass
 import json
 import sys
-from datetime import datetime
-from typing import Any, Callable, Iterable, TextIO
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from monitor.models import SEVERITIES, utcnow
-from monitor.store.base import parse_ts
-from monitor.store.hits import STATUSES, HitFilter, parse_when
-from monitor.store import Store
-from monitor.timefmt import ago
-from monitor.web.present import (
-    csv_value,
-    document_parts,
-    exact,
-    hit_record,
-    row_record,
-    snippet_parts,
+from monitor.cli.export import export, history_record, write_csv
+from monitor.cli.shared import (
+    SEVERITY_STYLE,
+    STATUS_STYLE,
+    filter_options,
+    open_store,
+    rich_console,
+    severity_text,
 )
-
-SEVERITY_STYLE = {
-    "info": "dim",
-    "low": "cyan",
-    "medium": "yellow",
-    "high": "bold red",
-    "critical": "bold white on red",
-}
-STATUS_STYLE = {"new": "bold", "acked": "green", "dismissed": "dim strike"}
-RECORD_FIELDS = [
-    "id",
-    "created_at",
-    "rule",
-    "rule_title",
-    "severity",
-    "status",
-    "status_reason",
-    "status_comment",
-    "status_by",
-    "status_at",
-    "notes",
-    "history",
-    "source",
-    "title",
-    "url",
-    "published",
-    "tags",
-    "terms",
-    "why",
-    "snippet",
-    "also_in",
-    "rules",
-]
-
-
-def open_store(ctx: click.Context) -> Store:
-    cfg = ctx.obj.config
-    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
-
-
-def who(by: str | None) -> str:
-    """Who did it: ``--by``, else the OS user."""
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (some containers)
-        return "unknown"
-
-
-def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_when(value, utcnow())
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
-
-def _search(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from monitor.store.search import SearchError, check_search
-
-    if not value:
-        return None
-    try:
-        return check_search(value)
-    except SearchError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
-
-def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The shared hit filters, gathered into a ``hit_filter`` argument."""
-    options = [
-        click.option(
-            "--rule", "-r", multiple=True, metavar="ID", help="Only this rule (repeatable)."
-        ),
-        click.option(
-            "--tag",
-            "-t",
-            multiple=True,
-            metavar="TAG",
-            help="Only hits whose rule has this tag (repeatable).",
-        ),
-        click.option(
-            "--severity",
-            "-s",
-            multiple=True,
-            type=click.Choice(SEVERITIES),
-            help="Only this severity (repeatable).",
-        ),
-        click.option(
-            "--source", multiple=True, metavar="NAME", help="Only this source (repeatable)."
-        ),
-        click.option(
-            "--status",
-            multiple=True,
-            type=click.Choice(STATUSES),
-            help="Only this status (repeatable).",
-        ),
-        click.option(
-            "--since",
-            callback=_when,
-            metavar="WHEN",
-            help="Recorded at or after: 6h, 2d, 1w, today, yesterday, 2026-11-20, 2026-11-20T08:00.",
-        ),
-        click.option(
-            "--until",
-            callback=_when,
-            metavar="WHEN",
-            help="Recorded before (same forms as --since).",
-        ),
-        click.option(
-            "--search",
-            "-q",
-            metavar="TEXT",
-            callback=_search,
-            help="Full-text search over item titles and bodies: every word (prefix match), "
-            '"an exact phrase", Armenia OR Baku, -leave-out.',
-        ),
-    ]
-
-    @functools.wraps(fn)
-    def wrapper(
-        *args: Any,
-        rule: tuple[str, ...],
-        tag: tuple[str, ...],
-        severity: tuple[str, ...],
-        source: tuple[str, ...],
-        status: tuple[str, ...],
-        since: datetime | None,
-        until: datetime | None,
-        search: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        f = HitFilter(
-            rule=list(rule),
-            tag=list(tag),
-            severity=list(severity),
-            source=list(source),
-            status=list(status),
-            since=since,
-            until=until,
-            search=search,
-        )
-        return fn(*args, hit_filter=f, **kwargs)
-
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
-
-
-def _console() -> Console:
-    return Console(file=sys.stdout, highlight=False)
-
-
-def _severity(sev: str) -> Text:
-    return Text(sev, style=SEVERITY_STYLE.get(sev, ""))
+from monitor.models import utcnow
+from monitor.store.hits import HitFilter
+from monitor.timefmt import ago
+from monitor.web.present import document_parts, exact, hit_record, snippet_parts
 
 
 def _marked(parts: list[tuple[str, bool]]) -> Text:
@@ -196,14 +34,6 @@ def _marked(parts: list[tuple[str, bool]]) -> Text:
     for chunk, marked in parts:
         text.append(chunk, style="bold black on yellow" if marked else "")
     return text
-
-
-def _write_csv(records: Iterable[dict[str, Any]], out: TextIO, with_text: bool = False) -> None:
-    fields = RECORD_FIELDS + (["text"] if with_text else [])
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: csv_value(v) for k, v in record.items()})
 
 
 # -- monitor hits -------------------------------------------------------------------------
@@ -251,9 +81,9 @@ def hits(
         click.echo(json.dumps([hit_record(h) for h in found], ensure_ascii=False, indent=2))
         return
     if as_csv:
-        _write_csv([hit_record(h) for h in found], sys.stdout)
+        write_csv([hit_record(h) for h in found], sys.stdout)
         return
-    console = _console()
+    console = rich_console()
     if not found:
         console.print("No hits match." if total == 0 and offset == 0 else "No more hits.")
         return
@@ -304,7 +134,7 @@ def hits(
             row[0],
             row[1],
             Text(row[2]),
-            _severity(h.severity),
+            severity_text(h.severity),
             Text(h.status, style=STATUS_STYLE.get(h.status, "")),
             Text(row[5]),
             Text(row[6]),
@@ -346,12 +176,9 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         deliveries = store.deliveries_for_hit(hit_id)
     if as_json:
         record = hit_record(hit, row)
-        record["status_comment"] = row.get("status_comment")
-        record["text"] = row["text"]
-        record["history"] = [
-            {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
-            for n in notes
-        ]
+        record["status_comment"] = row.status_comment
+        record["text"] = row.text
+        record["history"] = [history_record(n) for n in notes]
         record["deliveries"] = [
             {
                 "channel": d.channel,
@@ -365,7 +192,7 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     now = utcnow()
-    c = _console()
+    c = rich_console()
     head = Text()
     head.append(f"#{hit.id}  ", style="dim")
     head.append(
@@ -390,15 +217,11 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     meta.add_row("Why", Text(hit.why or "—"))
     meta.add_row("Terms", Text(", ".join(hit.terms) or "—"))
     status = Text(hit.status, style=STATUS_STYLE.get(hit.status, ""))
-    if row.get("status_by"):
+    if row.status_by:
+        status.append(f"  by {row.status_by} {ago(row.status_at, now)}", style="dim")
+    if row.status_reason or row.status_comment:
         status.append(
-            f"  by {row['status_by']} {ago(parse_ts(row['status_at']), now)}", style="dim"
-        )
-    if row.get("status_reason") or row.get("status_comment"):
-        status.append(
-            "  ("
-            + ": ".join(t for t in (row.get("status_reason"), row.get("status_comment")) if t)
-            + ")"
+            "  (" + ": ".join(t for t in (row.status_reason, row.status_comment) if t) + ")"
         )
     meta.add_row("Status", status)
     c.print(meta)
@@ -406,15 +229,13 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
     if hit.snippet:
         c.print(_marked(snippet_parts(hit.snippet)))
     elif hit.spans:
-        c.print(_marked(document_parts(hit.title, row["text"], hit.spans)[1]))
+        c.print(_marked(document_parts(hit.title, row.text, hit.spans)[1]))
     if notes:
         c.print()
         c.print("[bold]History[/bold]")
         history = Table(box=None, show_header=False, pad_edge=False)
         for n in notes:
-            history.add_row(
-                exact(n["created_at"]), Text(n["by"] or ""), n["action"], Text(n["text"] or "")
-            )
+            history.add_row(exact(n.created_at), Text(n.by or ""), n.action, Text(n.text or ""))
         c.print(history)
     c.print()
     if deliveries:
@@ -441,68 +262,6 @@ def show(ctx: click.Context, hit_id: int, as_json: bool) -> None:
         c.print("[dim]No notifications for this hit.[/dim]")
 
 
-def _with_triage(
-    record: dict[str, Any], row: dict[str, Any], notes: list[dict[str, Any]], flat: bool
-) -> dict[str, Any]:
-    """An export record with the hit's comment, its notes and its whole triage history
-    (for CSV, one line of text each: ``2026-11-20 08:15 UTC anna dismiss: false-positive — …``)."""
-    history = [
-        {"action": n["action"], "text": n["text"], "by": n["by"], "at": exact(n["created_at"])}
-        for n in notes
-    ]
-    texts = [n["text"] for n in notes if n["action"] == "note" and n["text"]]
-    record["status_comment"] = row.get("status_comment")
-    if flat:
-        record["notes"] = " | ".join(texts)
-        record["history"] = " | ".join(
-            f"{h['at']} {h['by'] or ''} {h['action']}" + (f": {h['text']}" if h["text"] else "")
-            for h in history
-        )
-    else:
-        record["notes"], record["history"] = texts, history
-    return record
-
-
-@hits.command("export")
-@filter_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.File("w", encoding="utf-8"),
-    default="-",
-    help="Write here (default: standard output).",
-)
-@click.option("--with-text", is_flag=True, help="Include each item's full text.")
-@click.pass_context
-def export(
-    ctx: click.Context, hit_filter: HitFilter, fmt: str, output: TextIO, with_text: bool
-) -> None:
-    """Export hits for a report: every matching hit, newest first, with its triage state.
-
-    \b
-    Example:
-      monitor hits export --since 7d --format csv -o week.csv
-      monitor hits export --since 2026-11-01 --until 2026-12-01 --format jsonl
-      monitor hits export --status dismissed --format json
-    """
-    with open_store(ctx) as store:
-        records = (
-            _with_triage(row_record(r, with_text), r, store.hit_notes(r["id"]), flat=fmt == "csv")
-            for r in store.iter_hit_rows(**hit_filter.kwargs())
-        )
-        if fmt == "csv":
-            _write_csv(records, output, with_text)
-        elif fmt == "jsonl":
-            for record in records:
-                output.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            output.write("[")
-            for i, record in enumerate(records):
-                output.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
-            output.write("\n]\n")
-
+hits.add_command(export)
 
 COMMANDS: list[click.Command] = [hits]

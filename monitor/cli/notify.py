@@ -10,41 +10,19 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.config import parse_duration
-from monitor.errors import ConfigError, NotifyError
+from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from monitor.config import Config
     from monitor.store import Store
-from monitor.models import Hit, utcnow
+from monitor.models import utcnow
 
 
 def _store(ctx: click.Context) -> "Store":
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = ctx.obj.config
-    return Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
-
-
-def sample_hit() -> Hit:
-    now = utcnow()
-    return Hit(
-        id=0,
-        rule_id="sample-rule",
-        rule_title="Sample alert from signal monitor",
-        severity="high",
-        source="notify-test",
-        item_key="sample",
-        title="This is a test alert: the channel works",
-        url="https://example.org/signal-monitor/test",
-        created_at=now,
-        published=now - timedelta(minutes=5),
-        terms=("test", "alert"),
-        spans=(),
-        tags=("test",),
-        snippet="If you can read this **test** **alert**, the channel delivers messages.",
-        why="sent by `monitor notify test`",
-        also_in=(),
-    )
+    return open_store(cfg)
 
 
 @click.group("notify")
@@ -70,25 +48,19 @@ def notify_test(ctx: click.Context, channel: str) -> None:
     Example:
       monitor notify test email
     """
-    from monitor.notify.channels import transports_for
-    from monitor.notify.render import Renderer
+    from monitor.notify.sample import send_sample
 
     cfg = ctx.obj.config
     if channel not in cfg.channels:
         known = ", ".join(sorted(cfg.channels)) or "none"
         raise ConfigError(f"no channel named {channel!r} (channels: {known})")
-    ch = cfg.channels[channel]
-    renderer = Renderer(ch, cfg.base_dir, channel)
-    hit = sample_hit()
     failed = 0
-    for transport in transports_for(channel, ch):
-        try:
-            transport.send(renderer.render_alert(hit, transport.dialect))
-        except NotifyError as exc:
+    for outcome in send_sample(channel, cfg.channels[channel], cfg.base_dir):
+        if outcome.error is not None:
             failed += 1
-            click.echo(f"FAILED  {transport.label}: {exc}")
+            click.echo(f"FAILED  {outcome.label}: {outcome.error}")
         else:
-            click.echo(f"ok      {transport.label}")
+            click.echo(f"ok      {outcome.label}")
     if failed:
         ctx.exit(1)
 

@@ -1,4 +1,4 @@
-"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune``."""
+"""Operations commands: ``monitor status`` and ``monitor db backup|info|migrate|prune|copy``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 
 
 def _open_store(obj: Context, *, migrate: bool) -> Store:
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = obj.config
-    path = cfg.db_path
-    if not path.exists():
-        raise StoreError(f"no database at {path} (the monitor has not run with this config yet)")
-    return Store(path, busy_timeout=cfg.storage.busy_timeout, migrate=migrate)
+    if cfg.storage.url is None and not cfg.db_path.exists():
+        raise StoreError(
+            f"no database at {cfg.db_path} (the monitor has not run with this config yet)"
+        )
+    return open_store(cfg, migrate=migrate)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -80,7 +81,7 @@ def status(obj: Context, as_json: bool, window: float, no_daemon: bool) -> None:
 
     cfg = obj.config
     now = utcnow()
-    if not cfg.db_path.exists():
+    if cfg.storage.url is None and not cfg.db_path.exists():
         problem = f"no database at {cfg.db_path}: the monitor has never run"
         report = {"ok": False, "problems": [problem], "database": str(cfg.db_path)}
         if as_json:
@@ -116,6 +117,8 @@ def _print_health(h: Health, now: datetime) -> None:
         click.echo(
             f"daemon      NOT RUNNING: last heartbeat {_when(d['last_beat'], now)} (pid {d['pid']} on {d['host']})"
         )
+
+    _print_daemons(h.daemons or [], now)
 
     by_health: dict[str, int] = {}
     for s in h.sources:
@@ -163,6 +166,24 @@ def _print_health(h: Health, now: datetime) -> None:
             click.echo(f"  - {p}")
 
 
+def _print_daemons(daemons: list[dict[str, Any]], now: datetime) -> None:
+    """Every live daemon of the registry, one line each; the rule sets, when they differ."""
+    if not daemons:
+        return
+    click.echo(f"daemons     {len(daemons)} live on this database")
+    width = max(len(d["id"]) for d in daemons)
+    hashes = {d["rules_hash"] for d in daemons if d["role"] == "daemon"}
+    for d in daemons:
+        role = "" if d["role"] == "daemon" else f" ({d['role']})"
+        rules = f", rules {d['rules_hash'][:8]}" if len(hashes) > 1 else ""
+        click.echo(
+            f"  {d['id']:<{width}}  {d['host']}, version {d['version']}, "
+            f"{d['leases']} lease(s), last heartbeat {_when(d['last_beat'], now)}{rules}{role}"
+        )
+    if len(hashes) > 1:
+        click.echo("  WARNING: these daemons run different rule sets (see the rules digests)")
+
+
 @click.group()
 def db() -> None:
     """The database: consistent backups, migrations, size and row counts, pruning.
@@ -191,6 +212,11 @@ def backup(obj: Context, file: Path, force: bool) -> None:
     """
     from monitor.dbfiles import is_database_file
 
+    if obj.config.storage.url is not None:
+        raise click.UsageError(
+            "`monitor db backup` copies a SQLite file; this config's database is PostgreSQL "
+            f"({obj.config.storage_label}): back it up with pg_dump -Fc"
+        )
     if is_database_file(file, obj.config.db_path):
         raise click.UsageError(
             f"{file} is the database or one of its own files (-wal, -shm, -journal, .lock); "
@@ -224,10 +250,16 @@ def info(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(
-        f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
-        f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})"
-    )
+    if data.get("backend") == "postgresql":
+        click.echo(
+            f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, "
+            f"PostgreSQL {data['server_version']})"
+        )
+    else:
+        click.echo(
+            f"database    {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, {data['free_bytes'] / 1e6:.1f} MB free, "
+            f"journal {data['journal_mode']}, SQLite {data['sqlite_version']})"
+        )
     click.echo("rows        " + ", ".join(f"{k} {v}" for k, v in data["rows"].items()))
     for m in data["migrations_applied"]:
         click.echo(f"applied     {m['name']}  {m['applied_at'][:19]}")
@@ -282,5 +314,13 @@ def prune(obj: Context, older_than: float | None) -> None:
         store.close()
     click.echo(f"pruned {pruned} item(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 
+
+def _add_copy() -> None:
+    from monitor.cli.dbcopy import copy
+
+    db.add_command(copy)
+
+
+_add_copy()
 
 COMMANDS: list[click.Command] = [status, db]

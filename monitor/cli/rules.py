@@ -342,7 +342,7 @@ def backtest_cmd(
     from monitor.backtest import backtest, backtest_record
     from monitor.matching import Matcher
     from monitor.models import utcnow
-    from monitor.store import Store
+    from monitor.store import open_store
     from monitor.store.hits import parse_when
 
     cfg = ctx.obj.config
@@ -357,7 +357,7 @@ def backtest_cmd(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
     matcher = Matcher(rules)
-    store = Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
+    store = open_store(cfg)
     try:
         result = backtest(store.backtest_items(since_dt), matcher, only)
     finally:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from monitor import process
 from monitor.config import Config
 from monitor.pipeline import PollReport, Runtime
 
@@ -31,7 +32,8 @@ def run(obj: "Context", once: bool) -> None:
     """
     config = obj.config
     _refuse_unknown_channel_urls(config)
-    runtime = Runtime.from_config(config)
+    with process.compiling():  # as every reload compiles (monitor.daemon); settled at start
+        runtime = Runtime.from_config(config)
     if once:
         from monitor.once import run_once
 

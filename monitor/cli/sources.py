@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.models import Item, utcnow
+from monitor.models import Item, SourceStatus, utcnow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from monitor.cli import Context
     from monitor.config import SourceConfig, SourceKind
 
@@ -45,11 +47,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand:
         return
-    from monitor.store import Store
+    from monitor.store import open_store
 
     cfg = ctx.obj.config
-    store = Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout)
-    rows = {r["name"]: r for r in store.list_sources()}
+    store = open_store(cfg)
+    rows = {r.name: r for r in store.list_sources()}
     records = [_record(s, rows.get(s.name)) for s in cfg.sources]
     if as_json:
         click.echo(json.dumps(records, indent=2, default=str))
@@ -57,11 +59,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     _table(records)
 
 
-def _record(src: SourceConfig, row: dict[str, Any] | None) -> dict[str, Any]:
-    row = row or {}
+def _record(src: SourceConfig, row: SourceStatus | None) -> dict[str, Any]:
+    row = row or SourceStatus(name=src.name, kind=src.kind)
 
-    def iso(key: str) -> str | None:
-        return row[key].isoformat() if row.get(key) else None
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
 
     return {
         "name": src.name,
@@ -69,14 +71,14 @@ def _record(src: SourceConfig, row: dict[str, Any] | None) -> dict[str, Any]:
         "target": src.url or (str(src.path) if src.path else None),
         "enabled": src.enabled,
         "interval": src.interval,
-        "last_poll": iso("last_poll_at"),
-        "last_success": iso("last_success_at"),
-        "next_poll": iso("next_poll_at"),
-        "consecutive_failures": row.get("consecutive_failures", 0),
-        "failing": bool(row.get("failing")),
-        "last_error": row.get("last_error"),
-        "disabled_reason": row.get("disabled_reason"),
-        "items_seen": row.get("items_seen", 0),
+        "last_poll": iso(row.last_poll_at),
+        "last_success": iso(row.last_success_at),
+        "next_poll": iso(row.next_poll_at),
+        "consecutive_failures": row.consecutive_failures,
+        "failing": row.failing,
+        "last_error": row.last_error,
+        "disabled_reason": row.disabled_reason,
+        "items_seen": row.items_seen,
     }
 
 
@@ -285,7 +287,7 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
       monitor sources enable tass-en
       monitor sources enable intranet-news wiki-feed
     """
-    from monitor.store import Store
+    from monitor.store import open_store
     from monitor.suggest import did_you_mean
 
     cfg = ctx.obj.config
@@ -295,7 +297,7 @@ def enable_source(ctx: click.Context, names: tuple[str, ...]) -> None:
         raise click.ClickException(
             "; ".join(f"no source named {n!r}{did_you_mean(n, configured)}" for n in unknown)
         )
-    with Store(cfg.db_path, busy_timeout=cfg.storage.busy_timeout) as store:
+    with open_store(cfg) as store:
         store.sync_sources(cfg.sources, fingerprints=cfg.source_fingerprints())
         for name in names:
             was = store.enable_source(name, utcnow())

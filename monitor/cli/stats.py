@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli.hits import _console, _severity, open_store
+from monitor.cli.shared import open_store, rich_console, severity_text
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.models import utcnow
@@ -45,7 +45,7 @@ def rules_stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([s.as_dict() for s in stats], ensure_ascii=False, indent=2))
         return
-    console = _console()
+    console = rich_console()
     if not stats:
         console.print("No rules and no hits yet.")
         return
@@ -66,7 +66,7 @@ def rules_stats(ctx: click.Context, as_json: bool) -> None:
         )
         table.add_row(
             Text(s.rule_id),
-            _severity(s.severity),
+            severity_text(s.severity),
             str(s.last_7d),
             str(s.last_30d),
             str(s.total),

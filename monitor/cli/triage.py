@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli.hits import hits, open_store, who
+from monitor.cli.hits import hits
+from monitor.cli.shared import open_store, who
 from monitor.models import utcnow
 from monitor.store.triage import TriageResult
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from monitor.accounts import NAME_PATTERN, ROLES
+from monitor.accounts import MIN_PASSWORD, NAME_PATTERN, ROLES
 
 
 def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -52,12 +52,12 @@ def add_cmd(ctx: click.Context, name: str, role: str, update: bool) -> None:
       printf '%s\\n' "$PASSWORD" | monitor users add bot --role viewer
     """
     from monitor.accounts import hash_password
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     password = _read_password()
-    if len(password) < 8:
-        raise click.ClickException("a password needs at least 8 characters")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"a password needs at least {MIN_PASSWORD} characters")
     store = open_store(ctx)
     try:
         existing = store.get_user(name)
@@ -86,13 +86,16 @@ def list_cmd(ctx: click.Context) -> None:
     Example:
       monitor users list
     """
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
 
     store = open_store(ctx)
     try:
         for user in store.list_users():
             tokens = len(store.user_tokens(user.name))
-            click.echo(f"{user.name}\t{user.role}\t{tokens} token{'s' if tokens != 1 else ''}")
+            state = "\tdisabled" if user.disabled else ""
+            click.echo(
+                f"{user.name}\t{user.role}\t{tokens} token{'s' if tokens != 1 else ''}{state}"
+            )
     finally:
         store.close()
 
@@ -107,7 +110,7 @@ def remove_cmd(ctx: click.Context, name: str) -> None:
     Example:
       monitor users remove anna
     """
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     store = open_store(ctx)
@@ -134,7 +137,7 @@ def token_cmd(ctx: click.Context, name: str, revoke: bool) -> None:
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/v1/hits?status=new
     """
     from monitor.accounts import digest, new_secret
-    from monitor.cli.hits import open_store
+    from monitor.cli.shared import open_store
     from monitor.models import utcnow
 
     store = open_store(ctx)

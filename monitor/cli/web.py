@@ -68,7 +68,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       monitor web                                   # http://127.0.0.1:8080/
       MONITOR_WEB_PASSWORD=… monitor web --host 0.0.0.0 --port 8080
     """
-    from monitor.cli.hits import open_store, who
+    from monitor.cli.shared import open_store, who
     from monitor.cli.stats import loaded_rules
     from monitor.web.app import create_app
     from monitor.web.server import Limits, Server, access_from_env, bind
@@ -100,7 +100,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
     server = Server(app, sock, limits)
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"review page on http://{shown}:{server.port}/ (database {cfg.db_path}); Ctrl-C stops it"
+        f"review page on http://{shown}:{server.port}/ (database {cfg.storage_label}); Ctrl-C stops it"
     )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,6 +29,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Protocol, TextIO
 from urllib.parse import quote, unquote, urlsplit
 
@@ -51,6 +52,7 @@ __all__ = [
     "open_transport",
     "url_key",
     "label_for",
+    "shown_url",
     "with_header",
     "ConsoleTransport",
     "SmtpTransport",
@@ -173,16 +175,47 @@ class BadUrl:
         raise PermanentNotifyError(f"{self.label} {self.reason}")
 
 
-def _hook_label(url: str, template: str | None) -> str:
-    """The label of a webhook URL no apprise plugin reads: its path (the hook's key, or a
-    slack:// URL's tokens) is the secret."""
+def _hook_secrets(url: str) -> list[str]:
+    """The secrets of a webhook URL no apprise plugin reads: its path (the hook's key, or a
+    slack:// URL's tokens)."""
     scheme, _, rest = url.partition("://")
     rest = rest.split("?", 1)[0].split("#", 1)[0]
     head, _, path = rest.partition("/")
     parts = [unquote(p) for p in path.split("/") if p and p[:1] not in "#@"]
     if scheme.lower() == "slack":
         parts.append(unquote(head.rpartition("@")[2]))
-    return redact_url(template or url, parts)
+    return parts
+
+
+def _hook_label(url: str, template: str | None) -> str:
+    return redact_url(template or url, _hook_secrets(url))
+
+
+def _is_hook(url: str, config: ChannelConfig | None) -> bool:
+    """Whether ``open_transport`` sends to ``url`` as a webhook of our own, not by a plugin."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    slack_channel = config is not None and config.type == "slack"
+    if scheme in ("http", "https") and (slack_channel or parts.hostname == "hooks.slack.com"):
+        return True
+    return scheme == "slack" and bool(config and config.base_url)
+
+
+def shown_url(url: str, template: str, config: ChannelConfig | None = None) -> str:
+    """A channel URL as an editor shows it: as the config file spells it, each ``${VAR}``
+    reference kept as written, anything else secret (a password, a token, what the URL's
+    plugin masks) as ``****``. ``url`` is the expanded URL, ``template`` the file's text."""
+    if _is_hook(url, config):
+        secrets: Iterable[str] = _hook_secrets(url)
+    else:
+        plugin = apprise.Apprise.instantiate(url)
+        # a URL no plugin reads: every piece but its scheme and host may be its secret
+        secrets = (
+            plugin_secrets(plugin)
+            if plugin is not None
+            else [p for p in re.split(r"[/?&=:@#,]+", url.partition("://")[2])[1:] if p]
+        )
+    return redact_url(template, secrets, keep_refs=True)
 
 
 def open_transport(
@@ -197,18 +230,14 @@ def open_transport(
     (``ChannelConfig.templates``), which its label is made from."""
     key, where = url_key(url), f"channels.{channel}.urls[{index}]"
     scheme = urlsplit(url).scheme.lower()
-    base_url = config.base_url if config else None
-    slack_channel = config is not None and config.type == "slack"
-    parts = urlsplit(url)
-    if scheme in ("http", "https") and (slack_channel or parts.hostname == "hooks.slack.com"):
+    if _is_hook(url, config) and scheme in ("http", "https"):
         # a Slack webhook's own https URL, on Slack or a Slack-compatible host
         return SlackTransport(
             SlackSettings("webhook", ((url, None),)), key, _hook_label(url, template)
         )
-    if (
-        scheme == "slack" and base_url
-    ):  # a Slack-compatible host: its tokens need not look like Slack's
+    if _is_hook(url, config):  # slack:// to a Slack-compatible host: any tokens will do
         try:
+            base_url = config.base_url if config else None
             return SlackTransport(parse_slack(url, base_url), key, _hook_label(url, template))
         except ValueError as exc:
             return BadUrl(key, where, f"is not usable: {exc}")

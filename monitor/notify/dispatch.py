@@ -2,7 +2,7 @@
 
 For each due row (oldest first, at most ``notify.batch``):
 
-    channel gone from the config, or row older than notify.max_age ──► failed + announced
+    channel gone from the config or disabled, or row older than notify.max_age ──► failed + announced
     an alert over its channel's rate limit ──► folded into the channel's pending summary
     otherwise: claim (in flight, committed) ──► render per URL ──► send per URL ──►
         every URL done          ──► sent
@@ -56,7 +56,7 @@ def announce(store: Store, config: Config, text: str, *, title: str, now: dateti
     """Queue an operations notice (a source failing or recovered, a delivery given up) on
     ``notify.operations_channel``. Returns the outbox row id, or None without such a channel."""
     channel = config.notify.operations_channel
-    if not channel:
+    if not channel or not getattr(config.channels.get(channel), "enabled", True):
         log.warning("%s: %s", title, text)
         return None
     return store.enqueue(channel, "ops", {"title": title, "text": text}, now)
@@ -79,10 +79,12 @@ class Dispatcher:
         *,
         rng: random.Random | None = None,
         console: TextIO | None = None,
+        claimant: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
+        self.claimant = claimant  # the daemon (registry id) whose claims these are
         self.rng = rng or random.Random()
         self.console = console
         self._transports: dict[str, list[Transport]] = {}
@@ -90,11 +92,22 @@ class Dispatcher:
 
     # -- public ----------------------------------------------------------------------------
     def recover(self) -> int:
-        """At start-up: rows a crash left in flight become pending again (they may have been sent)."""
-        n = self.store.recover_inflight()
+        """At start-up: rows a crash left in flight become pending again (they may have been
+        sent); not the rows of another daemon that is alive (see ``recover_inflight``)."""
+        n = self.store.recover_inflight(self.clock())
         if n:
             log.warning(
                 "%d notification(s) were in flight when the last run stopped; sending them again", n
+            )
+        return n
+
+    def recover_orphans(self) -> int:
+        """While running: rows in flight for a daemon whose lease has expired (it died
+        mid-send) become pending again, to be sent by whichever daemon is next."""
+        n = self.store.recover_inflight(self.clock(), unregistered=False)
+        if n:
+            log.warning(
+                "%d notification(s) were in flight at a daemon that is gone; sending them again", n
             )
         return n
 
@@ -126,6 +139,9 @@ class Dispatcher:
                 rows, now, counts, f"channel {channel!r} is no longer in the configuration"
             )
             return
+        if not cfg.enabled:
+            self._give_up(rows, now, counts, f"channel {channel!r} is disabled")
+            return
         age = now - self._age_start(first)
         if age.total_seconds() > self.config.notify.max_age:
             last = f"; last error: {first.last_error}" if first.last_error else ""
@@ -146,6 +162,8 @@ class Dispatcher:
         ):
             due = self._window_frees(channel, now)
             summary = self.store.fold_into_summary(first.id, channel, first.hit_id, now, due)
+            if summary is None:
+                return  # another dispatcher took this row first
             log.info(
                 "channel %s over its rate limit: hit #%s folded into summary #%d",
                 channel,
@@ -155,7 +173,7 @@ class Dispatcher:
             counts["claimed"] += 1
             counts["suppressed"] += 1
             return
-        claimed = self.store.claim(ids, now)
+        claimed = self.store.claim(ids, now, self.claimant)
         if not claimed:
             return
         if len(claimed) != len(ids):  # another dispatcher took some members meanwhile
@@ -287,7 +305,7 @@ class Dispatcher:
     ) -> None:
         ids = [r.id for r in rows]
         if not claimed:
-            ids = self.store.claim(ids, now)
+            ids = self.store.claim(ids, now, self.claimant)
             if not ids:
                 return
             counts["claimed"] += len(ids)

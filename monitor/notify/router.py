@@ -2,7 +2,7 @@
 held for a digest, or suppressed (kept for the record with the reason).
 
     for each route whose filters match a hit (a route without filters matches every hit):
-        each of its channels; an immediate route wins over a digest route
+        each of its enabled channels; an immediate route wins over a digest route
     one alert per item and channel: the most severe hit routed there carries it (its message
     names every rule that fired on the item)
     a hit is "suppressed" (reason in last_error) when
@@ -59,6 +59,8 @@ def plan(config: Config, hits: list[Hit], context: Context) -> list[OutboxPlan]:
             if not route.matches(hit.rule_id, hit.tags, hit.severity, hit.source):
                 continue
             for channel in route.channels:
+                if not getattr(config.channels.get(channel), "enabled", True):
+                    continue  # a disabled channel takes no new alerts
                 held = chosen.get(channel)
                 if held is None or (held[1].digest is not None and route.digest is None):
                     chosen[channel] = (route_name(route, i), route)

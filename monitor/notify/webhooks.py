@@ -20,7 +20,8 @@ import httpx
 
 from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.httpheaders import parse_retry_after
-from monitor.notify.render import Message, escape_slack
+from monitor.notify.dialects import escape_slack
+from monitor.notify.render import Message
 from monitor.notify.urls import SlackSettings, WebhookSettings
 from monitor.textfmt import one_line
 

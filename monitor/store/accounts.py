@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.store.base import StoreBase, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, parse_ts, ts
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,12 @@ class User:
     role: str
     password_hash: str | None
     created_at: datetime | None
+    updated_at: datetime | None = None
+    disabled_at: datetime | None = None  # set: no sign-in or token of it is accepted
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 def _user(r: dict[str, Any]) -> User:
@@ -28,6 +34,8 @@ def _user(r: dict[str, Any]) -> User:
         role=r["role"],
         password_hash=r["password_hash"],
         created_at=parse_ts(r["created_at"]),
+        updated_at=parse_ts(r.get("updated_at")),
+        disabled_at=parse_ts(r.get("disabled_at")),
     )
 
 
@@ -51,10 +59,34 @@ class AccountQueries(StoreBase):
             )
             return cur.rowcount > 0
 
+    def set_user_disabled(self, name: str, disabled: bool, now: datetime) -> bool:
+        """Disable an account (its sign-ins end; its tokens are refused while it is) or
+        enable it again. False when there is no such account."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE users SET disabled_at = ?, updated_at = ? WHERE name = ?",
+                (ts(now) if disabled else None, ts(now), name),
+            )
+            if disabled:
+                conn.execute('DELETE FROM web_sessions WHERE "user" = ?', (name,))
+            return cur.rowcount > 0
+
+    def end_sessions(self, name: str) -> int:
+        """Sign an account out everywhere (after its password is reset)."""
+        with self.transaction() as conn:
+            return conn.execute('DELETE FROM web_sessions WHERE "user" = ?', (name,)).rowcount
+
+    def count_admins(self) -> int:
+        """Enabled accounts with the admin role."""
+        return int(
+            self.scalar("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+            or 0
+        )
+
     def remove_user(self, name: str) -> bool:
         with self.transaction() as conn:
-            conn.execute("DELETE FROM web_sessions WHERE user = ?", (name,))
-            conn.execute("DELETE FROM api_tokens WHERE user = ?", (name,))
+            conn.execute('DELETE FROM web_sessions WHERE "user" = ?', (name,))
+            conn.execute('DELETE FROM api_tokens WHERE "user" = ?', (name,))
             return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
 
     def get_user(self, name: str) -> User | None:
@@ -72,14 +104,14 @@ class AccountQueries(StoreBase):
         with self.transaction() as conn:
             conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (ts(now),))
             conn.execute(
-                "INSERT INTO web_sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                'INSERT INTO web_sessions (id_hash, "user", created_at, expires_at) VALUES (?, ?, ?, ?)',
                 (id_hash, user, ts(now), ts(expires_at)),
             )
 
     def session_user(self, id_hash: str, now: datetime) -> User | None:
         rows = self.query(
-            "SELECT u.* FROM web_sessions s JOIN users u ON u.name = s.user "
-            "WHERE s.id_hash = ? AND s.expires_at > ?",
+            'SELECT u.* FROM web_sessions s JOIN users u ON u.name = s."user" '
+            "WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
             (id_hash, ts(now)),
         )
         return _user(rows[0]) if rows else None
@@ -91,28 +123,39 @@ class AccountQueries(StoreBase):
     # -- API tokens -------------------------------------------------------------------------
     def add_token(self, token_hash: str, user: str, now: datetime) -> int:
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO api_tokens (token_hash, user, created_at) VALUES (?, ?, ?)",
+            new_id = conn.insert(
+                'INSERT INTO api_tokens (token_hash, "user", created_at) VALUES (?, ?, ?)',
                 (token_hash, user, ts(now)),
             )
-            return rowid(cur)
+            assert new_id is not None
+            return new_id
 
     def token_user(self, token_hash: str) -> User | None:
         rows = self.query(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.token_hash = ?",
+            'SELECT u.* FROM api_tokens t JOIN users u ON u.name = t."user" '
+            "WHERE t.token_hash = ? AND u.disabled_at IS NULL",
             (token_hash,),
         )
         return _user(rows[0]) if rows else None
 
     def user_tokens(self, user: str) -> list[dict[str, Any]]:
         return self.query(
-            "SELECT id, created_at, last_used_at FROM api_tokens WHERE user = ? ORDER BY id",
+            'SELECT id, created_at, last_used_at FROM api_tokens WHERE "user" = ? ORDER BY id',
             (user,),
         )
 
+    def revoke_token(self, user: str, token_id: int) -> bool:
+        with self.transaction() as conn:
+            return (
+                conn.execute(
+                    'DELETE FROM api_tokens WHERE "user" = ? AND id = ?', (user, token_id)
+                ).rowcount
+                > 0
+            )
+
     def revoke_tokens(self, user: str) -> int:
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM api_tokens WHERE user = ?", (user,)).rowcount
+            return conn.execute('DELETE FROM api_tokens WHERE "user" = ?', (user,)).rowcount
 
     # -- the edit trail ---------------------------------------------------------------------
     def record_edit(

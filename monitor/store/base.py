@@ -1,21 +1,28 @@
-"""Connection, transactions and time formatting shared by the store's query modules."""
+"""What every store has, whichever database is under it: transactions, queries, the time
+and JSON formats, ``meta``.
+
+The query modules (sources.py, record.py, hits.py …) are written once against this class:
+SQL text with ``?`` placeholders, run on ``transaction()``'s connection or through
+``query()`` / ``scalar()``, and ``self.dialect`` for the few fragments that differ. The two
+backends — ``sqlite.py`` (one connection, the write lock) and ``postgres.py`` (a connection
+pool, per-rule advisory locks) — supply the connection, the transaction, migrations and
+maintenance.
+
+Times are bound as ISO text in UTC (``ts``) and read back as the same text on both
+backends (PostgreSQL keeps ``timestamptz``; its loader gives ``ts`` text), so every row is
+the same data whichever backend it came from.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Self
+from typing import Any, Protocol, Self, Sequence
 
-from sqlite_utils import Database
-
-from monitor.errors import StoreError
-
-log = logging.getLogger(__name__)
+from monitor.store.dialect import Dialect
 
 
 def ts(dt: datetime | None) -> str | None:
@@ -27,17 +34,11 @@ def ts(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def parse_ts(value: str | None) -> datetime | None:
+def parse_ts(value: str | datetime | None) -> datetime | None:
     if not value:
         return None
-    dt = datetime.fromisoformat(value)
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def rowid(cur: sqlite3.Cursor) -> int:
-    """The id of the row an INSERT just wrote."""
-    assert cur.lastrowid is not None
-    return cur.lastrowid
 
 
 def dumps(value: Any) -> str:
@@ -50,50 +51,47 @@ def loads(value: str | None, default: Any = None) -> Any:
     return json.loads(value)
 
 
-@contextlib.contextmanager
-def _as_store_error() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StoreError(str(exc)) from exc
+class Cursor(Protocol):
+    """The part of a DB-API cursor the query modules use."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """A transaction's connection, as the query modules see it (``?`` placeholders)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """Run an INSERT of one row into a table with an ``id``; the new id, or None when
+        ``ON CONFLICT … DO NOTHING`` kept an existing row instead."""
+        ...
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The result rows as dicts keyed by column name."""
+        ...
 
 
 class StoreBase:
-    """Owns one SQLite connection (WAL, synchronous=FULL, busy timeout).
+    """The backend-neutral part of a store; ``SqliteBase`` and ``PostgresBase`` complete it."""
 
-    One Store per thread: the daemon's jobs each open their own (cheap), or share one
-    under ``self.lock``. Writes go through ``transaction()`` (BEGIN IMMEDIATE), so a
-    writer never fails half-way on a lock upgrade.
-    """
+    dialect: Dialect
+    lock: threading.RLock
 
-    def __init__(self, path: str | Path, busy_timeout: float = 30.0, migrate: bool = True):
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(
-                str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
-        self.conn = conn
-        self.db = Database(conn)
-        self.lock = threading.RLock()
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if migrate:
-            from monitor.store.schema import migrate as _migrate
-
-            with self.lock:
-                applied = _migrate(self.db)
-            if applied:
-                log.debug("database %s: applied migrations %s", self.path, ", ".join(applied))
+    @property
+    def location(self) -> str:
+        """Where the database is, safe to show (a file path, or a URL without its password)."""
+        raise NotImplementedError
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.conn.close()
+        raise NotImplementedError
 
     def __enter__(self) -> Self:
         return self
@@ -101,46 +99,31 @@ class StoreBase:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE); nested calls become savepoints."""
-        with self.lock:
-            if self.conn.in_transaction:
-                with self.db.atomic():
-                    yield self.conn
-                return
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"database busy: {exc}") from exc
-            try:
-                yield self.conn
-            except sqlite3.Error as exc:  # above the store, a database error is a StoreError
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise StoreError(str(exc)) from exc
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-            else:
-                try:
-                    self.conn.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
-                    raise StoreError(f"commit failed: {exc}") from exc
+    def transaction(self) -> contextlib.AbstractContextManager[Connection]:
+        """One write transaction; nested calls become savepoints. A database error inside
+        it rolls it back and is raised as StoreError."""
+        raise NotImplementedError
 
-    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        with self.lock, _as_store_error():
-            cur = self.conn.execute(sql, params)
-            cols = [c[0] for c in cur.description] if cur.description else []
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
 
-    def scalar(self, sql: str, params: Any = ()) -> Any:
-        with self.lock, _as_store_error():
-            row = self.conn.execute(sql, params).fetchone()
-        return row[0] if row else None
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    # -- schema and maintenance (per backend) ------------------------------------------
+    def apply_migrations(self) -> list[str]:
+        """Apply pending migrations; return the names applied."""
+        raise NotImplementedError
+
+    def schema_info(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def backup(self, dest: str | Path) -> Path:
+        """A consistent copy of the database in one file (SQLite)."""
+        raise NotImplementedError
+
+    def optimize(self) -> None:
+        """Let the database refresh its query planner statistics (cheap; after retention)."""
 
     # -- meta -------------------------------------------------------------------------
     def set_meta(self, key: str, value: Any) -> None:

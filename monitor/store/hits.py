@@ -11,15 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from monitor.models import SEVERITIES, SEVERITY_RANK, Hit, RuleRef
+from monitor.models import SEVERITIES, SEVERITY_RANK, Hit, HitDetail, RuleRef
 from monitor.store.base import StoreBase, loads, parse_ts, ts
-from monitor.store.search import fts_query
 
-HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
+_HIT_COLUMNS = """h.id, h.item_id, h.rule_id, h.rule_title, h.severity, h.tags, h.terms, h.spans, h.snippet, h.why,
     h.source, h.also_in, h.created_at, h.status, h.status_reason, h.status_comment, h.status_by, h.status_at,
-    i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id,
-    (SELECT json_group_array(json_array(h2.rule_id, h2.rule_title, h2.severity))
-       FROM hits h2 WHERE h2.item_id = h.item_id) AS item_rules"""
+    i.key AS item_key, i.title, i.url, i.published, i.text, i.language, i.story_id"""
 HIT_FROM = "FROM hits h JOIN items i ON i.id = h.item_id"
 # severity as a number, for "most severe first" in SQL
 SEVERITY_SQL = (
@@ -63,6 +60,10 @@ def hit_from_row(r: dict[str, Any]) -> Hit:
 
 
 class HitQueries(StoreBase):
+    @property
+    def _hit_columns(self) -> str:
+        return f"{_HIT_COLUMNS}, {self.dialect.item_rules} AS item_rules"
+
     def list_hits(
         self,
         limit: int | None = 50,
@@ -75,18 +76,21 @@ class HitQueries(StoreBase):
         since: datetime | None = None,
         until: datetime | None = None,
         search: str | None = None,
+        before: tuple[datetime, int] | None = None,
     ) -> list[Hit]:
         """Hits, newest first, filtered; an item that several rules fired on is listed once, as
         its most severe matching hit (``Hit.rules`` names them all). ``search`` is a search as
         people type it (see ``monitor.store.search``) over item titles and texts; SearchError
-        when it cannot be read."""
+        when it cannot be read. ``before`` = ``(created_at, id)`` of a listed hit: only the
+        hits listed after it (a keyset page: hits recorded meanwhile do not shift it)."""
         sql, params = self._hit_filter_sql(
             rule, severity, source, status, tag, since, until, search
         )
-        sql = (
-            f"SELECT {HIT_COLUMNS} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
-            "ORDER BY h.created_at DESC, h.id DESC"
-        )
+        sql = f"SELECT {self._hit_columns} {HIT_FROM} WHERE h.id IN ({self._one_per_item(sql)}) "
+        if before is not None:
+            sql += "AND (h.created_at, h.id) < (?, ?) "
+            params += [ts(before[0]), before[1]]
+        sql += "ORDER BY h.created_at DESC, h.id DESC"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -110,11 +114,11 @@ class HitQueries(StoreBase):
         """The ids of the most severe (then first) hit of each item among the filtered hits."""
         return (
             f"SELECT id FROM (SELECT h.id, ROW_NUMBER() OVER (PARTITION BY h.item_id "
-            f"ORDER BY {SEVERITY_SQL} DESC, h.id) AS n {HIT_FROM} {where}) WHERE n = 1"
+            f"ORDER BY {SEVERITY_SQL} DESC, h.id) AS n {HIT_FROM} {where}) AS ranked WHERE n = 1"
         )
 
-    @staticmethod
     def _hit_filter_sql(
+        self,
         rule: list[str] | None,
         severity: list[str] | None,
         source: list[str] | None,
@@ -137,8 +141,9 @@ class HitQueries(StoreBase):
         any_of("h.source", source)
         any_of("h.status", status)
         if tag:
+            tags = self.dialect.json_elements("h.tags", "t")
             where.append(
-                f"EXISTS (SELECT 1 FROM json_each(h.tags) WHERE json_each.value IN ({','.join('?' * len(tag))}))"
+                f"EXISTS (SELECT 1 FROM {tags} WHERE t.value IN ({','.join('?' * len(tag))}))"
             )
             params.extend(tag)
         if since:
@@ -147,32 +152,37 @@ class HitQueries(StoreBase):
         if until:
             where.append("h.created_at < ?")
             params.append(ts(until))
-        if search:
-            q = fts_query(search)  # raises SearchError for a query that cannot be read
-            if q.match:
-                where.append("h.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-                params.append(q.match)
-            if q.exclude:
-                where.append(
-                    "h.item_id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
-                )
-                params.append(q.exclude)
+        if search:  # raises SearchError for a query that cannot be read
+            found, found_params = self.dialect.search(search)
+            where += found
+            params += found_params
         return ("WHERE " + " AND ".join(where)) if where else "", params
 
     def get_hit(self, hit_id: int) -> Hit | None:
         rows = self.query(
-            f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
+            f"SELECT {self._hit_columns} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
             (hit_id,),
         )
         return hit_from_row(rows[0]) if rows else None
 
-    def get_hit_row(self, hit_id: int) -> dict[str, Any] | None:
-        """The hit with its item's full text and every column, for detail views."""
+    def get_hit_row(self, hit_id: int) -> HitDetail | None:
+        """The hit with its item's full text and its triage state, for detail views."""
         rows = self.query(
-            f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
+            f"SELECT {self._hit_columns} FROM hits h JOIN items i ON i.id = h.item_id WHERE h.id = ?",
             (hit_id,),
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        r = rows[0]
+        return HitDetail(
+            hit=hit_from_row(r),
+            text=r["text"] or "",
+            language=r["language"],
+            status_reason=r["status_reason"],
+            status_comment=r["status_comment"],
+            status_by=r["status_by"],
+            status_at=parse_ts(r["status_at"]),
+        )
 
     def iter_hit_rows(self, batch: int = 500, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every matching hit as a flat dict (item text included), newest first, for exports.
@@ -196,7 +206,7 @@ class HitQueries(StoreBase):
                 page_sql += (" AND " if page_sql else "WHERE ") + "(h.created_at, h.id) < (?, ?)"
                 page_params += list(after)
             rows = self.query(
-                f"SELECT {HIT_COLUMNS} FROM hits h JOIN items i ON i.id = h.item_id {page_sql} "
+                f"SELECT {self._hit_columns} FROM hits h JOIN items i ON i.id = h.item_id {page_sql} "
                 "ORDER BY h.created_at DESC, h.id DESC LIMIT ?",
                 [*page_params, batch],
             )

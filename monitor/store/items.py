@@ -11,6 +11,14 @@ from typing import Any, Iterable, Iterator
 from monitor.models import Item
 from monitor.store.base import StoreBase, loads, parse_ts, ts
 
+ITEM_COLUMNS = ", ".join(
+    f"i.{c}"
+    for c in (
+        "id source key url title text published language author content_hash fingerprint "
+        "story_id fetched_at"
+    ).split()
+)
+
 
 class ItemQueries(StoreBase):
     def unseen_keys(self, source: str, keys: Iterable[str]) -> set[str]:
@@ -18,10 +26,9 @@ class ItemQueries(StoreBase):
         keys = list(dict.fromkeys(keys))
         seen: set[str] = set()
         for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+            among, params = self.dialect.any_of("key", keys[i : i + 500])
             rows = self.query(
-                f"SELECT key FROM items WHERE source = ? AND key IN ({marks})", [source, *chunk]
+                f"SELECT key FROM items WHERE source = ? AND {among}", [source, *params]
             )
             seen.update(r["key"] for r in rows)
         return {k for k in keys if k not in seen}
@@ -31,12 +38,13 @@ class ItemQueries(StoreBase):
     ) -> Iterator[dict[str, Any]]:
         """Stored items, oldest first, with the rule ids that fired on each (``hit_rules``)."""
         last_id = 0
+        since_sql, since_params = ("AND i.fetched_at >= ?", [ts(since)]) if since else ("", [])
         while True:
             rows = self.query(
-                """SELECT i.*, (SELECT json_group_array(rule_id) FROM hits h WHERE h.item_id = i.id) AS hit_rules
-                   FROM items i WHERE i.id > ? AND (? IS NULL OR i.fetched_at >= ?)
-                   ORDER BY i.id LIMIT ?""",
-                (last_id, ts(since), ts(since), batch),
+                f"""SELECT {ITEM_COLUMNS},
+                       (SELECT {self.dialect.json_list("rule_id")} FROM hits h WHERE h.item_id = i.id) AS hit_rules
+                   FROM items i WHERE i.id > ? {since_sql} ORDER BY i.id LIMIT ?""",
+                (last_id, *since_params, batch),
             )
             if not rows:
                 return

@@ -1,4 +1,5 @@
-"""Queries for running the daemon: heartbeat, reload outcome, health, backup, schema info.
+"""Queries for running the daemon: heartbeat, reload outcome, health (backup, schema info and
+migrations are each backend's own: sqlite.py, postgres.py).
 
 The daemon's heartbeat and the outcome of its last reload live in ``meta`` (JSON values):
 
@@ -11,12 +12,9 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from monitor.errors import StoreError
 from monitor.store.base import StoreBase, parse_ts, ts
 
 
@@ -83,9 +81,9 @@ class OpsQueries(StoreBase):
     def outbox_backlog(self, now: datetime) -> dict[str, Any]:
         """Pending rows (and how many are due now), rows in flight, the oldest due row."""
         row = self.query(
-            """SELECT SUM(status = 'pending') AS pending,
-                      SUM(status = 'pending' AND next_attempt_at <= ?) AS due,
-                      SUM(status = 'inflight') AS inflight,
+            """SELECT COUNT(*) FILTER (WHERE status = 'pending') AS pending,
+                      COUNT(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= ?) AS due,
+                      COUNT(*) FILTER (WHERE status = 'inflight') AS inflight,
                       MIN(CASE WHEN status = 'pending' AND next_attempt_at <= ? THEN next_attempt_at END) AS oldest_due
                FROM outbox""",
             (ts(now), ts(now)),
@@ -135,68 +133,3 @@ class OpsQueries(StoreBase):
             r["at"] = parse_ts(r["at"])
         rows.sort(key=lambda r: r["at"] or datetime.min.astimezone(), reverse=True)
         return rows[:limit]
-
-    # -- maintenance --------------------------------------------------------------
-    def optimize(self) -> None:
-        """Let SQLite refresh its query planner statistics (cheap; after retention)."""
-        try:
-            self.conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
-            pass
-
-    def backup(self, dest: str | Path) -> Path:
-        """A consistent copy of the database at ``dest`` (SQLite online backup API), taken
-        while other processes keep writing: one step over a WAL snapshot, written to a
-        temporary file beside ``dest`` and renamed into place."""
-        dest = Path(dest)
-        if dest.resolve() == self.path.resolve():
-            raise StoreError("the backup file cannot be the database itself")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
-        try:
-            target = sqlite3.connect(str(tmp))
-            try:
-                with self.lock:
-                    self.conn.backup(target, pages=-1)  # one step: a single read snapshot
-                target.execute("PRAGMA journal_mode = DELETE")
-                ok = target.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                target.close()
-            if ok != "ok":
-                raise StoreError(f"the copy failed its check: {ok}")
-            os.replace(tmp, dest)
-        except sqlite3.Error as exc:
-            raise StoreError(f"backup to {dest} failed: {exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-        return dest
-
-    def schema_info(self) -> dict[str, Any]:
-        from monitor.store.schema import migrations
-
-        applied = migrations.applied(self.db)
-        pending = [m.name for m in migrations.pending(self.db)]
-        page_size = int(self.scalar("PRAGMA page_size") or 0)
-        pages = int(self.scalar("PRAGMA page_count") or 0)
-        free = int(self.scalar("PRAGMA freelist_count") or 0)
-        tables = {}
-        for name in ("sources", "items", "hits", "outbox"):
-            if self.db[name].exists():
-                tables[name] = int(self.scalar(f"SELECT COUNT(*) FROM [{name}]") or 0)
-        return {
-            "path": str(self.path),
-            "sqlite_version": sqlite3.sqlite_version,
-            "journal_mode": self.scalar("PRAGMA journal_mode"),
-            "size_bytes": page_size * pages,
-            "free_bytes": page_size * free,
-            "migrations_applied": [{"name": m.name, "applied_at": m.applied_at} for m in applied],
-            "migrations_pending": pending,
-            "rows": tables,
-        }
-
-    def apply_migrations(self) -> list[str]:
-        from monitor.store.schema import migrate
-
-        with self.lock:
-            return migrate(self.db)

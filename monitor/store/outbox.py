@@ -12,9 +12,12 @@ channel's rate limit; ``payload`` lists their hit ids), ``ops`` (an operations n
 ``delivered`` records, per channel URL (a hash of it), whether it took the message, so a
 retry goes only to the URLs that did not.
 
-A row is marked in flight (committed) before its send and sent (committed) after it; on
-start-up, rows left in flight by a crash go back to pending. So a message is sent twice
-only if the process dies between the send and the commit that records it.
+A row is marked in flight (committed) before its send and sent (committed) after it, and
+names its claimant (``claimed_by``, a daemon of the registry, see daemons.py); rows left in
+flight by a claimant that is gone (its lease expired) go back to pending — at start-up, and
+at every heartbeat of a live daemon — never the rows of a daemon that is alive. So a
+message is sent twice only if its sender dies between the send and the commit that
+records it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Delivery
-from monitor.store.base import StoreBase, dumps, loads, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
 
 def delivery_from_row(r: dict[str, Any]) -> Delivery:
@@ -77,7 +80,7 @@ class OutboxQueries(StoreBase):
         digest_key: str | None = None,
     ) -> int:
         with self.transaction() as c:
-            cur = c.execute(
+            row_id = c.insert(
                 """INSERT INTO outbox(hit_id, channel, kind, route, payload, digest_key, status, next_attempt_at, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
                 (
@@ -91,11 +94,12 @@ class OutboxQueries(StoreBase):
                     ts(when),
                 ),
             )
-            return rowid(cur)
+            assert row_id is not None
+            return row_id
 
-    def mark_inflight(self, row_id: int, now: datetime) -> bool:
+    def mark_inflight(self, row_id: int, now: datetime, claimant: str | None = None) -> bool:
         """Claim a pending row for sending; False if someone else claimed it."""
-        return bool(self.claim([row_id], now))
+        return bool(self.claim([row_id], now, claimant))
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         with self.transaction() as c:
@@ -111,12 +115,23 @@ class OutboxQueries(StoreBase):
                 (error[:2000], row_id),
             )
 
-    def recover_inflight(self) -> int:
-        """After a crash: rows left in flight go back to pending (they may have been sent)."""
+    def recover_inflight(self, now: datetime | None = None, *, unregistered: bool = True) -> int:
+        """Rows left in flight by a claimant that is gone go back to pending (they may have
+        been sent). Without ``now``: every row in flight. With it: not the rows of a daemon
+        alive at ``now``; ``unregistered`` also takes rows whose claimant the registry does
+        not know (claimed without one, or before the registry existed), which only a
+        start-up may assume are a crash's."""
+        sql = "UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE status = 'inflight'"
+        params: list[Any] = []
+        if now is not None:
+            live = "SELECT id FROM daemons WHERE stopped_at IS NULL AND expires_at > ?"
+            if unregistered:
+                sql += f" AND (claimed_by IS NULL OR claimed_by NOT IN ({live}))"
+            else:
+                sql += f" AND claimed_by IN (SELECT id FROM daemons) AND claimed_by NOT IN ({live})"
+            params.append(ts(now))
         with self.transaction() as c:
-            return c.execute(
-                "UPDATE outbox SET status = 'pending' WHERE status = 'inflight'"
-            ).rowcount
+            return c.execute(sql, params).rowcount
 
     def outbox_counts(self) -> dict[str, int]:
         rows = self.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
@@ -134,18 +149,24 @@ class OutboxQueries(StoreBase):
         ]
 
     # -- the notifier's queries (monitor/notify) ------------------------------------------
-    def claim(self, row_ids: list[int], now: datetime) -> list[int]:
-        """Mark the rows still pending as in flight, in one transaction; return those claimed."""
-        claimed: list[int] = []
+    def claim(self, row_ids: list[int], now: datetime, claimant: str | None = None) -> list[int]:
+        """Mark the rows still pending as in flight for ``claimant``, in one transaction;
+        return those claimed. Rows another dispatcher is claiming at the same moment are
+        passed over (the dialect's ``claim_lock``), and a row is only ever claimed from pending."""
+        if not row_ids:
+            return []
+        marks = ",".join("?" * len(row_ids))
         with self.transaction() as c:
-            for rid in row_ids:
-                cur = c.execute(
-                    "UPDATE outbox SET status = 'inflight', inflight_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                    (ts(now), rid),
-                )
-                if cur.rowcount == 1:
-                    claimed.append(rid)
-        return claimed
+            got = c.execute(
+                f"""UPDATE outbox SET status = 'inflight', inflight_at = ?, attempts = attempts + 1,
+                        claimed_by = ?
+                    WHERE status = 'pending' AND id IN (
+                        SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'pending'{self.dialect.claim_lock})
+                    RETURNING id""",
+                (ts(now), claimant, *row_ids),
+            ).fetchall()
+        taken = {int(r[0]) for r in got}
+        return [rid for rid in row_ids if rid in taken]
 
     def outbox_row(self, row_id: int) -> Delivery | None:
         rows = self.query("SELECT * FROM outbox WHERE id = ?", (row_id,))
@@ -177,15 +198,14 @@ class OutboxQueries(StoreBase):
             for rid in row_ids:
                 c.execute(
                     """UPDATE outbox SET status = ?, last_error = ?,
-                           sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                           sent_at = COALESCE(?, sent_at),
                            next_attempt_at = COALESCE(?, next_attempt_at),
                            delivered = COALESCE(?, delivered)
                        WHERE id = ?""",
                     (
                         status,
                         error[:2000] if error else None,
-                        status,
-                        ts(now),
+                        ts(now) if status == "sent" else None,
                         ts(next_attempt_at),
                         dumps(delivered) if delivered is not None else None,
                         rid,
@@ -216,12 +236,20 @@ class OutboxQueries(StoreBase):
 
     def fold_into_summary(
         self, row_id: int, channel: str, hit_id: int, now: datetime, due: datetime
-    ) -> int:
+    ) -> int | None:
         """Put an alert held back by the rate limit into the channel's pending summary (made
-        if there is none); the alert's own row becomes ``suppressed``. Returns the summary id."""
+        if there is none); the alert's own row becomes ``suppressed``. Returns the summary id,
+        or None when the row is no longer pending (another dispatcher took it first)."""
         with self.transaction() as c:
+            taken = c.execute(
+                "UPDATE outbox SET status = 'suppressed' WHERE id = ? AND status = 'pending'",
+                (row_id,),
+            ).rowcount
+            if not taken:
+                return None
             found = c.execute(
-                "SELECT id, payload FROM outbox WHERE channel = ? AND kind = 'summary' AND status = 'pending' ORDER BY id LIMIT 1",
+                "SELECT id, payload FROM outbox WHERE channel = ? AND kind = 'summary' AND status = 'pending' "
+                f"ORDER BY id LIMIT 1{self.dialect.row_lock}",
                 (channel,),
             ).fetchone()
             if found:
@@ -231,14 +259,15 @@ class OutboxQueries(StoreBase):
                     "UPDATE outbox SET payload = ? WHERE id = ?", (dumps(payload), summary_id)
                 )
             else:
-                cur = c.execute(
+                new_id = c.insert(
                     """INSERT INTO outbox(hit_id, channel, kind, payload, status, next_attempt_at, created_at)
                        VALUES (NULL, ?, 'summary', ?, 'pending', ?, ?)""",
                     (channel, dumps({"hits": [hit_id]}), ts(due), ts(now)),
                 )
-                summary_id = rowid(cur)
+                assert new_id is not None
+                summary_id = new_id
             c.execute(
-                "UPDATE outbox SET status = 'suppressed', last_error = ? WHERE id = ?",
+                "UPDATE outbox SET last_error = ? WHERE id = ?",
                 (f"rate limit: folded into summary #{summary_id}", row_id),
             )
             return summary_id

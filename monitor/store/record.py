@@ -1,11 +1,17 @@
 """The unit of work that records a poll: SQL only, no decisions.
 
-    with store.unit_of_work() as uow:          one write transaction (BEGIN IMMEDIATE)
+    with store.unit_of_work() as uow:          one write transaction
+        uow.serialize(rule_ids)                the rules' locks (PostgreSQL), before any read
         uow.insert_item(...)                   reads and writes on that transaction; what
         uow.story_candidates(...)              to fold, route or suppress is decided by the
         uow.active_silences(...)               pipeline's pure functions between the calls
         uow.recent_alerts(...)
         uow.insert_hit(...), uow.insert_deliveries(...), …
+
+"One story, one hit" cannot be a constraint (it is "within N bits"), so the read of the
+story window and the writes after it must not interleave with another unit of work on the
+same rule: on SQLite the transaction holds the write lock (BEGIN IMMEDIATE), on PostgreSQL
+``serialize`` takes a transaction-scoped advisory lock per rule, in a stable order.
 
 A crash either loses the whole poll (which is then polled again, since its items were not
 stored as seen) or keeps all of it, alerts included.
@@ -18,7 +24,6 @@ same rule inside the window that have one of its probe keys, found through the i
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from datetime import datetime
 from typing import Iterable, Iterator
 
@@ -31,14 +36,15 @@ from monitor.models import (
     StoryCandidate,
     StoryHit,
 )
-from monitor.store.base import StoreBase, dumps, loads, ts
+from monitor.store.base import Connection, StoreBase, dumps, loads, ts
+from monitor.store.dialect import Dialect
 from monitor.store.silences import SILENCE_COLUMNS, silence_from_row
 
 _U64 = 1 << 64
 
 
 def to_sql_int(fp: int | None) -> int | None:
-    """An unsigned 64-bit fingerprint as SQLite's signed INTEGER."""
+    """An unsigned 64-bit fingerprint as a signed 64-bit INTEGER (SQLite) or BIGINT."""
     if fp is None:
         return None
     fp &= _U64 - 1
@@ -58,8 +64,16 @@ def _marks(values: Iterable[object]) -> str:
 class RecordUnit:
     """The reads and writes of one recording transaction, on its connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self.conn = conn
+        self.dialect = dialect
+
+    def serialize(self, rule_ids: Iterable[str]) -> None:
+        """Wait until no other unit of work holds any of these rules (PostgreSQL; on SQLite
+        the transaction is serial already). Call it first, once, with every rule the poll
+        may record a hit for: the locks are taken in one sorted pass, so never in a cycle."""
+        for sql, params in self.dialect.rule_locks(list(rule_ids)):
+            self.conn.execute(sql, params)
 
     # -- reads --------------------------------------------------------------------------
     def story_candidates(
@@ -69,10 +83,12 @@ class RecordUnit:
         read from the index alone."""
         if not rule_ids or not band_keys:
             return []
+        rules, rule_params = self.dialect.any_of("rule_id", rule_ids)
+        keys, key_params = self.dialect.any_of("band_key", band_keys)
         rows = self.conn.execute(
             f"""SELECT DISTINCT hit_id, rule_id, fingerprint FROM story_bands
-                WHERE rule_id IN ({_marks(rule_ids)}) AND band_key IN ({_marks(band_keys)}) AND created_at >= ?""",
-            (*rule_ids, *band_keys, ts(since)),
+                WHERE {rules} AND {keys} AND created_at >= ?""",
+            (*rule_params, *key_params, ts(since)),
         ).fetchall()
         return [
             StoryCandidate(hit_id=r[0], rule_id=r[1], fingerprint=from_sql_int(r[2]) or 0)
@@ -101,12 +117,11 @@ class RecordUnit:
         }
 
     def active_silences(self, now: datetime) -> list[Silence]:
-        cur = self.conn.execute(
+        rows = self.conn.rows(
             f"SELECT {SILENCE_COLUMNS} FROM silences WHERE expires_at > ? ORDER BY expires_at DESC, id",
             (ts(now),),
         )
-        cols = [c[0] for c in cur.description]
-        return [silence_from_row(dict(zip(cols, r))) for r in cur.fetchall()]
+        return [silence_from_row(r) for r in rows]
 
     def recent_alerts(self, rule_ids: list[str], since: datetime) -> list[AlertedHit]:
         """Hits of these rules since ``since`` whose item was (or is being) alerted: some
@@ -129,7 +144,7 @@ class RecordUnit:
     # -- writes -------------------------------------------------------------------------
     def insert_item(self, it: Item, fingerprint: int | None, now: datetime) -> int | None:
         """The new item's id; None when another poll stored it meanwhile (never matched twice)."""
-        cur = self.conn.execute(
+        return self.conn.insert(
             """INSERT INTO items(source, key, url, title, text, published, language, author,
                    content_hash, fingerprint, fetched_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO NOTHING""",
@@ -147,11 +162,10 @@ class RecordUnit:
                 ts(now),
             ),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
 
     def insert_hit(self, item_id: int, it: Item, m: RuleMatch, now: datetime) -> int | None:
         """The new hit's id; None when this rule already has a hit on this item."""
-        cur = self.conn.execute(
+        return self.conn.insert(
             """INSERT INTO hits(item_id, rule_id, rule_title, severity, tags, terms, spans,
                    snippet, why, source, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id, item_id) DO NOTHING""",
@@ -169,7 +183,6 @@ class RecordUnit:
                 ts(now),
             ),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
 
     def insert_bands(
         self,
@@ -215,9 +228,7 @@ class RecordUnit:
 
     def prune_bands(self, before: datetime) -> int:
         """Band rows older than the story window are never read again."""
-        return self.conn.execute(
-            "DELETE FROM story_bands WHERE created_at < ?", (ts(before),)
-        ).rowcount
+        return int(self.conn.execute(self.dialect.prune_bands, (ts(before),)).rowcount)
 
 
 class RecordQueries(StoreBase):
@@ -225,4 +236,4 @@ class RecordQueries(StoreBase):
     def unit_of_work(self) -> Iterator[RecordUnit]:
         """One write transaction for recording a poll (see the module docstring)."""
         with self.transaction() as conn:
-            yield RecordUnit(conn)
+            yield RecordUnit(conn, self.dialect)

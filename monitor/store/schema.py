@@ -298,6 +298,47 @@ def m007_firsthour(db: Database) -> None:
     db.execute("ALTER TABLE hits ADD COLUMN status_comment TEXT")
 
 
+@_step
+def m008_user_disabled(db: Database) -> None:
+    """An account can be disabled (by an admin, from the review page) and enabled again:
+    while it is, none of its sign-ins or tokens is accepted."""
+    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+
+
+@_step
+def m009_cluster(db: Database) -> None:
+    """Several daemons on one database: a registry of the daemons (each renews its own
+    lease by its heartbeat), a lease row per source being polled, and who claimed each
+    delivery in flight (so a start-up recovers only the rows of a daemon that is gone)."""
+    db.execute(
+        """CREATE TABLE daemons (
+            id TEXT PRIMARY KEY,               -- host-pid-random, new at every start
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'daemon',  -- daemon | once (`monitor run --once`)
+            rules_hash TEXT NOT NULL DEFAULT '',  -- a digest of the rule set it has loaded
+            rule_count INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            last_beat TEXT NOT NULL,
+            expires_at TEXT NOT NULL,          -- alive until then, unless it beats again
+            stopped_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX daemons_expires ON daemons (expires_at)")
+    db.execute(
+        """CREATE TABLE source_leases (
+            source TEXT PRIMARY KEY,           -- sources.name, being polled
+            daemon TEXT NOT NULL,              -- daemons.id of the poller
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL           -- renewed by the poller's heartbeat
+        )"""
+    )
+    db.execute("CREATE INDEX source_leases_daemon ON source_leases (daemon)")
+    db.execute("CREATE INDEX sources_next_poll ON sources (next_poll_at)")
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")  # daemons.id while in flight
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -1,12 +1,15 @@
-"""Search as people type it, turned into safe SQLite FTS5 queries. The one translation: the
-CLI's ``--search`` and the review page's search box both reach it through ``HitFilter``.
+"""Search as people type it, read once into a ``SearchQuery`` (AND of OR-groups of terms,
+plus terms to leave out), then written as a safe SQLite FTS5 query (``fts_query``) or, by
+the PostgreSQL dialect, as a ``tsquery``. The one reading: the CLI's ``--search`` and the
+review page's search box both reach it through ``HitFilter``.
 
     Armenia Baku            both words (each also as a prefix: Armen → Armenia, Armenian)
     Armenia OR Baku         either word (OR in capitals; it binds two neighbours)
     "exact phrase"          the words together, in this order
     -stock  NOT stock       without this word (or -"a phrase")
 
-Nothing a person types reaches FTS5 unquoted, so no input is an FTS5 syntax error. A quote
+Nothing a person types reaches FTS5 unquoted (or a tsquery other than as quoted words), so
+no input is a syntax error. A quote
 left open runs to the end of the query; a query that cannot be read (OR with nothing on one
 side, a NOT with nothing after it, OR next to an exclusion) raises SearchError saying what
 to change.
@@ -22,6 +25,23 @@ _WORDISH = re.compile(r"\w")
 
 class SearchError(ValueError):
     """A search that cannot be read; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing to look for: a word (also as a prefix) or, ``phrase``, words in this order."""
+
+    text: str
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """``groups``: every group must match, a group by any of its terms; ``excluded``: no
+    term may match. Both empty: no condition."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...]
 
 
 @dataclass(frozen=True)
@@ -45,8 +65,8 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _term(tok: _Token) -> str:
-    return _quote(tok.text) if tok.phrase else _quote(tok.text.rstrip("*")) + "*"
+def _fts_term(t: Term) -> str:
+    return _quote(t.text) if t.phrase else _quote(t.text.rstrip("*")) + "*"
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -90,14 +110,14 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def fts_query(text: str) -> FtsQuery:
-    """Translate a person's search into FTS5 (see the module docstring); raises SearchError."""
+def parse_search(text: str) -> SearchQuery:
+    """Read a person's search (see the module docstring); raises SearchError."""
     tokens = _tokens(text or "")
-    groups: list[list[str]] = []  # AND of ORs
-    excluded: list[str] = []
+    groups: list[list[Term]] = []  # AND of ORs
+    excluded: list[Term] = []
     negate_next = False
     joining = False  # the previous token was OR
-    for k, tok in enumerate(tokens):
+    for tok in tokens:
         if tok.kind == "or":
             if not groups or joining or negate_next:
                 raise SearchError("OR needs a word on each side, as in: Armenia OR Baku")
@@ -110,30 +130,41 @@ def fts_query(text: str) -> FtsQuery:
                 )
             negate_next = True
             continue
+        term = Term(tok.text, tok.phrase)
         if tok.negated or negate_next:
             if joining:
                 raise SearchError(
                     "OR joins two words to look for; leave a word out with -word instead"
                 )
-            excluded.append(_term(tok))
+            excluded.append(term)
             negate_next = False
             continue
         if joining:
-            groups[-1].append(_term(tok))
+            groups[-1].append(term)
             joining = False
         else:
-            groups.append([_term(tok)])
+            groups.append([term])
     if joining:
         raise SearchError("OR needs a word on each side, as in: Armenia OR Baku")
     if negate_next:
         raise SearchError("NOT must be followed by the word to leave out, as in: NOT stock")
+    return SearchQuery(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+def fts_query(text: str) -> FtsQuery:
+    """A person's search as FTS5 queries (see the module docstring); raises SearchError."""
+    q = parse_search(text)
     match = (
-        " AND ".join(g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups) or None
+        " AND ".join(
+            _fts_term(g[0]) if len(g) == 1 else "(" + " OR ".join(map(_fts_term, g)) + ")"
+            for g in q.groups
+        )
+        or None
     )
-    return FtsQuery(match=match, exclude=" OR ".join(excluded) or None)
+    return FtsQuery(match=match, exclude=" OR ".join(map(_fts_term, q.excluded)) or None)
 
 
 def check_search(text: str) -> str:
     """The search as given, once it is known to translate (for input validation)."""
-    fts_query(text)
+    parse_search(text)
     return text

@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.models import Silence
-from monitor.store.base import StoreBase, parse_ts, rowid, ts
+from monitor.store.base import StoreBase, parse_ts, ts
 
 SILENCE_COLUMNS = "id, rule_id, source, expires_at, comment, created_by, created_at"
 
@@ -44,11 +44,12 @@ class SilenceQueries(StoreBase):
         if not rule_id and not source:
             raise StoreError("a silence needs a rule or a source")
         with self.transaction() as c:
-            cur = c.execute(
+            new_id = c.insert(
                 "INSERT INTO silences(rule_id, source, expires_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (rule_id, source, ts(expires_at), comment or "", created_by, ts(now)),
             )
-            return rowid(cur)
+            assert new_id is not None
+            return new_id
 
     def list_silences(self, now: datetime | None = None) -> list[Silence]:
         """Silences still in force at ``now`` (every silence when ``now`` is None), newest first."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.models import SourceState, SourceStatus
+from monitor.models import ListedSource, SourceState, SourceStatus
 from monitor.store.base import StoreBase, dumps, loads, parse_ts, ts
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,29 @@ class DisabledSource:
     name: str
     reason: str
     since: datetime | None
+
+
+def _status_fields(r: dict[str, Any]) -> dict[str, Any]:
+    """A ``sources`` row as ``SourceStatus``'s fields."""
+    return {
+        "name": r["name"],
+        "kind": r["kind"],
+        "target": r["target"],
+        "consecutive_failures": int(r["consecutive_failures"]),
+        "failing": bool(r["failing"]),
+        "disabled_reason": r["disabled_reason"],
+        "last_error": r["last_error"],
+        "last_poll_at": parse_ts(r["last_poll_at"]),
+        "last_success_at": parse_ts(r["last_success_at"]),
+        "next_poll_at": parse_ts(r["next_poll_at"]),
+        "items_seen": int(r["items_seen"]),
+        "state": SourceState(
+            etag=r["etag"], last_modified=r["last_modified"], data=loads(r["state"], {})
+        ),
+        "interval": r["interval"],
+        "last_error_at": parse_ts(r["last_error_at"]),
+        "updated_at": parse_ts(r["updated_at"]),
+    }
 
 
 class SourceQueries(StoreBase):
@@ -96,46 +119,21 @@ class SourceQueries(StoreBase):
 
     def source_row(self, name: str) -> SourceStatus | None:
         rows = self.query("SELECT * FROM sources WHERE name = ?", (name,))
-        if not rows:
-            return None
-        r = rows[0]
-        return SourceStatus(
-            name=r["name"],
-            kind=r["kind"],
-            target=r["target"],
-            consecutive_failures=int(r["consecutive_failures"]),
-            failing=bool(r["failing"]),
-            disabled_reason=r["disabled_reason"],
-            last_error=r["last_error"],
-            last_poll_at=parse_ts(r["last_poll_at"]),
-            last_success_at=parse_ts(r["last_success_at"]),
-            next_poll_at=parse_ts(r["next_poll_at"]),
-            items_seen=int(r["items_seen"]),
-            state=SourceState(
-                etag=r["etag"], last_modified=r["last_modified"], data=loads(r["state"], {})
-            ),
-        )
+        return SourceStatus(**_status_fields(rows[0])) if rows else None
 
     def source_state(self, name: str) -> SourceState:
         row = self.source_row(name)
         return row.state if row else SourceState()
 
-    def list_sources(self) -> list[dict[str, Any]]:
+    def list_sources(self) -> list[ListedSource]:
+        """Every source's row, by name, with how many of its items are stored."""
         rows = self.query(
             """SELECT s.*, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) AS items_stored
                FROM sources s ORDER BY s.name"""
         )
-        for r in rows:
-            for k in (
-                "last_poll_at",
-                "last_success_at",
-                "next_poll_at",
-                "last_error_at",
-                "updated_at",
-            ):
-                r[k] = parse_ts(r[k])
-            r["state"] = loads(r["state"], {})
-        return rows
+        return [
+            ListedSource(**_status_fields(r), items_stored=int(r["items_stored"])) for r in rows
+        ]
 
     def record_poll_success(
         self,

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from monitor.store.base import StoreBase, parse_ts, rowid, ts
+from monitor.models import HitNote
+from monitor.store.base import StoreBase, parse_ts, ts
 from monitor.suggest import did_you_mean, one_of
 
 DISMISS_REASONS: tuple[str, ...] = ("false-positive", "duplicate", "irrelevant")
@@ -91,6 +92,13 @@ class RuleStats:
         }
 
 
+def _when(value: str) -> datetime:
+    """A NOT NULL time column."""
+    when = parse_ts(value)
+    assert when is not None
+    return when
+
+
 class TriageQueries(StoreBase):
     def ack_hits(
         self, ids: Iterable[int], by: str, now: datetime, note: str | None = None
@@ -157,20 +165,29 @@ class TriageQueries(StoreBase):
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM hits WHERE id = ?", (hit_id,)).fetchone() is None:
                 return None
-            cur = c.execute(
+            new_id = c.insert(
                 "INSERT INTO hit_notes(hit_id, action, text, by, created_at) VALUES (?, 'note', ?, ?, ?)",
                 (hit_id, text, by, ts(now)),
             )
-            return rowid(cur)
+            assert new_id is not None
+            return new_id
 
-    def hit_notes(self, hit_id: int) -> list[dict[str, Any]]:
+    def hit_notes(self, hit_id: int) -> list[HitNote]:
         """The hit's history (notes and status changes), oldest first."""
         rows = self.query(
             "SELECT * FROM hit_notes WHERE hit_id = ? ORDER BY created_at, id", (hit_id,)
         )
-        for r in rows:
-            r["created_at"] = parse_ts(r["created_at"])
-        return rows
+        return [
+            HitNote(
+                id=r["id"],
+                hit_id=r["hit_id"],
+                action=r["action"],
+                created_at=_when(r["created_at"]),
+                text=r["text"],
+                by=r["by"],
+            )
+            for r in rows
+        ]
 
     def rule_stats(
         self, now: datetime, rules: Iterable[tuple[str, str, str]] = ()
@@ -185,11 +202,11 @@ class TriageQueries(StoreBase):
                       (SELECT rule_title FROM hits x WHERE x.rule_id = h.rule_id ORDER BY x.id DESC LIMIT 1) AS rule_title,
                       (SELECT severity FROM hits x WHERE x.rule_id = h.rule_id ORDER BY x.id DESC LIMIT 1) AS severity,
                       COUNT(*) AS total,
-                      SUM(created_at >= ?) AS last_7d,
-                      SUM(created_at >= ?) AS last_30d,
-                      SUM(status = 'acked') AS acked,
-                      SUM(status = 'dismissed') AS dismissed,
-                      SUM(status = 'dismissed' AND status_reason = 'false-positive') AS false_positives,
+                      COUNT(*) FILTER (WHERE created_at >= ?) AS last_7d,
+                      COUNT(*) FILTER (WHERE created_at >= ?) AS last_30d,
+                      COUNT(*) FILTER (WHERE status = 'acked') AS acked,
+                      COUNT(*) FILTER (WHERE status = 'dismissed') AS dismissed,
+                      COUNT(*) FILTER (WHERE status = 'dismissed' AND status_reason = 'false-positive') AS false_positives,
                       MAX(created_at) AS last_fired
                FROM hits h GROUP BY rule_id""",
             (ts(now - timedelta(days=7)), ts(now - timedelta(days=30))),
@@ -229,7 +246,7 @@ class TriageQueries(StoreBase):
                 "SELECT source AS value, COUNT(*) AS n FROM hits GROUP BY source ORDER BY source"
             ),
             "tags": self.query(
-                """SELECT j.value AS value, COUNT(*) AS n FROM hits h, json_each(h.tags) j
+                f"""SELECT j.value AS value, COUNT(*) AS n FROM hits h, {self.dialect.json_elements("h.tags", "j")}
                    GROUP BY j.value ORDER BY j.value"""
             ),
             "severities": {

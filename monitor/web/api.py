@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -20,10 +21,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from monitor.models import Hit, Silence
-from monitor.store.base import ts
+from monitor.store.base import parse_ts, ts
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
-from monitor.web.app import PageError, search_error
+from monitor.web.app import PageError, WebContext, search_error
 from monitor.web.auth import Principal
 from monitor.web.deps import context, require
 
@@ -123,18 +124,23 @@ def summary(hit: Hit) -> dict[str, Any]:
     }
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+def _cursor(hit: Hit) -> str:
+    """The opaque cursor after ``hit``: its place in the list's order, (created_at, id)."""
+    raw = json.dumps([ts(hit.created_at), hit.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _offset(cursor: str | None) -> int:
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    """The place a cursor names (a keyset: hits recorded since do not shift the pages)."""
     if not cursor:
-        return 0
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith("o") and raw[1:].isdigit():
-            return int(raw[1:])
-    except (binascii.Error, UnicodeDecodeError):
+        when, hit_id = json.loads(raw)
+        at = parse_ts(when) if isinstance(when, str) else None
+        if at is not None and isinstance(hit_id, int) and not isinstance(hit_id, bool):
+            return at, hit_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         pass
     raise PageError(400, "That cursor is not one this API gave out.")
 
@@ -160,7 +166,7 @@ def list_hits(
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
     who: Principal = Depends(viewer),
-):
+) -> dict[str, Any]:
     """Hits, newest first, with the CLI's filters; ``status=all`` (or none) for every status."""
     ctx = context(request)
     unknown = [s for s in status if s not in (*STATUSES, "all")]
@@ -180,20 +186,21 @@ def list_hits(
         until=_when(until, now, "until"),
         search=q,
     )
-    offset = _offset(cursor)
-    hits = ctx.store.list_hits(limit=limit + 1, offset=offset, **f.kwargs())
-    more = len(hits) > limit
+    hits = ctx.store.list_hits(limit=limit + 1, before=_after(cursor), **f.kwargs())
+    page = hits[:limit]
     return {
-        "hits": [summary(h) for h in hits[:limit]],
-        "next": _cursor(offset + limit) if more else None,
+        "hits": [summary(h) for h in page],
+        "next": _cursor(page[-1]) if len(hits) > limit else None,
     }
 
 
-def _detail(ctx, hit_id: int) -> dict[str, Any]:
+def _detail(ctx: WebContext, hit_id: int) -> dict[str, Any]:
     hit = ctx.store.get_hit(hit_id)
     if hit is None:
         raise PageError(404, f"There is no hit {hit_id}.")
     row = ctx.store.get_hit_row(hit_id)
+    if row is None:
+        raise PageError(404, f"There is no hit {hit_id}.")
     return {
         **summary(hit),
         "rule_title": hit.rule_title,
@@ -201,18 +208,18 @@ def _detail(ctx, hit_id: int) -> dict[str, Any]:
         "terms": list(hit.terms),
         "spans": [list(s) for s in hit.spans],
         "why": hit.why,
-        "text": row["text"] or "",
+        "text": row.text,
         "created_at": ts(hit.created_at),
         "also_in": list(hit.also_in),
-        "status_reason": row["status_reason"],
-        "status_by": row["status_by"],
-        "status_at": row["status_at"],
+        "status_reason": row.status_reason,
+        "status_by": row.status_by,
+        "status_at": ts(row.status_at),
         "notes": [
             {
-                "action": n["action"],
-                "text": n.get("text"),
-                "by": n.get("by"),
-                "created_at": _iso(n["created_at"]),
+                "action": n.action,
+                "text": n.text,
+                "by": n.by,
+                "created_at": _iso(n.created_at),
             }
             for n in ctx.store.hit_notes(hit_id)
         ],
@@ -229,12 +236,19 @@ def _detail(ctx, hit_id: int) -> dict[str, Any]:
 
 
 @router.get("/hits/{hit_id}", response_model=HitDetail)
-def get_hit(request: Request, hit_id: int, who: Principal = Depends(viewer)):
+def get_hit(request: Request, hit_id: int, who: Principal = Depends(viewer)) -> dict[str, Any]:
     """One hit: the item's text, the spans that matched, why, notes and deliveries."""
     return _detail(context(request), hit_id)
 
 
-def _triage(ctx, who: Principal, ids: list[int], action: str, reason: str | None, note: str | None):
+def _triage(
+    ctx: WebContext,
+    who: Principal,
+    ids: list[int],
+    action: str,
+    reason: str | None,
+    note: str | None,
+) -> Any:
     now, by = ctx.clock(), ctx.who(who)
     if action == "ack":
         return ctx.store.ack_hits(ids, by=by, now=now, note=note)
@@ -245,12 +259,12 @@ def _triage(ctx, who: Principal, ids: list[int], action: str, reason: str | None
     return ctx.store.dismiss_hits(ids, reason, by=by, now=now, note=note)
 
 
-def _result(result) -> dict[str, list[int]]:
+def _result(result: Any) -> dict[str, list[int]]:
     return {k: list(getattr(result, k, []) or []) for k in ("changed", "unchanged", "missing")}
 
 
 @router.post("/hits/bulk", response_model=TriageOut)
-def bulk(request: Request, body: BulkIn, who: Principal = Depends(analyst)):
+def bulk(request: Request, body: BulkIn, who: Principal = Depends(analyst)) -> dict[str, list[int]]:
     """Acknowledge, dismiss (with a reason) or reopen many hits at once."""
     return _result(_triage(context(request), who, body.ids, body.action, body.reason, body.note))
 
@@ -262,13 +276,14 @@ def act(
     action: Literal["ack", "dismiss", "reopen", "note"],
     body: TriageIn,
     who: Principal = Depends(analyst),
-):
+) -> dict[str, Any]:
     """Triage one hit; ``note`` adds ``text`` to its trail. Returns the hit as it is now."""
     ctx = context(request)
     if action == "note":
         if not (body.text or "").strip():
             raise PageError(400, "A note needs some text.")
-        if ctx.store.add_note(hit_id, body.text.strip(), by=ctx.who(who), now=ctx.clock()) is None:
+        text = (body.text or "").strip()
+        if ctx.store.add_note(hit_id, text, by=ctx.who(who), now=ctx.clock()) is None:
             raise PageError(404, f"There is no hit {hit_id}.")
     elif _triage(
         ctx, who, [hit_id], action, body.reason, (body.note or "").strip() or None

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from monitor.web import ruleset
+from monitor.models import SourceStatus
+from monitor.rules import Rule
+from monitor.web import configedit, ruleset
 from monitor.web.app import PageError, WebContext
 from monitor.web.auth import Principal
 from monitor.web.deps import context, poll_now, require
@@ -88,7 +91,7 @@ def refused(problems: list[dict[str, Any]]) -> JSONResponse:
     )
 
 
-def _rule_record(ctx: WebContext, rule, stats: dict[str, Any] | None) -> dict[str, Any]:
+def _rule_record(ctx: WebContext, rule: Rule, stats: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": rule.id,
         "title": rule.title,
@@ -130,8 +133,10 @@ def read_file(request: Request, name: str, who: Principal = Depends(viewer)) -> 
     return {"file": name, "text": target.read_text(encoding="utf-8")}
 
 
-@router.put("/rules/files/{name:path}", tags=["rules"])
-def save_file(request: Request, name: str, body: FileIn, who: Principal = Depends(analyst)):
+@router.put("/rules/files/{name:path}", tags=["rules"], response_model=None)
+def save_file(
+    request: Request, name: str, body: FileIn, who: Principal = Depends(analyst)
+) -> dict[str, Any] | JSONResponse:
     """Save a rule file atomically (a running daemon's reload picks it up). A text with any
     problem ``rules check`` would report is refused with 422 and never written."""
     ctx = context(request)
@@ -178,8 +183,10 @@ def get_rule(request: Request, rule_id: str, who: Principal = Depends(viewer)) -
     }
 
 
-@router.post("/rules/check", tags=["rules"])
-def check_rules(request: Request, body: Candidate | None = None, who: Principal = Depends(viewer)):
+@router.post("/rules/check", tags=["rules"], response_model=None)
+def check_rules(
+    request: Request, body: Candidate | None = None, who: Principal = Depends(viewer)
+) -> dict[str, Any] | JSONResponse:
     """Check the rule files, or them with ``file`` holding ``yaml``: 200 when clean, 422 with
     each problem as ``file:line:col: message`` (the same as ``monitor rules check``)."""
     result = checked(context(request), body)
@@ -188,8 +195,10 @@ def check_rules(request: Request, body: Candidate | None = None, who: Principal 
     return {"ok": True, "rules": len(result.rule_set.rules), "problems": []}
 
 
-@router.post("/rules/test", tags=["rules"])
-def test_rules(request: Request, body: TestIn, who: Principal = Depends(viewer)) -> dict[str, Any]:
+@router.post("/rules/test", tags=["rules"], response_model=None)
+def test_rules(
+    request: Request, body: TestIn, who: Principal = Depends(viewer)
+) -> dict[str, Any] | JSONResponse:
     """Which rules fire on ``text``, in the shape of ``monitor rules test --json``'s ``hits``.
     With ``file`` and ``yaml``, the rules as they would be after that edit."""
     result = checked(context(request), body)
@@ -206,10 +215,10 @@ def test_rules(request: Request, body: TestIn, who: Principal = Depends(viewer))
     return {"hits": ruleset.try_text(rules, body.text, body.title, body.language)}
 
 
-@router.post("/rules/backtest", tags=["rules"])
+@router.post("/rules/backtest", tags=["rules"], response_model=None)
 def backtest_rules(
     request: Request, body: BacktestIn, who: Principal = Depends(viewer)
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Replay the items stored in the last ``days`` through the rules (or the candidate):
     what would newly fire, and what would stop, against the hits recorded."""
     ctx = context(request)
@@ -230,26 +239,27 @@ def backtest_rules(
 def list_sources(request: Request, who: Principal = Depends(viewer)) -> dict[str, Any]:
     """Each source: its kind and target, when it was polled, its last error, whether it is failing."""
     ctx = context(request)
-    rows = {r["name"]: r for r in ctx.store.list_sources()}
+    rows = {r.name: r for r in ctx.store.list_sources()}
     configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
     out = []
     for name in sorted(rows.keys() | configured.keys()):
-        r, s = rows.get(name, {}), configured.get(name)
+        s = configured.get(name)
+        r = rows.get(name) or SourceStatus(name=name, kind=s.kind if s else "")
         out.append(
             {
                 "name": name,
-                "kind": s.kind if s else r.get("kind"),
-                "target": (str(s.url or s.path) if s else r.get("target")),
+                "kind": s.kind if s else r.kind,
+                "target": (str(s.url or s.path) if s else r.target),
                 "enabled": bool(s.enabled) if s else None,
-                "last_poll_at": r.get("last_poll_at"),
-                "last_success_at": r.get("last_success_at"),
-                "next_poll_at": r.get("next_poll_at"),
-                "last_error": r.get("last_error"),
-                "last_error_at": r.get("last_error_at"),
-                "consecutive_failures": r.get("consecutive_failures", 0),
-                "failing": bool(r.get("failing")),
-                "disabled_reason": r.get("disabled_reason"),
-                "items_seen": r.get("items_seen", 0),
+                "last_poll_at": r.last_poll_at,
+                "last_success_at": r.last_success_at,
+                "next_poll_at": r.next_poll_at,
+                "last_error": r.last_error,
+                "last_error_at": r.last_error_at,
+                "consecutive_failures": r.consecutive_failures,
+                "failing": r.failing,
+                "disabled_reason": r.disabled_reason,
+                "items_seen": r.items_seen,
             }
         )
     return {"sources": out}
@@ -264,7 +274,7 @@ def test_source(
     from monitor.config import HttpConfig, SourceConfig
     from monitor.errors import MonitorError
     from monitor.sources import make_source
-    from monitor.sources.base import SourceState
+    from monitor.models import SourceState
 
     ctx = context(request)
     http = ctx.config.http if ctx.config is not None else HttpConfig()
@@ -313,23 +323,20 @@ class SourcePatch(BaseModel):
     tags: list[str] | None = None
 
 
-def edit_sources(ctx: WebContext, who: Principal, name: str, action: str, apply) -> dict[str, Any]:
-    from monitor.config import load_config
-    from monitor.web import configedit
+def edit_sources(
+    ctx: WebContext,
+    who: Principal,
+    name: str,
+    action: str,
+    change: Callable[[Path], None],
+) -> dict[str, Any] | JSONResponse:
+    from monitor.web.edits import RefusedEdit, apply_edit
 
-    if ctx.config is None or ctx.config.path is None:
-        raise PageError(
-            409, "This page was not started from a config file, so it cannot edit sources."
-        )
     try:
-        apply(configedit, Path(ctx.config.path))
-    except configedit.RefusedEdit as exc:
+        config = apply_edit(ctx, who, "source", name, action, change)
+    except RefusedEdit as exc:
         return refused_edit(exc.problems)
-    except KeyError:
-        raise PageError(404, f"There is no source {name} in {ctx.config.path}.") from None
-    ctx.config = load_config(ctx.config.path)
-    ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
-    source = ctx.config.source(name)
+    source = config.source(name)
     return {
         "name": name,
         "kind": source.kind,
@@ -344,29 +351,30 @@ def refused_edit(problems: list[str]) -> JSONResponse:
     return JSONResponse({"detail": problems}, status_code=422)
 
 
-@router.post("/sources", tags=["sources"], status_code=201)
-def add_source(request: Request, body: SourceIn, who: Principal = Depends(admin)):
+@router.post("/sources", tags=["sources"], status_code=201, response_model=None)
+def add_source(
+    request: Request, body: SourceIn, who: Principal = Depends(admin)
+) -> dict[str, Any] | JSONResponse:
     """Add a feed or page source to the config file (rewritten with comments kept, checked
     before it replaces the old one); a running daemon picks it up at its next check."""
     fields = body.model_dump(exclude_none=True)
     return edit_sources(
-        context(request), who, body.name, "add", lambda ce, path: ce.add_source(path, fields)
+        context(request), who, body.name, "add", lambda path: configedit.add_source(path, fields)
     )
 
 
-@router.patch("/sources/{name}", tags=["sources"])
-def update_source(request: Request, name: str, body: SourcePatch, who: Principal = Depends(admin)):
+@router.patch("/sources/{name}", tags=["sources"], response_model=None)
+def update_source(
+    request: Request, name: str, body: SourcePatch, who: Principal = Depends(admin)
+) -> dict[str, Any] | JSONResponse:
     """Change a source's url, interval, enabled … (``enabled: true`` also re-enables one the
     daemon disabled)."""
     ctx = context(request)
     fields = body.model_dump(exclude_unset=True)
-    action = (
-        {True: "enable", False: "disable"}.get(fields.get("enabled"), "edit")
-        if len(fields) == 1
-        else "edit"
-    )
+    enabled = fields.get("enabled")
+    action = "edit" if len(fields) != 1 or enabled is None else ("enable" if enabled else "disable")
     result = edit_sources(
-        ctx, who, name, action, lambda ce, path: ce.update_source(path, name, fields)
+        ctx, who, name, action, lambda path: configedit.update_source(path, name, fields)
     )
     if fields.get("enabled") is True and isinstance(result, dict):
         result["reenabled"] = ctx.store.reenable_source(name, ctx.clock())

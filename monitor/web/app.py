@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -33,7 +34,12 @@ from monitor.models import SEVERITIES, utcnow
 from monitor.store.triage import DISMISS_REASONS
 from monitor.web.auth import Access, Authenticator, Principal  # noqa: F401 (Access: re-exported)
 from monitor.web.guard import HostGuard, LoginLimiter, allowed_hosts
-from monitor.web.present import ago, exact, safe_url
+from monitor.timefmt import ago
+from monitor.urls import safe_url
+from monitor.web.present import exact
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +99,23 @@ def search_error(text: str | None) -> None:
 
 
 def csrf_of(request: Request) -> str:
-    return request.state.csrf
+    token: str = request.state.csrf
+    return token
 
 
 def create_app(
-    store,
+    store: Any,
     access: Access | None = None,
     rules: Callable[[], Iterable[tuple[str, str, str]]] | None = None,
     default_by: str = "web",
     clock: Callable[[], datetime] = utcnow,
     *,
-    config=None,
+    config: Config | None = None,
     bound: str = "127.0.0.1",
     hosts: Iterable[str] = (),
     limiter: LoginLimiter | None = None,
     poll: Callable[[str], Any] | None = None,
-):
+) -> HostGuard:
     """The ASGI application. ``bound`` and ``hosts`` decide the Host names it answers to;
     ``poll(name)`` polls a source now (the Sources page's "retry now")."""
     web_cfg = getattr(config, "web", None)
@@ -152,13 +159,26 @@ def create_app(
     )
     app.state.web = ctx
 
-    from monitor.web import api, api_rules, feeds, pages, pages_rules, pages_sources
+    from monitor.web import (
+        api,
+        api_channels,
+        api_rules,
+        api_users,
+        feeds,
+        pages,
+        pages_admin,
+        pages_rules,
+        pages_sources,
+    )
 
     app.include_router(api.router)
     app.include_router(api_rules.router)
+    app.include_router(api_channels.router)
+    app.include_router(api_users.router)
     app.include_router(pages.router)
     app.include_router(pages_rules.router)
     app.include_router(pages_sources.router)
+    app.include_router(pages_admin.router)
     app.include_router(feeds.router)
 
     @app.get("/static/{name}", include_in_schema=False)
@@ -176,7 +196,9 @@ def create_app(
         )
 
     @app.middleware("http")
-    async def csrf_cookie(request: Request, call_next):
+    async def csrf_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         given = request.cookies.get(CSRF_COOKIE) or ""
         fresh = None if _CSRF_SHAPE.fullmatch(given) else secrets.token_urlsafe(32)
         request.state.csrf = fresh or given
@@ -193,11 +215,11 @@ def create_app(
         return response
 
     @app.exception_handler(PageError)
-    async def page_error(request: Request, exc: PageError):
+    async def page_error(request: Request, exc: PageError) -> Response:
         return error_response(request, exc.status, exc.message, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = {
             404: "There is no such page.",
             405: f"{request.method} is not allowed here.",
@@ -209,13 +231,13 @@ def create_app(
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError):
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         return error_response(request, 404, "There is no such page.", {})
 
     @app.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception):
+    async def crashed(request: Request, exc: Exception) -> Response:
         log.error("review page: %s %s failed", request.method, request.url.path, exc_info=exc)
         return error_response(
             request, 500, "Something went wrong; the details are in the server log.", {}

@@ -17,8 +17,12 @@ import base64
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from monitor.accounts import digest, role_at_least, verify_password
+
+if TYPE_CHECKING:
+    from monitor.web.guard import LoginLimiter
 
 SESSION_COOKIE = "monitor_session"
 TOKEN_COOKIE = "monitor_token"
@@ -59,11 +63,11 @@ def same(a: str, b: str) -> bool:
 
 
 class Authenticator:
-    def __init__(self, store, access: Access, limiter):
+    def __init__(self, store: Any, access: Access, limiter: LoginLimiter) -> None:
         self.store, self.access, self.limiter = store, access, limiter
 
     def accounts(self) -> bool:
-        return self.store.count_users() > 0
+        return bool(self.store.count_users() > 0)
 
     @property
     def open(self) -> bool:
@@ -87,7 +91,8 @@ class Authenticator:
         ):
             return Principal(name or None, "admin", "shared")
         user = self.store.get_user(name) if name else None
-        if verify_password(user.password_hash if user else None, given) and user is not None:
+        known = verify_password(user.password_hash if user else None, given)
+        if known and user is not None and not user.disabled:
             return Principal(user.name, user.role, "password")
         self.failed(client)
         return None

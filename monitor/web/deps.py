@@ -15,7 +15,8 @@ MAX_FORM_BYTES = 64 * 1024
 
 
 def context(request: Request) -> WebContext:
-    return request.app.state.web
+    ctx: WebContext = request.app.state.web
+    return ctx
 
 
 def client_of(request: Request) -> str:

@@ -20,7 +20,7 @@ from monitor.store.hits import STATUSES, HitFilter
 from monitor.web.app import PageError
 from monitor.web.auth import TooManyAttempts
 from monitor.web.deps import client_of, context, principal
-from monitor.web.present import safe_url
+from monitor.urls import safe_url
 
 router = APIRouter(include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -37,7 +37,7 @@ def _iso(dt: datetime | None) -> str:
 
 
 @router.get("/feeds/hits.atom")
-def hits_feed(request: Request):
+def hits_feed(request: Request) -> Response:
     ctx = context(request)
     token = request.query_params.get("token")
     if token:
@@ -56,7 +56,10 @@ def hits_feed(request: Request):
     if not who.can("viewer"):
         raise PageError(403, "This needs the viewer role.")
     q = request.query_params
-    some = lambda name: [v for v in q.getlist(name) if v]  # noqa: E731
+
+    def some(name: str) -> list[str]:
+        return [v for v in q.getlist(name) if v]
+
     f = HitFilter(
         rule=some("rule"),
         tag=some("tag"),

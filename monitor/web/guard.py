@@ -15,8 +15,10 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable
+from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("monitor.web")
 
@@ -113,14 +115,11 @@ class LoginLimiter:
                     del self._failures[key]
 
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
 class HostGuard:
     """ASGI middleware: refuse a Host the page is not served as (421), add the security
     headers to every response, and write the access log line (debug, credentials masked)."""
 
-    def __init__(self, app, hosts: frozenset[str]):
+    def __init__(self, app: ASGIApp, hosts: frozenset[str]) -> None:
         self.app = app
         self.hosts = hosts
 
@@ -138,7 +137,7 @@ class HostGuard:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def __call__(self, scope, receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -149,7 +148,7 @@ class HostGuard:
         query = scope.get("query_string", b"").decode("latin-1")
         status_seen: list[int] = []
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_seen.append(message["status"])
                 have = {k.lower() for k, _ in message.get("headers", [])}
@@ -171,7 +170,7 @@ class HostGuard:
         else:
             received = 0
 
-            async def bounded_receive() -> dict[str, Any]:
+            async def bounded_receive() -> Message:
                 nonlocal received
                 message = await receive()
                 received += len(message.get("body", b""))

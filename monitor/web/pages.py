@@ -17,18 +17,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from monitor.accounts import digest, new_secret
-from monitor.models import SEVERITIES
-from monitor.store.base import parse_ts
+from monitor.models import SEVERITIES, ListedSource
 from monitor.store.hits import STATUSES, HitFilter, parse_when
 from monitor.store.triage import DISMISS_REASONS
+from monitor.urls import item_link
 from monitor.web.app import PageError, WebContext, csrf_of, search_error
 from monitor.web.auth import SESSION_COOKIE, TOKEN_COOKIE, Principal, TooManyAttempts, same
 from monitor.web.deps import Form, client_of, context, read_form, require
 from monitor.web.guard import local_path
-from monitor.urls import item_link
 from monitor.web.present import document_parts, snippet_parts
 
 PAGE_SIZE = 50
@@ -74,7 +73,10 @@ def hit_filter(request: Request, ctx: WebContext) -> tuple[HitFilter, dict[str, 
         except ValueError as exc:
             raise PageError(400, str(exc)) from None
     search_error(q.get("q"))
-    some = lambda name: [v for v in q.getlist(name) if v]  # noqa: E731
+
+    def some(name: str) -> list[str]:
+        return [v for v in q.getlist(name) if v]
+
     f = HitFilter(
         rule=some("rule"),
         severity=[s for s in some("severity") if s in SEVERITIES],
@@ -91,7 +93,7 @@ def hit_filter(request: Request, ctx: WebContext) -> tuple[HitFilter, dict[str, 
 
 
 @router.get("/", response_class=HTMLResponse)
-def hit_list(request: Request, who: Principal = Depends(viewer)):
+def hit_list(request: Request, who: Principal = Depends(viewer)) -> Response:
     ctx = context(request)
     f, form = hit_filter(request, ctx)
     try:
@@ -155,13 +157,15 @@ def hit_list(request: Request, who: Principal = Depends(viewer)):
 
 
 @router.get("/hits/{hit_id}", response_class=HTMLResponse)
-def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
+def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)) -> Response:
     store = context(request).store
     hit = store.get_hit(hit_id)
     if hit is None:
         raise PageError(404, f"There is no hit {hit_id}.")
     row = store.get_hit_row(hit.id)
-    title_parts, body_parts = document_parts(hit.title, row["text"] or "", hit.spans)
+    if row is None:
+        raise PageError(404, f"There is no hit {hit_id}.")
+    title_parts, body_parts = document_parts(hit.title, row.text, hit.spans)
     return render(
         request,
         "hit.html",
@@ -174,7 +178,7 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
             "link": item_link(hit.url),
             "notes": store.hit_notes(hit.id),
             "deliveries": store.deliveries_for_hit(hit.id),
-            "status_at": parse_ts(row["status_at"]),
+            "status_at": row.status_at,
             "back": local_path(request.query_params.get("back"), "/"),
             "here": here(request),
         },
@@ -182,7 +186,9 @@ def hit_detail(request: Request, hit_id: int, who: Principal = Depends(viewer)):
 
 
 @router.post("/hits/bulk")
-def bulk(request: Request, form: Form = Depends(read_form), who: Principal = Depends(analyst)):
+def bulk(
+    request: Request, form: Form = Depends(read_form), who: Principal = Depends(analyst)
+) -> Response:
     ctx = context(request)
     ids = [int(v) for v in form.all("ids") if v.isdigit()]
     action, back = form.get("action"), local_path(form.get("next"))
@@ -207,7 +213,7 @@ def act(
     action: str,
     form: Form = Depends(read_form),
     who: Principal = Depends(analyst),
-):
+) -> Response:
     if action not in ("ack", "dismiss", "reopen", "note"):
         raise PageError(404, "There is no such page.")
     ctx = context(request)
@@ -236,7 +242,7 @@ def act(
 
 
 @router.get("/rules", response_class=HTMLResponse)
-def rule_list(request: Request, who: Principal = Depends(viewer)):
+def rule_list(request: Request, who: Principal = Depends(viewer)) -> Response:
     ctx = context(request)
     from monitor.web.ruleset import label, rule_files
 
@@ -249,19 +255,13 @@ def rule_list(request: Request, who: Principal = Depends(viewer)):
 
 
 @router.get("/sources", response_class=HTMLResponse)
-def source_list(request: Request, who: Principal = Depends(viewer)):
+def source_list(request: Request, who: Principal = Depends(viewer)) -> Response:
     ctx = context(request)
     rows = ctx.store.list_sources()
     configured = {s.name: s for s in (ctx.config.sources if ctx.config is not None else [])}
-    polled = {r["name"] for r in rows}
+    polled = {r.name for r in rows}
     rows += [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "target": s.url or str(s.path),
-            "consecutive_failures": 0,
-            "items_stored": 0,
-        }
+        ListedSource(name=s.name, kind=s.kind, target=s.url or str(s.path))
         for s in configured.values()
         if s.name not in polled
     ]
@@ -282,7 +282,7 @@ def source_list(request: Request, who: Principal = Depends(viewer)):
 
 # -- signing in -------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request):
+def login_page(request: Request) -> Response:
     ctx = context(request)
     token = request.query_params.get("token")
     if token is not None:  # the shared token, once, then a cookie
@@ -317,7 +317,7 @@ def login_page(request: Request):
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, form: Form = Depends(read_form)):
+def login(request: Request, form: Form = Depends(read_form)) -> Response:
     ctx = context(request)
     name, password, back = (
         form.get("name").strip(),
@@ -372,7 +372,7 @@ def login(request: Request, form: Form = Depends(read_form)):
 
 
 @router.post("/logout")
-def logout(request: Request, form: Form = Depends(read_form)):
+def logout(request: Request, form: Form = Depends(read_form)) -> Response:
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         context(request).store.remove_session(digest(session))

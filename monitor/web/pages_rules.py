@@ -13,11 +13,14 @@ import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from monitor.web import ruleset
-from monitor.web.app import PageError
+from monitor.rules import Rule, RuleSet
+from monitor.web.app import PageError, WebContext
 from monitor.web.auth import Principal
 from monitor.web.deps import Form, context, read_form, require
 from monitor.web.pages import redirect, render
@@ -44,7 +47,7 @@ rules:
 """
 
 
-def _rule(ctx, rule_id: str):
+def _rule(ctx: WebContext, rule_id: str) -> tuple[Rule, RuleSet]:
     from monitor.rules import load_rule_set
 
     rule_set, _ = load_rule_set(ctx.rule_paths)
@@ -55,14 +58,16 @@ def _rule(ctx, rule_id: str):
 
 
 @router.get("/rules/new")
-def new_file(request: Request, file: str = "", who: Principal = Depends(viewer)):
+def new_file(request: Request, file: str = "", who: Principal = Depends(viewer)) -> Response:
     name = file or "new-rules.yaml"
     stem = re.sub(r"[^a-z0-9-]+", "-", Path(name).stem.lower()).strip("-") or "new-rule"
     return editor(request, name, TEMPLATE.format(rule_id=stem), [], new=True)
 
 
 @router.post("/rules/derive")
-def derive(request: Request, form: Form = Depends(read_form), who: Principal = Depends(analyst)):
+def derive(
+    request: Request, form: Form = Depends(read_form), who: Principal = Depends(analyst)
+) -> Response:
     from monitor.derive import derive_yaml
     from monitor.rules import load_rule_set
 
@@ -80,7 +85,7 @@ def derive(request: Request, form: Form = Depends(read_form), who: Principal = D
 
 
 @router.get("/rules/files/{name:path}/edit")
-def edit_file(request: Request, name: str, who: Principal = Depends(viewer)):
+def edit_file(request: Request, name: str, who: Principal = Depends(viewer)) -> Response:
     ctx = context(request)
     target = _target(ctx, name)
     if not target.exists():
@@ -91,7 +96,7 @@ def edit_file(request: Request, name: str, who: Principal = Depends(viewer)):
 @router.post("/rules/files/{name:path}/edit")
 def save_file(
     request: Request, name: str, form: Form = Depends(read_form), who: Principal = Depends(analyst)
-):
+) -> Response:
     ctx = context(request)
     target = _target(ctx, name)
     text = form.get("text").replace("\r\n", "\n")
@@ -112,7 +117,7 @@ def save_file(
     return redirect(f"/rules/files/{name}/edit?saved=1")
 
 
-def _target(ctx, name: str) -> Path:
+def _target(ctx: WebContext, name: str) -> Path:
     try:
         return ruleset.editable(ctx.rule_paths, name)
     except ValueError as exc:
@@ -120,8 +125,13 @@ def _target(ctx, name: str) -> Path:
 
 
 def editor(
-    request: Request, name: str, text: str, problems: list, new: bool = False, status: int = 200
-):
+    request: Request,
+    name: str,
+    text: str,
+    problems: list[Any],
+    new: bool = False,
+    status: int = 200,
+) -> Response:
     ctx = context(request)
     _target(ctx, name)
     return render(
@@ -140,7 +150,7 @@ def editor(
 
 
 @router.get("/rules/{rule_id}")
-def rule_page(request: Request, rule_id: str, who: Principal = Depends(viewer)):
+def rule_page(request: Request, rule_id: str, who: Principal = Depends(viewer)) -> Response:
     ctx = context(request)
     rule, rule_set = _rule(ctx, rule_id)
     lines = Path(rule.path).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -168,7 +178,7 @@ def silence(
     rule_id: str,
     form: Form = Depends(read_form),
     who: Principal = Depends(analyst),
-):
+) -> Response:
     ctx = context(request)
     _rule(ctx, rule_id)
     try:

@@ -7,41 +7,37 @@ POST /sources/{name}/retry        poll it now; the page shows the outcome (analy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
+from monitor.web import configedit
 from monitor.web.app import PageError
 from monitor.web.auth import Principal
 from monitor.web.deps import Form, context, poll_now, read_form, require
+from monitor.web.edits import RefusedEdit, apply_edit
 from monitor.web.pages import redirect
 
 router = APIRouter(include_in_schema=False)
 analyst, admin = require("analyst"), require("admin")
 
 
-def _edit(request: Request, who: Principal, name: str, action: str, apply) -> None:
-    from monitor.config import load_config
-    from monitor.web import configedit
-
-    ctx = context(request)
-    if ctx.config is None or ctx.config.path is None:
-        raise PageError(
-            409, "This page was not started from a config file, so it cannot edit sources."
-        )
+def _edit(
+    request: Request, who: Principal, name: str, action: str, change: Callable[[Path], None]
+) -> None:
     try:
-        apply(configedit, Path(ctx.config.path))
-    except configedit.RefusedEdit as exc:
+        apply_edit(context(request), who, "source", name, action, change)
+    except RefusedEdit as exc:
         raise PageError(422, "The config was left as it was: " + "; ".join(exc.problems)) from None
-    except KeyError:
-        raise PageError(404, f"There is no source {name} in {ctx.config.path}.") from None
-    ctx.config = load_config(ctx.config.path)
-    ctx.store.record_edit("source", name, action, ctx.who(who), ctx.clock())
 
 
 @router.post("/sources/add")
-def add(request: Request, form: Form = Depends(read_form), who: Principal = Depends(admin)):
+def add(
+    request: Request, form: Form = Depends(read_form), who: Principal = Depends(admin)
+) -> Response:
     name, url = form.get("name").strip(), form.get("url").strip()
     kind = form.get("kind") if form.get("kind") in ("feed", "page") else "feed"
     if not name or not url:
@@ -52,7 +48,7 @@ def add(request: Request, form: Form = Depends(read_form), who: Principal = Depe
         "url": url,
         "interval": form.get("interval").strip() or None,
     }
-    _edit(request, who, name, "add", lambda ce, path: ce.add_source(path, fields))
+    _edit(request, who, name, "add", lambda path: configedit.add_source(path, fields))
     return redirect(f"/sources?added={quote(name)}")
 
 
@@ -63,7 +59,7 @@ def act(
     action: str,
     form: Form = Depends(read_form),
     who: Principal = Depends(analyst),
-):
+) -> Response:
     ctx = context(request)
     if action == "retry":
         report = poll_now(ctx, name, who)
@@ -82,7 +78,7 @@ def act(
         who,
         name,
         action,
-        lambda ce, path: ce.update_source(path, name, {"enabled": action == "enable"}),
+        lambda path: configedit.update_source(path, name, {"enabled": action == "enable"}),
     )
     if action == "enable":  # also a source the daemon disabled (its disabled_reason is cleared)
         ctx.store.reenable_source(name, ctx.clock())

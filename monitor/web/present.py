@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from monitor.models import Hit
+from monitor.models import Hit, HitDetail
 from monitor.store.base import loads, ts
 from monitor.store.hits import rules_of
 from monitor.text import merge_spans
@@ -67,7 +67,7 @@ def exact(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "—"
 
 
-def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
+def hit_record(hit: Hit, detail: HitDetail | None = None) -> dict[str, Any]:
     """The stable flat form of a hit for ``--json``, CSV and exports.
 
     Always has ``id, rule, severity, source, title, url, created_at`` (the CLI contract).
@@ -90,11 +90,11 @@ def hit_record(hit: Hit, row: dict[str, Any] | None = None) -> dict[str, Any]:
         "snippet": hit.snippet,
         "also_in": list(hit.also_in),
     }
-    if row is not None:
+    if detail is not None:
         record.update(
-            status_reason=row.get("status_reason"),
-            status_by=row.get("status_by"),
-            status_at=row.get("status_at"),
+            status_reason=detail.status_reason,
+            status_by=detail.status_by,
+            status_at=ts(detail.status_at),
         )
     return record
 

@@ -15,9 +15,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from monitor.models import Item
+
+if TYPE_CHECKING:
+    from monitor.rules import Rule
+    from monitor.store import Store
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
 MAX_CHANGES = 1000  # changed items listed by a backtest (all are counted)
@@ -144,7 +149,7 @@ def save(paths: list[Path], target: Path, text: str) -> Checked:
 
 
 def try_text(
-    rules: list, text: str, title: str = "", language: str | None = None
+    rules: list[Rule], text: str, title: str = "", language: str | None = None
 ) -> list[dict[str, Any]]:
     from monitor.matching import Matcher
 
@@ -153,7 +158,9 @@ def try_text(
     return [m.record(status[m.rule_id]) for m in Matcher(rules).match(item)]
 
 
-def backtest(store, rules: list, since, only: set[str] | None = None) -> dict[str, Any]:
+def backtest(
+    store: Store, rules: list[Rule], since: datetime, only: set[str] | None = None
+) -> dict[str, Any]:
     """What ``monitor rules backtest --json`` reports, over items fetched since ``since``."""
     from monitor.backtest import backtest as replay
     from monitor.backtest import backtest_record

@@ -23,10 +23,14 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
+
+if TYPE_CHECKING:
+    from monitor.config import WebConfig
 
 from monitor.errors import ConfigError
 from monitor.web.auth import Access
@@ -76,7 +80,7 @@ class Limits:
     backlog: int = 1024
 
     @classmethod
-    def of(cls, web_config) -> "Limits":
+    def of(cls, web_config: WebConfig | None) -> "Limits":
         if web_config is None:
             return cls()
         return cls(
@@ -105,7 +109,7 @@ def bind(host: str, port: int, backlog: int) -> socket.socket:
 class Server:
     """One listening socket served by Hypercorn; ``run()`` blocks, ``stop()`` ends it from any thread."""
 
-    def __init__(self, app, sock: socket.socket, limits: Limits = Limits()):
+    def __init__(self, app: Any, sock: socket.socket, limits: Limits = Limits()) -> None:
         self.app, self.sock, self.limits = app, sock, limits
         self.port = sock.getsockname()[1]
         self._loop: asyncio.AbstractEventLoop | None = None
