@@ -31,6 +31,7 @@ from ruamel.yaml.events import (
 
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.plainerrors import clean_loc, dotted, keys_at, plain_message
+from monitor.yamlfast import UNREAD, Positions, read_plain
 
 MAX_BYTES = 8 * 1024 * 1024  # a config or rule file larger than this is refused unread
 MAX_DEPTH = 64  # nested mappings and lists (a rule's match nests two per level)
@@ -41,13 +42,18 @@ MAX_NODES = 1_000_000  # nodes of the document with every alias expanded
 class YamlDoc:
     """A parsed YAML document: ``data`` (plain Python) and ``where(loc)`` for positions."""
 
-    def __init__(self, path: str, root: Any):
+    def __init__(self, path: str, root: Any, positions: Positions | None = None):
+        """``root``: ruamel's round-trip document; or, with ``positions``, the plain data
+        libyaml read (:mod:`monitor.yamlfast`)."""
         self.path = path
         self.root = root
-        self.data = _plain(root)
+        self._positions = positions
+        self.data = root if positions is not None else _plain(root)
 
     def where(self, loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, int | None]:
         """1-based (line, column) of the deepest node on ``loc`` that exists."""
+        if self._positions is not None:
+            return self._where_plain(loc)
         node = self.root
         line, col = (1, 1) if node is not None else (None, None)
         for key in loc:
@@ -68,6 +74,20 @@ class YamlDoc:
             else:
                 # pydantic adds union branch names and the like to loc; skip what isn't a node
                 continue
+        return line, col
+
+    def _where_plain(self, loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, int | None]:
+        node = self.data
+        positions = self._positions
+        assert positions is not None
+        line, col = (1, 1) if node is not None else (None, None)
+        for key in loc:
+            if (type(node) is dict and key in node) or (
+                type(node) is list and type(key) is int and 0 <= key < len(node)
+            ):
+                line, col = positions[id(node)][key]
+                node = node[key]
+            # pydantic adds union branch names and the like to loc; skip what isn't a node
         return line, col
 
     def error(
@@ -195,6 +215,9 @@ def load_yaml_text(
 ) -> YamlDoc:
     if len(text) > MAX_BYTES:
         raise cls(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refused", path=path)
+    fast = read_plain(text, MAX_DEPTH)
+    if fast is not UNREAD:
+        return YamlDoc(path, fast[0], fast[1])
     try:
         check_shape(text, path, cls)
         root = _yaml().load(text)

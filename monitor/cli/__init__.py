@@ -62,7 +62,22 @@ def _find_default_config() -> str:
 
 
 class MonitorGroup(click.Group):
-    """Turns library errors into one-line messages and exit codes."""
+    """Turns library errors into one-line messages and exit codes. Its commands' modules
+    are imported when a command is first looked up (``--version`` imports none of them)."""
+
+    _registered = False
+    _commands: dict[str, click.Command]
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        if not self._registered:
+            self._registered = True
+            _register(self)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -109,7 +124,7 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
     ctx.obj = Context(config_path, log_level.upper(), log_format)
 
 
-def _register() -> None:
+def _register(group: click.Group) -> None:
     # explicit registry: each module exposes the commands it adds
     from monitor.cli import (
         completion,
@@ -139,10 +154,7 @@ def _register() -> None:
         completion,
     ):
         for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+            group.add_command(command)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from monitor.matching.leaves import LEMMA, PREFIX, STEM, TOKEN, Part, Regex, Wor
 from monitor.matching.patterns import PHRASE, SENTINEL, Atom, PhraseRest
 from monitor.matching.tree import AllOf, AnyOf, AtLeast, Leaf, Near, Node, NoneOf, Sentence
 from monitor.rules.model import Group, MatchNode, Pattern, Rule, Term
+from monitor.rules.tree import positive
 
 __all__ = ["CompiledRule", "RuleCompiler"]
 
@@ -39,6 +40,9 @@ class CompiledRule:
     languages: frozenset[str]
     clauses: tuple[Clause, ...]  # the atom sets it needs, its anchor (rarest) first
     order: int
+    # it can only hold by finding something (every loaded rule): holding means evidence;
+    # else (a rule built in code that holds by absence) it fires only with some evidence
+    positive: bool = True
 
 
 _OPERATORS: dict[str, Callable[[Group, list[Node]], Node]] = {
@@ -111,7 +115,7 @@ class RuleCompiler:
             root = self._node(rule.match)
             clauses = sorted(set(self._clauses(rule.match)), key=self.selectivity, reverse=True)
             langs = frozenset(normalise_language(x) or x for x in rule.language)
-            out.append(CompiledRule(rule, root, langs, tuple(clauses), order))
+            out.append(CompiledRule(rule, root, langs, tuple(clauses), order, positive(rule.match)))
         return out
 
     def atom_stems(self) -> list[frozenset[str] | None]:
@@ -163,7 +167,8 @@ class RuleCompiler:
         key = ("r", node.pattern, node.case)
         leaf = self._leaves.get(key)
         if leaf is None:
-            leaf = self._leaves[key] = Regex(len(self._leaves), node)
+            atoms = frozenset(a for clause in self._clauses(node) for a in clause)
+            leaf = self._leaves[key] = Regex(len(self._leaves), node, atoms)
         return leaf
 
     def _node(self, node: MatchNode) -> Node:

@@ -126,12 +126,15 @@ class Words:
 
 
 class Regex:
-    """A rule regex; compiled by the loader (carried on the Pattern) or here, once."""
+    """A rule regex; compiled by the loader (carried on the Pattern) or here, once.
+    ``atoms``: the atom of the literal every match contains (none: it has no literal),
+    which the scan must have found for the regex to be run."""
 
-    __slots__ = ("case", "id", "regex")
+    __slots__ = ("atoms", "case", "id", "regex")
 
-    def __init__(self, leaf_id: int, pattern: Pattern):
+    def __init__(self, leaf_id: int, pattern: Pattern, atoms: frozenset[int] = frozenset()):
         self.id = leaf_id
+        self.atoms = atoms
         compiled = pattern.compiled
         self.regex = (
             compiled if compiled is not None else compile_regex(pattern.pattern, pattern.case)
@@ -143,6 +146,9 @@ class Regex:
         if got is not None:
             return got
         out: list[Span] = []
+        if self.atoms and doc.atoms is not None and not self.atoms <= doc.atoms:
+            doc.occurrences[self.id] = out
+            return out
         for m in self.regex.finditer(doc.cased if self.case else doc.folded):
             s, e = m.span()
             if e > s:

@@ -2,8 +2,9 @@
 
     Matcher(rules) ─► RuleCompiler (operator trees, atoms, clauses) ─► ScanSet (one RE2 set)
                    ─► Prefilter (the scan and the rule index) and Learner (what it learns)
-    match(item)    ─► candidates ─► each evaluated exactly ─► RuleMatch with terms, spans,
-                      snippet and why, most severe first
+    match(item)    ─► candidates ─► each decided exactly (whether it holds, no evidence
+                      gathered) ─► RuleMatch, most severe first, whose terms, spans, snippet
+                      and why are built when first read
     refresh()      ─► what was learned compiled into the scan (the daemon's learn job)
 
 Safe to call from several threads at once: per-item state lives in the call; the learned
@@ -14,16 +15,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from monitor import text as textmod
 from monitor.matching.compiler import CompiledRule, RuleCompiler
-from monitor.matching.document import Document, Evidence
+from monitor.matching.document import Document
 from monitor.matching.learner import Learner
 from monitor.matching.leaves import MAX_SPANS
 from monitor.matching.prefilter import Prefilter
 from monitor.matching.scanset import ScanSet
+from monitor.matching.tree import evaluated
+from monitor.models import SEVERITY_RANK, Item, RuleEvidence, RuleMatch
 from monitor.snippets import merge_spans, snippet
-from monitor.models import SEVERITY_RANK, Item, RuleMatch
 from monitor.rules.model import Rule
 
 log = logging.getLogger(__name__)
@@ -109,10 +112,13 @@ class Matcher:
                 lang = doc.language
                 if lang is not None and lang not in c.languages:
                     continue
-            ev = c.root.eval(doc)
-            if not ev:
+            if not c.root.holds(doc) or not (c.positive or evaluated(c.root, doc)):
                 continue
-            out.append((-SEVERITY_RANK.get(c.rule.severity, 0), c.order, _result(c, doc, ev)))
+            rule = c.rule
+            hit = RuleMatch.lazy(
+                rule.id, rule.title, rule.severity, rule.tags, partial(_evidence, c, doc)
+            )
+            out.append((-SEVERITY_RANK.get(rule.severity, 0), c.order, hit))
         out.sort(key=lambda x: (x[0], x[1]))
         return [m for _, _, m in out]
 
@@ -125,7 +131,10 @@ class Matcher:
         )
 
 
-def _result(c: CompiledRule, doc: Document, ev: Evidence) -> RuleMatch:
+def _evidence(c: CompiledRule, doc: Document) -> RuleEvidence:
+    """A fired rule's terms, spans, snippet and why (built when the hit's evidence is read)."""
+    ev = evaluated(c.root, doc)
+    assert ev is not None  # the rule held on this document
     # one term per place found: several spellings of a vocabulary word (осужденные,
     # осужденных …) that matched the same words are named once, by the first
     owner: dict[tuple[int, int], str] = {}
@@ -137,14 +146,9 @@ def _result(c: CompiledRule, doc: Document, ev: Evidence) -> RuleMatch:
         if label in named and s < first_seen.get(label, 1 << 62):
             first_seen[label] = s
     spans = merge_spans(sp for _, sp in ev)[:MAX_SPANS]
-    rule = c.rule
-    return RuleMatch(
-        rule_id=rule.id,
-        rule_title=rule.title,
-        severity=rule.severity,
-        terms=tuple(sorted(first_seen, key=first_seen.__getitem__)),
-        spans=tuple(spans),
-        snippet=snippet(doc.text, spans, width=_SNIPPET_WIDTH),
-        why=c.root.describe(doc),
-        tags=rule.tags,
+    return (
+        tuple(sorted(first_seen, key=first_seen.__getitem__)),
+        tuple(spans),
+        snippet(doc.text, spans, width=_SNIPPET_WIDTH),
+        c.root.describe(doc),
     )

@@ -9,6 +9,12 @@
 
 It is only a necessary condition: every hit is decided by the exact evaluation. Most items
 stop after the scan and are never flattened, tokenised or stemmed.
+
+Where the stream's items hold many atoms (the words of thousands of rules occur in real
+news), the set scan walks many automaton states and most items are flattened for the
+confirming anyway: then the token scan (:mod:`.tokenscan`) reads the flat text's tokens
+instead, its stem atoms confirmed as it goes. Which one runs follows a running average of
+the atoms found per item; both give the same hits.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from monitor.matching.learner import Learner
 from monitor.matching.patterns import Atom
 from monitor.matching.scanset import ScanSet
 from monitor.matching.scantext import raw_scan_bytes, scan_bytes
+from monitor.matching.tokenscan import TokenScan
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,12 @@ __all__ = ["Candidates", "Prefilter"]
 # the rules to evaluate, the atoms the scan found (None: not known), the padded flat text
 # if it was made
 Candidates = tuple[list[CompiledRule], set[int] | None, str | None]
+
+# the running average of atoms found per item above which the token scan reads the items,
+# and below which the set scan takes over again; the weight of each new item in it
+_DENSE_ATOMS = 64
+_SPARSE_ATOMS = 24
+_AVERAGE_WEIGHT = 1 / 32
 
 
 def _index(clauses: Sequence[frozenset[int]], n_atoms: int) -> list[tuple[int, ...]]:
@@ -58,6 +71,9 @@ class Prefilter:
         self.scan_set = scan_set
         self.learner = learner
         self._scan_failed = False
+        self.token_scan = TokenScan(atoms, atom_stems, scan_set.phrase_rests)
+        self._average_atoms = 0.0  # found per item, running (racy between threads: a pace)
+        self._by_tokens = False
         # rules without a clause: evaluated on every item
         self.unfiltered = [c for c in rules if not c.clauses]
         # each rule is filed under the atoms of its rarest clause (its anchor), and under
@@ -101,7 +117,11 @@ class Prefilter:
     # -- candidates ------------------------------------------------------------------------
     def candidates(self, text: str) -> Candidates:
         """The rules worth evaluating: every clause they need is present in ``text``."""
+        if self._by_tokens:
+            return self._token_candidates(text)
         ids, scanned = self._scan(text)
+        if ids:
+            self._pace(len(ids))
         if not ids:  # the sentinel always matches: no answer means the scan failed
             if not self._scan_failed:
                 log.warning(
@@ -153,6 +173,44 @@ class Prefilter:
                     break  # no atom of this clause is really there
             else:
                 out.append(c)
+        return out, found, padded
+
+    @property
+    def reads_tokens(self) -> bool:
+        """Whether items are read by the token scan now (the stream holds many atoms)."""
+        return self._by_tokens
+
+    def sparse(self) -> None:
+        """Read the next items with the set scan, the running average started again."""
+        self._average_atoms = 0.0
+        self._by_tokens = False
+
+    def _pace(self, found: int) -> None:
+        avg = self._average_atoms = self._average_atoms + (found - self._average_atoms) * (
+            _AVERAGE_WEIGHT
+        )
+        if self._by_tokens:
+            self._by_tokens = avg > _SPARSE_ATOMS
+        else:
+            self._by_tokens = avg > _DENSE_ATOMS
+
+    def _token_candidates(self, text: str) -> Candidates:
+        """:meth:`candidates` from the token scan: its stem atoms are confirmed already."""
+        padded = f" {textmod.flat_of(text)} "
+        found = self.token_scan.atoms(padded)
+        self._pace(len(found))
+        out = list(self.unfiltered)
+        if len(found) == 1:
+            return out, found, padded
+        reached = set(chain.from_iterable(map(self._rules_by_anchor_atom, found))).intersection(
+            chain.from_iterable(map(self._rules_by_second_clause_atom, found))
+        )
+        rules = self.rules
+        for c in map(rules.__getitem__, reached):
+            clauses = c.clauses
+            if len(clauses) > 2 and any(map(found.isdisjoint, clauses[2:])):
+                continue
+            out.append(c)
         return out, found, padded
 
     def _verify(self, atom: int, text: str, flat_only: bool = False) -> bool:

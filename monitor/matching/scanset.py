@@ -54,12 +54,12 @@ class ScanSet:
 
     def __init__(self, atoms: Sequence[Atom], phrase_rests: Mapping[Atom, set[PhraseRest]]):
         self._atoms = atoms
-        self._phrase_rests = phrase_rests
+        self.phrase_rests = phrase_rests
         self.unsafe = len(atoms)  # the index of the unsafe pattern, after the atoms
         self.match: Callable[[bytes], list[int] | None] = self._build({}).Match
 
     def _build(self, excluded: Exclusions) -> re2.Set:
-        rests = self._phrase_rests
+        rests = self.phrase_rests
         patterns = [
             atom_pattern(a, excluded.get(i), rests.get(a)) for i, a in enumerate(self._atoms)
         ]

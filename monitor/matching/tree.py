@@ -129,11 +129,27 @@ class Leaf(Node):
 
 
 class Operator(Node):
-    __slots__ = ("children",)
+    __slots__ = ("children", "gated")
 
     def __init__(self, children: Sequence[Node], vocabulary: str | None = None):
         super().__init__(vocabulary)
         self.children = list(children)
+        # each child with the atoms the scan must have found for it to hold (None: no such
+        # atoms known): a child whose atoms were not all found is not asked
+        self.gated = [
+            (c, c.leaf.atoms if isinstance(c, Leaf) and c.leaf.atoms else None)
+            for c in self.children
+        ]
+
+    def any_holds(self, doc: Document) -> bool:
+        """Whether some child holds."""
+        found = doc.atoms
+        for c, atoms in self.gated:
+            if atoms is not None and found is not None and not atoms <= found:
+                continue
+            if c.holds(doc):
+                return True
+        return False
 
     def held(self, doc: Document) -> list[Node]:
         return [c for c in self.children if evaluated(c, doc) is not None]
@@ -155,24 +171,38 @@ class AnyOf(Operator):
         return out
 
     def holds(self, doc: Document) -> bool:
-        return any(c.holds(doc) for c in self.children)
+        return self.any_holds(doc)
 
     def explain(self, doc: Document, clause: bool) -> str:
         held = self.held(doc)
         return held[0].describe(doc, clause) if held else ""
 
 
+def _cost(node: Node) -> int:
+    """How much deciding a node costs, roughly: a word's occurrences are looked up once per
+    document; near and sentence compare places; nested groups add up."""
+    if isinstance(node, Leaf):
+        return 1
+    if isinstance(node, (AnyOf, NoneOf)) and all(isinstance(c, Leaf) for c in node.children):
+        return 2
+    return 3
+
+
 class AllOf(Operator):
-    __slots__ = ()
+    __slots__ = ("checks",)
+
+    def __init__(self, children: Sequence[Node], vocabulary: str | None = None):
+        super().__init__(children, vocabulary)
+        # the children in the order they are checked: the cheap ones first, as one that
+        # fails decides the group (the evidence is still gathered in the written order)
+        self.checks = sorted(self.children, key=_cost)
 
     def eval(self, doc: Document) -> Evidence | None:
         # whether every child holds, each stopping at its first match, before gathering
-        # every child's evidence: most candidate rules fail on a later child
+        # every child's evidence: most candidate rules fail on some child
         children = self.children
-        if len(children) > 1:
-            for c in children:
-                if not c.holds(doc):
-                    return None
+        if len(children) > 1 and not self.holds(doc):
+            return None
         out: Evidence = []
         for c in children:
             ev = c.eval(doc)
@@ -182,7 +212,10 @@ class AllOf(Operator):
         return out
 
     def holds(self, doc: Document) -> bool:
-        return all(c.holds(doc) for c in self.children)
+        for c in self.checks:  # noqa: SIM110 - a plain loop: no generator per document on the hot path
+            if not c.holds(doc):
+                return False
+        return True
 
     def explain(self, doc: Document, clause: bool) -> str:
         return self._clauses(doc, self.held(doc))
@@ -192,10 +225,10 @@ class NoneOf(Operator):
     __slots__ = ()
 
     def eval(self, doc: Document) -> Evidence | None:
-        for c in self.children:
-            if c.eval(doc) is not None:
-                return None
-        return []
+        return None if self.any_holds(doc) else []
+
+    def holds(self, doc: Document) -> bool:
+        return not self.any_holds(doc)
 
     def explain(self, doc: Document, clause: bool) -> str:
         return ""  # an exclusion held by being absent: nothing to name
@@ -218,6 +251,15 @@ class AtLeast(Operator):
                 out += ev
         return out if count >= self.n else None
 
+    def holds(self, doc: Document) -> bool:
+        need = self.n
+        for c in self.children:
+            if c.holds(doc):
+                need -= 1
+                if need <= 0:
+                    return True
+        return False
+
     def explain(self, doc: Document, clause: bool) -> str:
         held = self.held(doc)
         return f"{len(held)} of {len(self.children)}: {self._clauses(doc, held)}"
@@ -227,6 +269,14 @@ class _Together(Operator):
     """Every child found, in some relation to one another (near, one sentence)."""
 
     __slots__ = ()
+
+    def holds(self, doc: Document) -> bool:
+        # every argument found (cheap: occurrences are looked up once per document) before
+        # their places are compared
+        for c in self.children:
+            if not c.holds(doc):
+                return False
+        return self.eval(doc) is not None
 
     def arguments(self, doc: Document) -> list[Evidence] | None:
         args = []

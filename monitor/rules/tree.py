@@ -287,9 +287,34 @@ def with_vocabulary(node: MatchNode, name: str) -> MatchNode:
 
 def rescope(node: MatchNode, scope: str | None) -> MatchNode:
     """Give every term without a scope of its own (vocabulary terms) the scope it inherits."""
-    if isinstance(node, (Term, Pattern)):
+    if isinstance(node, Term):
+        if node.scope or not scope:
+            return node
+        # (written out: ``dataclasses.replace`` costs several times more, for every term of
+        # every rule)
+        return Term(
+            node.text,
+            node.words,
+            node.exact,
+            node.case,
+            node.prefix,
+            scope,
+            node.vocabulary,
+            node.line,
+            node.column,
+        )
+    if isinstance(node, Pattern):
         return node if node.scope or not scope else replace(node, scope=scope)
-    return replace(node, children=tuple(rescope(c, scope) for c in node.children))
+    return Group(
+        node.op,
+        tuple(rescope(c, scope) for c in node.children),
+        node.n,
+        node.within,
+        node.scope,
+        node.vocabulary,
+        node.line,
+        node.column,
+    )
 
 
 def positive(node: MatchNode) -> bool:
