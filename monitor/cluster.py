@@ -194,6 +194,8 @@ class ClaimLoop:
         with self._cond:
             self._cond.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)  # a claim in progress ends before the store is closed
 
     @property
     def held(self) -> int:

@@ -90,8 +90,16 @@ class SqliteBase(StoreBase):
         return str(self.path)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.conn.close()
+        """Close the connection once no thread is inside a statement or a transaction on it
+        (closing under a running statement can crash the process); a holder that does not let
+        go within seconds leaves the connection to the process's exit."""
+        if not self.lock.acquire(timeout=10):
+            return
+        try:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+        finally:
+            self.lock.release()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[SqliteConnection]:
