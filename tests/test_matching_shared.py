@@ -118,3 +118,30 @@ def test_fold_is_the_plain_table_on_every_character():
     table = dict(textmod.FOLD_CHARS)
     assert textmod.fold(every) == textmod.lower_same_length(every).translate(table)
     assert textmod.fold_case_kept(every) == every.translate(table)
+
+
+def test_term_parts_are_kept_by_content_and_a_changed_word_is_analysed_afresh(tmp_path):
+    from monitor.matching import wordparts
+
+    def rules(word: str):
+        (tmp_path / "r.yaml").write_text(
+            f"rules:\n  - id: a\n    title: a\n    match:\n      all: [{word}, Баку]\n",
+            encoding="utf-8",
+        )
+        return load_rules([tmp_path]).active()
+
+    wordparts.clear()
+    first = RuleCompiler()
+    first.compile(rules("освободить"))
+    made = dict(wordparts._CACHE)
+    assert (("освободить",), False, False, False) in made
+    again = RuleCompiler()
+    again.compile(rules("освободить"))
+    assert made == wordparts._CACHE  # nothing analysed twice
+    text = "Баку освободил задержанных; Баку задержал журналистов."
+    assert [m.rule_id for m in Matcher(rules("освободить")).match_text(text)] == ["a"]
+    changed = rules("арестовать")  # the rule edited: its new word analysed, and matched
+    assert (("арестовать",), False, False, False) not in made
+    assert Matcher(changed).match_text(text) == []
+    assert (("арестовать",), False, False, False) in wordparts._CACHE
+    assert [m.rule_id for m in Matcher(rules("задержать")).match_text(text)] == ["a"]

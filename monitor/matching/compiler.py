@@ -20,6 +20,7 @@ from typing import Any
 from monitor import morph
 from monitor import text as textmod
 from monitor.langdetect import normalise_language
+from monitor.matching import wordparts
 from monitor.matching.leaves import LEMMA, PREFIX, STEM, TOKEN, Part, Regex, Words
 from monitor.matching.patterns import PHRASE, SENTINEL, Atom, PhraseRest
 from monitor.matching.proximity import Near, Sentence
@@ -156,7 +157,7 @@ class RuleCompiler:
         key = (term.words, term.exact, term.case, term.prefix)
         got = self._parts.get(key)
         if got is None:
-            got = self._parts[key] = _make_parts(term)
+            got = self._parts[key] = wordparts.parts(key, lambda: _make_parts(term))
         return got
 
     def _leaf(self, node: Term | Pattern) -> Words | Regex:

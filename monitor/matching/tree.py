@@ -28,7 +28,7 @@ __all__ = ["AllOf", "AnyOf", "AtLeast", "Leaf", "Node", "NoneOf", "Operator", "e
 
 _WHY_LABEL = 32
 # a group of more children than this files its word children by the atom each needs
-_FILED = 6
+_FILED = 12
 _MISSING: Any = object()
 
 
