@@ -63,6 +63,7 @@ def lemma_keys(token: str) -> frozenset[str]:
     return got
 
 
+@functools.lru_cache(maxsize=4096)
 def _readings(word: str) -> list[Any]:
     """The readings of a rule word that its lemma stands for: where the word as written is
     the normal form of one of its readings (the author wrote a dictionary form: Байрамов the

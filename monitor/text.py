@@ -160,14 +160,24 @@ def flat_of(text: str) -> str:
     return "".join(out)
 
 
+# the fold table with every other code point of the flat ranges mapped to itself (as
+# _FLAT_TOTAL): translate() on text outside ASCII then finds every key it looks up
+_FOLD_TOTAL: dict[int, str] = {cp: chr(cp) for lo, hi in FLAT_RANGES for cp in range(lo, hi)}
+_FOLD_TOTAL.update(_FOLD_TABLE)
+
+
+def _fold_chars(text: str) -> str:
+    return text.translate(_FOLD_TABLE if text.isascii() else _FOLD_TOTAL)
+
+
 def fold(text: str) -> str:
     """Lower-case, ё→е, curly quotes → straight, dashes → '-', odd spaces → ' ' (same length)."""
-    return lower_same_length(text).translate(_FOLD_TABLE)
+    return _fold_chars(lower_same_length(text))
 
 
 def fold_case_kept(text: str) -> str:
     """Like :func:`fold` without lowering (for case-sensitive regexes)."""
-    return text.translate(_FOLD_TABLE)
+    return _fold_chars(text)
 
 
 # -- tokens: runs of characters between the spaces of the flat text -------------------------

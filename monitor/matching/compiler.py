@@ -20,9 +20,11 @@ from typing import Any
 from monitor import morph
 from monitor import text as textmod
 from monitor.langdetect import normalise_language
+from monitor.matching import wordparts
 from monitor.matching.leaves import LEMMA, PREFIX, STEM, TOKEN, Part, Regex, Words
 from monitor.matching.patterns import PHRASE, SENTINEL, Atom, PhraseRest
-from monitor.matching.tree import AllOf, AnyOf, AtLeast, Leaf, Near, Node, NoneOf, Sentence
+from monitor.matching.proximity import Near, Sentence
+from monitor.matching.tree import AllOf, AnyOf, AtLeast, Leaf, Node, NoneOf, Operator
 from monitor.rules.model import Group, MatchNode, Pattern, Rule, Term
 from monitor.rules.tree import positive
 
@@ -106,6 +108,10 @@ class RuleCompiler:
         # a phrase atom (its first word) → the rests of the phrases that begin with it
         self.phrase_rests: dict[Atom, set[PhraseRest]] = {}
         self._leaves: dict[Any, Words | Regex] = {}
+        self._firsts: dict[Part, int] = {}  # a word's key: leaves that begin with it share it
+        # every node built, by what it is: equal subtrees (a vocabulary in many clauses and
+        # rules) are one node, whose answer a document keeps
+        self._nodes: dict[tuple[Any, ...], Node] = {}
         self._parts: dict[Any, tuple[Part, ...]] = {}
         self._term_clauses: dict[tuple[Part, ...], list[Clause]] = {}
 
@@ -151,7 +157,7 @@ class RuleCompiler:
         key = (term.words, term.exact, term.case, term.prefix)
         got = self._parts.get(key)
         if got is None:
-            got = self._parts[key] = _make_parts(term)
+            got = self._parts[key] = wordparts.parts(key, lambda: _make_parts(term))
         return got
 
     def _leaf(self, node: Term | Pattern) -> Words | Regex:
@@ -162,7 +168,8 @@ class RuleCompiler:
             leaf = self._leaves.get(key)
             if leaf is None:
                 atoms = frozenset(a for clause in self._clauses(node) for a in clause)
-                leaf = self._leaves[key] = Words(len(self._leaves), parts, case_words, atoms)
+                first = self._firsts.setdefault(parts[0], len(self._firsts))
+                leaf = self._leaves[key] = Words(len(self._leaves), parts, case_words, atoms, first)
             return leaf
         key = ("r", node.pattern, node.case)
         leaf = self._leaves.get(key)
@@ -173,8 +180,21 @@ class RuleCompiler:
 
     def _node(self, node: MatchNode) -> Node:
         if isinstance(node, (Term, Pattern)):
-            return Leaf(self._leaf(node), node.scope or "both", node.label, node.vocabulary)
-        return _OPERATORS[node.op](node, [self._node(c) for c in node.children])
+            leaf = self._leaf(node)
+            scope = node.scope or "both"
+            key: tuple[Any, ...] = ("leaf", leaf.id, scope, node.label, node.vocabulary)
+            got = self._nodes.get(key)
+            if got is None:
+                got = self._nodes[key] = Leaf(leaf, scope, node.label, node.vocabulary)
+            return got
+        kids = [self._node(c) for c in node.children]
+        key = (node.op, node.n, node.within, node.vocabulary, *map(id, kids))
+        got = self._nodes.get(key)
+        if got is None:
+            got = self._nodes[key] = _OPERATORS[node.op](node, kids)
+        elif isinstance(got, Operator):
+            got.shared = True
+        return got
 
     # -- clauses ---------------------------------------------------------------------------
     def _clauses(self, node: MatchNode) -> list[Clause]:

@@ -34,7 +34,9 @@ class Document:
         "_sentences",
         "atoms",
         "evals",
+        "finds",
         "given_language",
+        "held",
         "occurrences",
         "padded",
         "text",
@@ -54,7 +56,9 @@ class Document:
         self._sentences: list[int] | None = None
         self._language: str | None = _UNKNOWN
         self.occurrences: dict[int, list[Span]] = {}  # leaf id → its spans
-        self.evals: dict[int, Evidence | None] = {}  # node results, kept while describing a hit
+        self.evals: dict[int, Evidence | None] = {}  # operator results, kept for the hits
+        self.held: dict[int, bool] = {}  # shared operators: whether each holds
+        self.finds: dict[int, list[Span]] = {}  # a word's places, by its key (see leaves)
 
     @property
     def folded(self) -> str:
@@ -83,3 +87,10 @@ class Document:
     def words_between(self, a: int, b: int) -> int:
         """How many tokens lie between document offsets ``a`` and ``b``."""
         return len(self.padded[a + 1 : b + 1].split()) if b > a else 0
+
+    def words_within(self, a: int, b: int, n: int) -> bool:
+        """Whether at most ``n`` tokens lie between offsets ``a`` and ``b`` (``words_between``
+        ≤ n, counting no further than n + 1 tokens)."""
+        if b <= a or b - a <= 2 * n:  # a token and its space take two characters at least
+            return True
+        return len(self.padded[a + 1 : b + 1].split(None, n)) <= n

@@ -20,7 +20,7 @@ from monitor import morph
 from monitor import text as textmod
 from monitor.matching.document import Document, Span
 from monitor.rules.model import Pattern
-from monitor.rules.regex import compile_regex
+from monitor.rules.regex import compile_regex, required_alternatives
 
 __all__ = ["LEMMA", "MAX_SPANS", "PREFIX", "STEM", "TOKEN", "Part", "Regex", "Words"]
 
@@ -75,9 +75,10 @@ def _is(token: str, kind: str, value: Any) -> bool:
 
 class Words:
     """A word or phrase; ``atoms``: the atoms of its words, all of which the scan must have
-    found for it to occur."""
+    found for it to occur; ``first``: the key of its first word, whose places in a document
+    are found once for every leaf that begins with it (the phrases of one first word)."""
 
-    __slots__ = ("atoms", "case_words", "id", "parts")
+    __slots__ = ("atoms", "case_words", "first", "id", "parts")
 
     def __init__(
         self,
@@ -85,11 +86,13 @@ class Words:
         parts: tuple[Part, ...],
         case_words: tuple[str, ...] | None,
         atoms: frozenset[int],
+        first: int | None = None,
     ):
         self.id = leaf_id
         self.parts = parts
         self.case_words = case_words
         self.atoms = atoms
+        self.first = -1 - leaf_id if first is None else first
 
     def occurrences(self, doc: Document) -> list[Span]:
         got = doc.occurrences.get(self.id)
@@ -100,8 +103,10 @@ class Words:
             doc.occurrences[self.id] = out
             return out
         padded = doc.padded
-        kind, value, needles = self.parts[0]
-        for s, e in _find(padded, kind, value, needles):
+        firsts = doc.finds.get(self.first)
+        if firsts is None:
+            firsts = doc.finds[self.first] = _find(padded, *self.parts[0])
+        for s, e in firsts:
             end = e
             for kind_k, value_k, _ in self.parts[1:]:
                 m = _NONSPACE.search(padded, end)
@@ -130,11 +135,18 @@ class Regex:
     ``atoms``: the atom of the literal every match contains (none: it has no literal),
     which the scan must have found for the regex to be run."""
 
-    __slots__ = ("atoms", "case", "id", "regex")
+    __slots__ = ("atoms", "case", "id", "needs", "regex")
 
     def __init__(self, leaf_id: int, pattern: Pattern, atoms: frozenset[int] = frozenset()):
         self.id = leaf_id
         self.atoms = atoms
+        # sets of literals, every match holding one of each, as the flat text has them: a
+        # document without one of some set is not searched
+        flat = [
+            tuple(x.translate(textmod.FLAT_TABLE) for x in alts)
+            for alts in required_alternatives(pattern.pattern) or ()
+        ]
+        self.needs = tuple(alts for alts in flat if all(x.strip() for x in alts))
         compiled = pattern.compiled
         self.regex = (
             compiled if compiled is not None else compile_regex(pattern.pattern, pattern.case)
@@ -149,6 +161,14 @@ class Regex:
         if self.atoms and doc.atoms is not None and not self.atoms <= doc.atoms:
             doc.occurrences[self.id] = out
             return out
+        padded = doc.padded
+        for alts in self.needs:
+            for x in alts:
+                if x in padded:
+                    break
+            else:
+                doc.occurrences[self.id] = out
+                return out
         for m in self.regex.finditer(doc.cased if self.case else doc.folded):
             s, e = m.span()
             if e > s:

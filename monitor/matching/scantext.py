@@ -75,6 +75,9 @@ def re2_ranges(ranges: Iterable[tuple[int, int]]) -> str:
     return "".join(f"\\x{{{lo:x}}}" + (f"-\\x{{{hi:x}}}" if hi != lo else "") for lo, hi in ranges)
 
 
+_CHUNK = 256
+
+
 @functools.cache
 def _changed_tables() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
     """Computed once a process: the non-ASCII characters the flat text makes spaces, but for
@@ -91,12 +94,16 @@ def _changed_tables() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
     # outside the table's ranges the flat text only lowers (and spaces are in the table)
     edge = 0x80
     for lo, hi in [*sorted(FLAT_RANGES), (0x110000, 0x110000)]:
-        for cp in range(edge, lo):
-            if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
-                continue
-            low = chr(cp).lower()[:1]
-            if low != chr(cp):
-                changed.setdefault(low, []).append(cp)
+        for start in range(edge, lo, _CHUNK):
+            cps = range(start, min(start + _CHUNK, lo))
+            if "".join(map(chr, cps)).lower() == "".join(map(chr, cps)):
+                continue  # no capital in this block (most of them): nothing to look at
+            for cp in cps:
+                if cp in FLAT_TABLE or 0xD800 <= cp < 0xE000:
+                    continue
+                low = chr(cp).lower()[:1]
+                if low != chr(cp):
+                    changed.setdefault(low, []).append(cp)
         edge = max(edge, hi)
     return tuple(spaces), {k: tuple(v) for k, v in changed.items()}
 

@@ -46,6 +46,13 @@ class TokenScan:
             for a, atom in enumerate(atoms)
             if a in self._phrases
         }
+        # per phrase atom, what the token after its first word must be for any of its
+        # phrases: one of these tokens, or beginning with one of these prefixes
+        self._seconds: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+        for a, rests in self._rests.items():
+            exact = frozenset(n for r in rests if r and r[0][0] for n in r[0][1])
+            begins = tuple(sorted({n for r in rests if r and not r[0][0] for n in r[0][1]}))
+            self._seconds[a] = (exact, begins)
         self._lemma_atoms = frozenset(
             a
             for a, t in enumerate(atom_stems)
@@ -89,13 +96,20 @@ class TokenScan:
         phrases = self._phrases
         return tuple(sorted(out - phrases)), tuple(sorted(out & phrases))
 
-    def _phrase_at(self, atom: int, tokens: list[str], i: int) -> bool:
+    def _phrase_after(self, atom: int, tokens: list[str], i: int) -> bool:
+        """Whether the tokens from ``i`` on are the rest of one of the phrase atom's phrases."""
+        if i >= len(tokens):
+            return False
+        exact, begins = self._seconds[atom]
+        second = tokens[i]
+        if second not in exact and not second.startswith(begins):
+            return False
         for rest in self._rests[atom]:
-            if i + len(rest) >= len(tokens):
+            if i + len(rest) > len(tokens):
                 continue
-            for k, (exact, needles) in enumerate(rest, start=i + 1):
+            for k, (whole, needles) in enumerate(rest, start=i):
                 token = tokens[k]
-                if not (token in needles if exact else token.startswith(needles)):
+                if not (token in needles if whole else token.startswith(needles)):
                     break
             else:
                 return True
@@ -122,12 +136,13 @@ class TokenScan:
                 starts.append((token, phrases))
         if starts:
             first = dict(starts)
+            after = self._phrase_after
             for i, token in enumerate(tokens):
                 begun = first.get(token)
                 if begun is None:
                     continue
                 for a in begun:
-                    if a not in found and self._phrase_at(a, tokens, i):
+                    if a not in found and after(a, tokens, i + 1):
                         found.add(a)
         for needle, a in self.literals:
             if needle in padded:

@@ -7,21 +7,29 @@ describe(doc)  why it held, as an analyst reads it:
 
 Leaf     a word, phrase or regex in its scope (title, body or both)
 AnyOf    one child or more;     AllOf   every child;   NoneOf  no child (holds by absence)
-AtLeast  n children or more;    Near    every child, within n words;
-Sentence every child in one sentence
+AtLeast  n children or more;    Near, Sentence (:mod:`.proximity`) every child, close
+
+Equal subtrees are one node (the compiler builds each once: a vocabulary used by many
+clauses and rules is one group), and a document keeps each operator's evidence once it is
+gathered, and a shared operator's answer once it is decided: a vocabulary is looked at once
+per document, whichever rules use it. A group of many words asks only the words whose atoms
+the scan found (filed by atom), in their written order where the order shows (evidence).
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
+from typing import Any
 
 from monitor.matching.document import Document, Evidence, Span
 from monitor.matching.leaves import Leaf as LeafMatcher
 
-__all__ = ["AllOf", "AnyOf", "AtLeast", "Leaf", "Near", "Node", "NoneOf", "Operator", "Sentence"]
+__all__ = ["AllOf", "AnyOf", "AtLeast", "Leaf", "Node", "NoneOf", "Operator", "evaluated"]
 
 _WHY_LABEL = 32
+# a group of more children than this files its word children by the atom each needs
+_FILED = 12
+_MISSING: Any = object()
 
 
 def _vocabulary_name(name: str) -> str:
@@ -32,29 +40,27 @@ def _short(text: str) -> str:
     return text if len(text) <= _WHY_LABEL else text[: _WHY_LABEL - 1] + "…"
 
 
-def _quote(doc: Document, span: Span) -> str:
+def quote(doc: Document, span: Span) -> str:
     s, e = span
     return f"“{_short(' '.join(doc.text[s:e].split()))}”"
 
 
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def evaluated(node: Node, doc: Document) -> Evidence | None:
-    """``node.eval(doc)``, kept in the document while its hit is described."""
+    """``node.eval(doc)``, kept in the document (for the rest of the match and its hits)."""
     key = id(node)
-    if key in doc.evals:
-        return doc.evals[key]
-    result = doc.evals[key] = node.eval(doc)
+    got = doc.evals.get(key, _MISSING)
+    if got is _MISSING:
+        got = doc.evals[key] = node.eval(doc)
+    result: Evidence | None = got
     return result
 
 
 class Node:
-    __slots__ = ("vocabulary",)
+    __slots__ = ("shared", "vocabulary")
 
     def __init__(self, vocabulary: str | None):
         self.vocabulary = vocabulary
+        self.shared = False  # used in more than one place (its answer is kept per document)
 
     def eval(self, doc: Document) -> Evidence | None:
         raise NotImplementedError
@@ -122,14 +128,17 @@ class Leaf(Node):
         ev = evaluated(self, doc)
         if not ev:
             return f"“{_short(self.label)}”"
-        return _quote(doc, ev[0][1])
+        return quote(doc, ev[0][1])
 
     def explain(self, doc: Document, clause: bool) -> str:
         return self.found(doc)
 
 
 class Operator(Node):
-    __slots__ = ("children", "gated")
+    """A group: ``eval`` and ``holds`` look in the document first; subclasses answer in
+    ``evaluate`` (the evidence) and ``decide`` (whether it holds)."""
+
+    __slots__ = ("children", "filed", "filed_atoms", "gated", "unfiled")
 
     def __init__(self, children: Sequence[Node], vocabulary: str | None = None):
         super().__init__(vocabulary)
@@ -140,19 +149,90 @@ class Operator(Node):
             (c, c.leaf.atoms if isinstance(c, Leaf) and c.leaf.atoms else None)
             for c in self.children
         ]
+        # many children: those with atoms filed (by position) under the least of them
+        self.filed: dict[int, list[int]] | None = None
+        self.filed_atoms: frozenset[int] = frozenset()
+        self.unfiled: list[int] = []
+        if len(self.children) > _FILED:
+            filed: dict[int, list[int]] = {}
+            for i, (_c, atoms) in enumerate(self.gated):
+                if atoms is None:
+                    self.unfiled.append(i)
+                else:
+                    filed.setdefault(min(atoms), []).append(i)
+            self.filed = filed
+            self.filed_atoms = frozenset(filed)
+
+    def eval(self, doc: Document) -> Evidence | None:
+        key = id(self)
+        evals = doc.evals
+        got = evals.get(key, _MISSING)
+        if got is _MISSING:
+            got = evals[key] = self.evaluate(doc)
+        result: Evidence | None = got
+        return result
+
+    def holds(self, doc: Document) -> bool:
+        key = id(self)
+        got = doc.evals.get(key, _MISSING)
+        if got is not _MISSING:
+            return got is not None
+        if not self.shared:
+            return self.decide(doc)
+        held = doc.held
+        answer = held.get(key)
+        if answer is None:
+            answer = held[key] = self.decide(doc)
+        return answer
+
+    def evaluate(self, doc: Document) -> Evidence | None:
+        raise NotImplementedError
+
+    def decide(self, doc: Document) -> bool:
+        return self.eval(doc) is not None
+
+    def candidates(self, doc: Document) -> list[Node]:
+        """The children that may hold, in their written order: those whose atoms were all
+        found (every child when the scan's atoms are not known)."""
+        found = doc.atoms
+        if found is None:
+            return self.children
+        filed = self.filed
+        if filed is None:
+            return [c for c, atoms in self.gated if atoms is None or atoms <= found]
+        gated = self.gated
+        picked = list(self.unfiled)
+        for a in self.filed_atoms.intersection(found):
+            for i in filed[a]:
+                if gated[i][1] <= found:  # type: ignore[operator]
+                    picked.append(i)
+        picked.sort()
+        return [gated[i][0] for i in picked]
 
     def any_holds(self, doc: Document) -> bool:
         """Whether some child holds."""
         found = doc.atoms
-        for c, atoms in self.gated:
-            if atoms is not None and found is not None and not atoms <= found:
-                continue
-            if c.holds(doc):
+        filed = self.filed
+        if filed is None or found is None:
+            for c, atoms in self.gated:
+                if atoms is not None and found is not None and not atoms <= found:
+                    continue
+                if c.holds(doc):
+                    return True
+            return False
+        gated = self.gated
+        for i in self.unfiled:
+            if gated[i][0].holds(doc):
                 return True
+        for a in self.filed_atoms.intersection(found):
+            for i in filed[a]:
+                c, atoms = gated[i]
+                if atoms <= found and c.holds(doc):  # type: ignore[operator]
+                    return True
         return False
 
     def held(self, doc: Document) -> list[Node]:
-        return [c for c in self.children if evaluated(c, doc) is not None]
+        return [c for c in self.candidates(doc) if evaluated(c, doc) is not None]
 
     def _clauses(self, doc: Document, held: list[Node]) -> str:
         parts = [p for p in (c.describe(doc, True) for c in held) if p]
@@ -162,15 +242,15 @@ class Operator(Node):
 class AnyOf(Operator):
     __slots__ = ()
 
-    def eval(self, doc: Document) -> Evidence | None:
+    def evaluate(self, doc: Document) -> Evidence | None:
         out: Evidence | None = None
-        for c in self.children:
+        for c in self.candidates(doc):
             ev = c.eval(doc)
             if ev is not None:
                 out = ev if out is None else out + ev
         return out
 
-    def holds(self, doc: Document) -> bool:
+    def decide(self, doc: Document) -> bool:
         return self.any_holds(doc)
 
     def explain(self, doc: Document, clause: bool) -> str:
@@ -197,11 +277,11 @@ class AllOf(Operator):
         # fails decides the group (the evidence is still gathered in the written order)
         self.checks = sorted(self.children, key=_cost)
 
-    def eval(self, doc: Document) -> Evidence | None:
+    def evaluate(self, doc: Document) -> Evidence | None:
         # whether every child holds, each stopping at its first match, before gathering
         # every child's evidence: most candidate rules fail on some child
         children = self.children
-        if len(children) > 1 and not self.holds(doc):
+        if len(children) > 1 and not self.decide(doc):
             return None
         out: Evidence = []
         for c in children:
@@ -211,7 +291,7 @@ class AllOf(Operator):
             out += ev
         return out
 
-    def holds(self, doc: Document) -> bool:
+    def decide(self, doc: Document) -> bool:
         for c in self.checks:  # noqa: SIM110 - a plain loop: no generator per document on the hot path
             if not c.holds(doc):
                 return False
@@ -224,10 +304,10 @@ class AllOf(Operator):
 class NoneOf(Operator):
     __slots__ = ()
 
-    def eval(self, doc: Document) -> Evidence | None:
+    def evaluate(self, doc: Document) -> Evidence | None:
         return None if self.any_holds(doc) else []
 
-    def holds(self, doc: Document) -> bool:
+    def decide(self, doc: Document) -> bool:
         return not self.any_holds(doc)
 
     def explain(self, doc: Document, clause: bool) -> str:
@@ -241,19 +321,19 @@ class AtLeast(Operator):
         super().__init__(children, vocabulary)
         self.n = n
 
-    def eval(self, doc: Document) -> Evidence | None:
+    def evaluate(self, doc: Document) -> Evidence | None:
         out: Evidence = []
         count = 0
-        for c in self.children:
+        for c in self.candidates(doc):
             ev = c.eval(doc)
             if ev is not None:
                 count += 1
                 out += ev
         return out if count >= self.n else None
 
-    def holds(self, doc: Document) -> bool:
+    def decide(self, doc: Document) -> bool:
         need = self.n
-        for c in self.children:
+        for c in self.candidates(doc):
             if c.holds(doc):
                 need -= 1
                 if need <= 0:
@@ -263,111 +343,3 @@ class AtLeast(Operator):
     def explain(self, doc: Document, clause: bool) -> str:
         held = self.held(doc)
         return f"{len(held)} of {len(self.children)}: {self._clauses(doc, held)}"
-
-
-class _Together(Operator):
-    """Every child found, in some relation to one another (near, one sentence)."""
-
-    __slots__ = ()
-
-    def holds(self, doc: Document) -> bool:
-        # every argument found (cheap: occurrences are looked up once per document) before
-        # their places are compared
-        for c in self.children:
-            if not c.holds(doc):
-                return False
-        return self.eval(doc) is not None
-
-    def arguments(self, doc: Document) -> list[Evidence] | None:
-        args = []
-        for c in self.children:
-            ev = c.eval(doc)
-            if not ev:
-                return None
-            args.append(ev)
-        return args
-
-    def quoted(self, doc: Document) -> tuple[list[str], set[Span]]:
-        """What each child found where the group held: its words in quotes; and those spans."""
-        used = {sp for _, sp in evaluated(self, doc) or []}
-        words = []
-        for c in self.children:
-            for _, span in evaluated(c, doc) or ():
-                if span in used:
-                    words.append(_quote(doc, span))
-                    break
-            else:
-                words.append(c.found(doc))
-        return words, used
-
-
-class Near(_Together):
-    __slots__ = ("within",)
-
-    def __init__(self, children: Sequence[Node], within: int, vocabulary: str | None = None):
-        super().__init__(children, vocabulary)
-        self.within = within
-
-    def eval(self, doc: Document) -> Evidence | None:
-        """The first window holding every argument with at most ``within`` words between."""
-        args = self.arguments(doc)
-        if args is None:
-            return None
-        need = len(args)
-        events = sorted((sp[0], sp[1], k, label) for k, ev in enumerate(args) for label, sp in ev)
-        counts = [0] * need
-        covered = left = 0
-        for right in range(len(events)):
-            k = events[right][2]
-            if counts[k] == 0:
-                covered += 1
-            counts[k] += 1
-            while covered == need:
-                window = events[left : right + 1]
-                first_end = min(e[1] for e in window)
-                if doc.words_between(first_end, events[right][0]) <= self.within:
-                    return [(label, (s, e)) for s, e, _, label in window]
-                kl = events[left][2]
-                counts[kl] -= 1
-                if counts[kl] == 0:
-                    covered -= 1
-                left += 1
-        return None
-
-    def explain(self, doc: Document, clause: bool) -> str:
-        words, used = self.quoted(doc)
-        spans = sorted(used)
-        gap = doc.words_between(min(e for _, e in spans), max(s for s, _ in spans)) if spans else 0
-        if gap == 0:
-            return " next to ".join(words)
-        return f"{' near '.join(words)} ({gap} word{'s' if gap != 1 else ''} apart)"
-
-
-class Sentence(_Together):
-    __slots__ = ()
-
-    def eval(self, doc: Document) -> Evidence | None:
-        args = self.arguments(doc)
-        if args is None:
-            return None
-        starts = doc.sentence_starts
-        per_arg = []
-        for ev in args:
-            by_sentence: dict[int, Evidence] = {}
-            for label, sp in ev:
-                by_sentence.setdefault(bisect.bisect_right(starts, sp[0]) - 1, []).append(
-                    (label, sp)
-                )
-            per_arg.append(by_sentence)
-        common = set(per_arg[0]).intersection(*per_arg[1:])
-        if not common:
-            return None
-        out: Evidence = []
-        for s in sorted(common):
-            for by_sentence in per_arg:
-                out += by_sentence[s]
-        return out
-
-    def explain(self, doc: Document, clause: bool) -> str:
-        words, _ = self.quoted(doc)
-        return f"{_and(words)} in one sentence"

@@ -17,7 +17,13 @@ import re2
 
 from monitor import text as textmod
 
-__all__ = ["RE2_MAX_MEM", "compile_regex", "fold_pattern", "required_literal"]
+__all__ = [
+    "RE2_MAX_MEM",
+    "compile_regex",
+    "fold_pattern",
+    "required_alternatives",
+    "required_literal",
+]
 
 RE2_MAX_MEM = 8 << 20
 _MIN_LITERAL = 3
@@ -49,6 +55,49 @@ def required_literal(pattern: str) -> str | None:
     _literal_runs(items, runs)
     best = max((textmod.fold(r) for r in runs), key=len, default="").strip()
     return best if len(best) >= _MIN_LITERAL else None
+
+
+def required_alternatives(pattern: str) -> tuple[tuple[str, ...], ...] | None:
+    """Sets of literals, folded, every match holding one literal of each set (the rarest sets
+    first, at most three) — for ``(?:moscow|the\\s+kremlin)\\s+said``: (kremlin, moscow),
+    (said) — or None. A regex with no single required literal has such sets most often."""
+    try:
+        items = _Reader(fold_pattern(pattern)).parse()
+    except _Unsupported:
+        return None
+    got = sorted({tuple(sorted(c)) for c in _all_of(items)}, key=_rarity, reverse=True)
+    return tuple(got[:_MAX_ALTERNATIVES]) or None
+
+
+_MAX_ALTERNATIVES = 3
+
+
+def _rarity(choice: tuple[str, ...] | set[str]) -> tuple[int, int]:
+    return min(map(len, choice)), -len(choice)
+
+
+def _all_of(items: list[Any]) -> list[set[str]]:
+    """A sequence's required parts as sets of literals (folded, long enough to be worth
+    looking for), a match holding one of each set."""
+    choices: list[set[str]] = []
+    current: list[str] = []
+    for item in [*items, ("end",)]:
+        if item[0] == "lit":
+            current.append(item[1])
+            continue
+        if current:
+            choices.append({"".join(current)})
+            current = []
+        if item[0] in ("group", "plain"):
+            choices += _all_of(item[1])
+        elif item[0] == "repeat" and item[1] >= 1:
+            choices += _all_of(item[2])
+        elif item[0] == "branch":
+            best = [max(_all_of(a), key=_rarity, default=None) for a in item[1]]
+            if all(best):
+                choices.append(set().union(*best))  # type: ignore[arg-type]
+    folded = [{textmod.fold(x).strip() for x in c} for c in choices]
+    return [c for c in folded if all(len(x) >= _MIN_LITERAL for x in c)]
 
 
 def _literal_runs(items: list[Any], runs: list[str]) -> None:
