@@ -11,6 +11,7 @@ Store writes ◄── Entry, OutboxPlan ◄────────────
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -26,6 +27,20 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITI
 def utcnow() -> datetime:
     """Timezone-aware now, in UTC. The one clock of the project (tests may patch it)."""
     return datetime.now(timezone.utc)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(s: str) -> str:
+    """``s`` with every lone surrogate (a JSON feed or a mis-decoded file may hold one) as
+    U+FFFD: one character for one, so offsets into the text stay where they were. Such a
+    character cannot be encoded as UTF-8, so the regex engine and the store would refuse it."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", s)
+    return s
 
 
 def content_hash(*parts: str | None) -> str:
@@ -54,6 +69,14 @@ class Item:
     language: str | None = None
     author: str | None = None
     content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        # Text that is not well-formed Unicode is made so once, here, where every source's
+        # item is born: the matcher, the store and the notifiers then never meet it.
+        for name in ("title", "text", "author"):
+            value = getattr(self, name)
+            if value and not value.isascii():
+                object.__setattr__(self, name, well_formed(value))
 
     @property
     def document(self) -> str:

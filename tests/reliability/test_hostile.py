@@ -435,3 +435,49 @@ def test_an_entry_cut_off_by_a_truncated_body_is_matched_once_the_feed_recovers(
         feeds.set_feed("/wire.xml", whole)
         run_source(runtime, store, source)
         assert store.count_hits() == 1
+
+
+SURROGATE_RULES = """rules:
+  - id: zebra-words
+    title: Zebra crossings
+    match:
+      any: [zebra crossing]
+  - id: zebra-regex
+    title: Zebra crossings by a pattern
+    match:
+      any: [{regex: 'zebra\\s+cross\\w*'}]
+"""
+
+
+def test_a_lone_surrogate_in_a_json_feed_is_matched_stored_and_mailed(
+    tmp_path: Path, feeds, smtp_sink
+):
+    # JSON escapes can spell a lone surrogate ("\\ud800"), which json.loads keeps: a character
+    # no UTF-8 encoder, regex engine or SQLite binding accepts. The item is still read,
+    # matched by word and by regex, stored and mailed, the surrogate shown as U+FFFD.
+    body = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Wire", "items": ['
+        '{"id": "s-1", "url": "https://news.example.org/s-1", '
+        '"title": "New zebra crossing \\ud800 opened", '
+        '"content_text": "A zebra crossing \\udc00 was painted near the school today."}]}'
+    ).encode()
+    feeds.set_handler(
+        "/wire.json",
+        lambda h: respond(h, 200, body, headers={"Content-Type": "application/feed+json"}),
+    )
+    write_rules(tmp_path, SURROGATE_RULES)
+    cfg = daemon_config(
+        tmp_path,
+        sources=[{"name": "wire", "kind": "feed", "url": feeds.url("/wire.json")}],
+        channels={"email": {"urls": [smtp_sink.mailto()]}},
+        routes=[{"channels": ["email"]}],
+    )
+    run_once(Runtime.load(load_config(cfg).path))
+    with open_store(load_config(cfg)) as store:
+        rows = list(store.iter_hit_rows())
+        assert sorted(r["rule_id"] for r in rows) == ["zebra-regex", "zebra-words"], rows
+        assert all("\ufffd" in (r.get("title") or "") for r in rows), rows
+        (wire,) = store.list_sources()
+        assert not wire.last_error and wire.items_stored == 1, wire
+    assert len(smtp_sink.messages) == 1
+    assert "zebra crossing" in smtp_sink.messages[0].get_body().get_content()
