@@ -74,6 +74,10 @@ def _flat_table(lower: bool) -> dict[int, str]:
                 table[cp] = " "
             elif folded != ch:
                 table[cp] = folded
+    # emoji presentation selectors and the keycap mark are marks (category M) but belong to
+    # the emoji before them, never to a word: "⚡️Затулин" is the word Затулин
+    for cp in (*range(0xFE00, 0xFE10), 0x20E3):
+        table[cp] = " "
     # every whitespace character must become a plain space (tokens split on ' ' only)
     for cp in range(0x3100):  # U+3000 is the last space character
         if chr(cp).isspace():

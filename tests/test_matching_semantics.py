@@ -296,3 +296,12 @@ def test_why_reads_as_a_sentence(tmp_path):
         "Russian citizens."
     )
     assert "“free” near “Russian citizens” (5 words apart)" in h.why
+
+
+def test_an_emoji_glued_to_a_word_does_not_hide_it(tmp_path):
+    # Telegram posts glue an emoji, with its presentation selector U+FE0F, to the first word
+    m = one_rule(tmp_path, "any: [Затулин, Zatulin]")
+    assert fires(m, "\u26a1\ufe0fЗатулин заявил о давлении")
+    assert fires(m, "\u2757\ufe0fZatulin said")
+    assert fires(m, "1\ufe0f\u20e3Затулин заявил")
+    assert not fires(m, "\u26a1\ufe0fЗахарова заявила")
