@@ -6,10 +6,12 @@
 A rule file of 10,000 rules is a few megabytes: ruamel's pure-Python reader takes tens of
 seconds over it, libyaml a fraction of one. This reads only what it can read exactly as
 the round-trip reader (:mod:`monitor.yamlfile`) would: plain scalars are resolved by
-ruamel's own YAML 1.2 resolver, and a document with anything else — a tag, an anchor or
-alias, a merge key, a version directive, a duplicate key, a key that is not a string, a
-number other than a plain decimal integer, a syntax error, nesting past the limit —
-is handed back (:data:`UNREAD`) for that reader, which has every message and check.
+ruamel's own YAML 1.2 resolver, an alias is the object of its anchor (as ruamel gives
+it), and a document with anything else — a tag, a recursive or unknown alias, an alias as
+a key, a merge key, a version directive, a duplicate key, a key that is not a string, a
+number other than a plain decimal integer, a syntax error, nesting, aliases or expanded
+nodes past the limits — is handed back (:data:`UNREAD`) for that reader, which has every
+message and check.
 """
 
 from __future__ import annotations
@@ -63,22 +65,29 @@ def _plain(value: str) -> Any:
     return got
 
 
-def read_plain(text: str, max_depth: int) -> tuple[Any, Positions] | Any:
-    """The document's data and positions, or :data:`UNREAD`."""
+def read_plain(
+    text: str, max_depth: int, max_aliases: int = 1000, max_nodes: int = 1_000_000
+) -> tuple[Any, Positions] | Any:
+    """The document's data and positions, or :data:`UNREAD`. An alias is the very object of
+    its anchor, as the round-trip reader gives it; a document past a limit (depth, aliases,
+    nodes with every alias expanded) is :data:`UNREAD`, for that reader's message."""
     if _OTHER_BREAKS.search(text):
         return UNREAD
     try:
-        return _read(text, max_depth)
+        return _read(text, max_depth, max_aliases, max_nodes)
     except (_Unread, yaml.YAMLError, RecursionError):
         return UNREAD
 
 
-def _read(text: str, max_depth: int) -> tuple[Any, Positions]:
+def _read(text: str, max_depth: int, max_aliases: int, max_nodes: int) -> tuple[Any, Positions]:
     positions: Positions = {}
-    # open containers: [container, its positions, the pending key (mappings)]
+    # open containers: [container, its positions, the pending key (mappings), its anchor,
+    # the node count before it]
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    anchored: dict[str, tuple[Any, int]] = {}  # anchor → (its value, its expanded node count)
+    total = aliases = 0
     loader = yaml.CSafeLoader(text)
     try:
         while True:
@@ -90,17 +99,28 @@ def _read(text: str, max_depth: int) -> tuple[Any, Positions]:
                 kind is yaml.ScalarEvent
                 or kind is yaml.MappingStartEvent
                 or (kind is yaml.SequenceStartEvent)
+                or kind is yaml.AliasEvent
             ):
-                if ev.anchor is not None:
-                    raise _Unread
-                if ev.tag is not None:
-                    raise _Unread
-                if kind is yaml.ScalarEvent:
-                    value: Any = ev.value if ev.style else _plain(ev.value)
+                if kind is yaml.AliasEvent:
+                    aliases += 1
+                    if aliases > max_aliases or ev.anchor not in anchored:
+                        raise _Unread  # (an anchor still open: a recursive alias)
+                    value, size = anchored[ev.anchor]
+                    total += size
                 else:
-                    if len(stack) >= max_depth:
+                    if ev.tag is not None:
                         raise _Unread
-                    value = {} if kind is yaml.MappingStartEvent else []
+                    total += 1
+                    if kind is yaml.ScalarEvent:
+                        value = ev.value if ev.style else _plain(ev.value)
+                        if ev.anchor is not None:
+                            anchored[ev.anchor] = (value, 1)
+                    else:
+                        if len(stack) >= max_depth:
+                            raise _Unread
+                        value = {} if kind is yaml.MappingStartEvent else []
+                if total > max_nodes:
+                    raise _Unread
                 mark = ev.start_mark
                 where = (mark.line + 1, mark.column + 1)
                 if not stack:
@@ -112,21 +132,26 @@ def _read(text: str, max_depth: int) -> tuple[Any, Positions]:
                         top[1][len(container)] = where
                         container.append(value)
                     elif top[2] is UNREAD:  # a key
-                        if type(value) is not str or value in container or value == "<<":
+                        if (
+                            kind is yaml.AliasEvent
+                            or type(value) is not str
+                            or value in container
+                            or value == "<<"
+                        ):
                             raise _Unread
                         top[2] = value
                         top[1][value] = where
                     else:
                         container[top[2]] = value
                         top[2] = UNREAD
-                if kind is not yaml.ScalarEvent:
+                if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                     own: dict[Any, tuple[int, int]] = {}
                     positions[id(value)] = own
-                    stack.append([value, own, UNREAD])
+                    stack.append([value, own, UNREAD, ev.anchor, total - 1])
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                stack.pop()
-            elif kind is yaml.AliasEvent:
-                raise _Unread
+                value, _, _, anchor, before = stack.pop()
+                if anchor is not None:
+                    anchored[anchor] = (value, total - before)
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1 or ev.version is not None or ev.tags:

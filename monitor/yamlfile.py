@@ -215,7 +215,7 @@ def load_yaml_text(
 ) -> YamlDoc:
     if len(text) > MAX_BYTES:
         raise cls(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refused", path=path)
-    fast = read_plain(text, MAX_DEPTH)
+    fast = read_plain(text, MAX_DEPTH, MAX_ALIASES, MAX_NODES)
     if fast is not UNREAD:
         return YamlDoc(path, fast[0], fast[1])
     try:
