@@ -5,7 +5,9 @@
     python3 dev.py once     the same, but poll every source once and exit
     python3 dev.py test     create .venv, install with test extras, run the whole test suite
 
-Extra arguments go to the command: `python3 dev.py test -k rules -x`.
+Extra arguments go to the command: `python3 dev.py test -k rules -x`. The suite runs on one
+worker per core, at most four (pytest-xdist); `-n 0` (or any `-n`/`--numprocesses` of your
+own) overrides that, and `-p no:xdist` runs it in this one process.
 
 After setting up, this process becomes the command (exec): `kill -TERM` of the launcher's
 pid stops the daemon itself, and the daemon's exit status is the launcher's.
@@ -61,11 +63,25 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "monitor"), "run"] + (["--once"] if what == "once" else []) + rest
     elif what == "test":
         _setup("test")
-        cmd = [str(BIN / "python"), "-m", "pytest"] + rest
+        cmd = [str(BIN / "python"), "-m", "pytest"] + _workers(rest) + rest
     else:
         print(__doc__)
         return 2
     return _hand_over(cmd)
+
+
+def _workers(rest: list[str]) -> list[str]:
+    """pytest-xdist's options for the suite: a worker per core, at most four (beyond that the
+    real servers and daemons the tests start contend more than they gain), work stolen by an
+    idle worker so one long test does not hold the others up. Nothing when the caller chose."""
+    chose = any(
+        a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses="))
+        for a in rest
+    )
+    if chose:
+        return []
+    n = max(1, min(os.cpu_count() or 1, 4))
+    return ["-n", str(n), "--dist", "worksteal"] if n > 1 else []
 
 
 def _hand_over(cmd: list[str]) -> int:
