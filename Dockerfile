@@ -16,7 +16,8 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    MONITOR_CONFIG=/srv/monitor/config.yaml
+    MONITOR_CONFIG=/srv/monitor/config.yaml \
+    MONITOR_CACHE_DIR=/srv/monitor/data/cache
 COPY --from=build /wheels /wheels
 RUN pip install /wheels/*.whl \
  && rm -rf /wheels \

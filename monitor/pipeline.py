@@ -21,7 +21,7 @@ from typing import Callable
 from monitor import dedup
 from monitor.config import Config, SourceConfig, load_config
 from monitor.errors import ConfigErrors, FetchError, PermanentFetchError, StoreError
-from monitor.matching import Matcher
+from monitor.matching import Matcher, wordparts
 from monitor.models import Entry, Item, utcnow
 from monitor.notify import Dispatcher, DispatchReport, announce
 from monitor.pipeline_record import record
@@ -60,7 +60,10 @@ class Runtime:
     @classmethod
     def from_config(cls, config: Config) -> "Runtime":
         rules = load_rules(config.rule_paths)
-        return cls(config=config, rules=rules, matcher=Matcher(rules.active()))
+        wordparts.read_cache()  # the words analysed by an earlier process (once a process)
+        matcher = Matcher(rules.active())
+        wordparts.write_cache()  # only when this compile analysed new words
+        return cls(config=config, rules=rules, matcher=matcher)
 
 
 @dataclass

@@ -3,9 +3,11 @@ a real threaded local HTTP server, a throwaway PostgreSQL cluster, a hit log."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,13 @@ from helpers_hits import HitsDB, build_hits_db
 from helpers_notify import ScriptedSmtp, free_port  # noqa: F401  (free_port: for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The words analysed for the rules are kept on disk between processes (see
+# monitor.matching.wordparts): here in a folder of this test process's own, inherited by the
+# daemons and commands it starts, and removed at the end, never the user's ~/.cache.
+_CACHE_DIR = tempfile.mkdtemp(prefix="monitor-test-cache-")
+os.environ["MONITOR_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 
 @pytest.fixture
