@@ -148,6 +148,8 @@ class Vocabulary:
         out = {word}
         for s in textmod.term_stems(word):
             out |= by.get(s, set())
+        if textmod.is_cyrillic(word) and (guess := morph.guessed_lemma(word)) is not None:
+            out |= by.get(guess, set())  # a word the dictionary does not know: the guessed lemma
         return out
 
     def draw(self, rng: random.Random, k: int) -> list[str]:
