@@ -645,7 +645,7 @@ def run(n_rules: int, corpus, seed: int, naive_seconds: float) -> dict:
     with process.compiling():  # as the daemon loads rules
         matcher = Matcher(rules)
     compile_s = CLOCK() - t0
-    process.settle()
+    process.settle(collect=False)  # as the daemon at start
     mem = rss_mb() - before
 
     # cold: the past stream, the matcher noting the words that begin like its stems as it

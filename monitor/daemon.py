@@ -250,7 +250,9 @@ class Daemon:
     def start(self) -> None:
         cfg = self.runtime.config
         self.take_lock()
-        process.settle()  # the rules and matcher loaded before the daemon was made
+        # the rules and matcher loaded before the daemon was made: frozen as they are (a
+        # compile leaves no cyclic garbage, and no other thread has run yet)
+        process.settle(collect=False)
         self.files.reset(watched_files(cfg))
         mark_dead_processes(self.store, self.clock())  # daemons killed on this host: free now
         recovered = recover(self.runtime, self.store, clock=self.clock)

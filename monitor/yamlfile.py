@@ -48,6 +48,7 @@ class YamlDoc:
         self.path = path
         self.root = root
         self._positions = positions
+        self._walked: dict[tuple[Any, ...], tuple[Any, int | None, int | None]] = {}
         self.data = root if positions is not None else _plain(root)
 
     def where(self, loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, int | None]:
@@ -77,18 +78,39 @@ class YamlDoc:
         return line, col
 
     def _where_plain(self, loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, int | None]:
-        node = self.data
-        positions = self._positions
-        assert positions is not None
-        line, col = (1, 1) if node is not None else (None, None)
-        for key in loc:
+        if not loc:
+            return (1, 1) if self.data is not None else (None, None)
+        loc = tuple(loc)
+        node, line, col = self._walk(loc[:-1])
+        key = loc[-1]
+        if (type(node) is dict and key in node) or (
+            type(node) is list and type(key) is int and 0 <= key < len(node)
+        ):
+            assert self._positions is not None
+            return self._positions[id(node)][key]
+        return line, col
+
+    def _walk(self, loc: tuple[Any, ...]) -> tuple[Any, int | None, int | None]:
+        """The deepest node on ``loc`` and its position; remembered per path, as the loader
+        asks for every term of a list in turn (a rule file of 10,000 rules: 300,000 terms)."""
+        got = self._walked.get(loc)
+        if got is not None:
+            return got
+        if not loc:
+            got = (self.data, *((1, 1) if self.data is not None else (None, None)))
+        else:
+            node, line, col = self._walk(loc[:-1])
+            key = loc[-1]
             if (type(node) is dict and key in node) or (
                 type(node) is list and type(key) is int and 0 <= key < len(node)
             ):
-                line, col = positions[id(node)][key]
+                assert self._positions is not None
+                line, col = self._positions[id(node)][key]
                 node = node[key]
             # pydantic adds union branch names and the like to loc; skip what isn't a node
-        return line, col
+            got = (node, line, col)
+        self._walked[loc] = got
+        return got
 
     def error(
         self,

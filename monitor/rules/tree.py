@@ -57,7 +57,6 @@ class TreeBuilder(Problems):
         stack: tuple[str, ...] = (),
         leaf_only: bool = False,
     ) -> MatchNode | None:
-        line, col = doc.where(loc)
         if isinstance(spec, str):
             if spec.startswith("$"):
                 return self.reference(doc, spec, loc, scope, stack)
@@ -81,6 +80,7 @@ class TreeBuilder(Problems):
             children = [c for c in got if c is not None]
             if len(children) < len(got):
                 return None
+            line, col = doc.where(loc)
             return Group("any", tuple(children), scope=scope or "both", line=line, column=col)
         if isinstance(spec, GroupSpec) and not leaf_only:
             return self.group(doc, spec, loc, spec.scope or scope, stack)
