@@ -17,7 +17,8 @@ Figures, over a half and per language:
 - **pair recall**: (text, labelled signal) pairs whose rule fired;
 - **false-alert rate**: texts with no signal on which any rule fired;
 - **attribution**: rules fired on texts with a signal that belong to a labelled signal
-  (``may`` left out).
+  (``may`` left out); and per signal, the share of its rule's firings on texts with a
+  signal that are on texts labelled with it.
 
     python tests/signal_eval.py dev            # figures, per signal, and every miss
     python tests/signal_eval.py test           # figures only
@@ -110,11 +111,17 @@ def by_language(entries: list[dict], fired: list[set[str]]) -> dict[str, Figures
     return out
 
 
-def per_signal(entries: list[dict], fired: list[set[str]]) -> dict[str, tuple[int, int, int]]:
-    """signal → (true positives, false positives, misses) over a half."""
+def per_signal(
+    entries: list[dict], fired: list[set[str]]
+) -> dict[str, tuple[int, int, int, float]]:
+    """signal → (true positives, false positives, misses, attribution) over a half. A
+    signal's attribution: of the texts with a signal on which its rule fired (``may`` left
+    out), the share labelled with it (its firing on texts with no signal is a false alert,
+    counted by the false-alert rate)."""
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
+    on_signal: Counter[str] = Counter()
     for e, got in zip(entries, fired):
         want = set(e.get("signals") or ())
         may = set(e.get("may") or ())
@@ -122,9 +129,18 @@ def per_signal(entries: list[dict], fired: list[set[str]]) -> dict[str, tuple[in
             tp[s] += 1
         for s in got - want - may:
             fp[s] += 1
+            on_signal[s] += bool(want)
         for s in want - got:
             fn[s] += 1
-    return {s: (tp[s], fp[s], fn[s]) for s in sorted(set(tp) | set(fp) | set(fn))}
+    return {
+        s: (
+            tp[s],
+            fp[s],
+            fn[s],
+            round(tp[s] / (tp[s] + on_signal[s]), 3) if tp[s] + on_signal[s] else 1.0,
+        )
+        for s in sorted(set(tp) | set(fp) | set(fn))
+    }
 
 
 def _print_figures(half: str, figs: dict[str, Figures]) -> None:
@@ -145,9 +161,9 @@ def main(argv: list[str]) -> int:
     fired = fire_all(entries)
     figs = by_language(entries, fired)
     _print_figures(half, figs)
-    print(f"{'signal':42} {'tp':>3} {'fp':>3} {'fn':>3}")
-    for s, (tp, fp, fn) in per_signal(entries, fired).items():
-        print(f"{s:42} {tp:3} {fp:3} {fn:3}")
+    print(f"{'signal':42} {'tp':>3} {'fp':>3} {'fn':>3} {'attrib':>7}")
+    for s, (tp, fp, fn, attrib) in per_signal(entries, fired).items():
+        print(f"{s:42} {tp:3} {fp:3} {fn:3} {attrib:7.3f}")
     if half == "dev":
         for e, got in zip(entries, fired):
             want, may = set(e.get("signals") or ()), set(e.get("may") or ())
