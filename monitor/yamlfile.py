@@ -81,36 +81,34 @@ class YamlDoc:
         if not loc:
             return (1, 1) if self.data is not None else (None, None)
         loc = tuple(loc)
-        node, line, col = self._walk(loc[:-1])
-        key = loc[-1]
+        _node, line, col = self._step(self._walk(loc[:-1]), loc[-1])
+        return line, col
+
+    def _walk(self, loc: tuple[Any, ...]) -> tuple[Any, int | None, int | None]:
+        """The deepest node on ``loc`` and its position; remembered per path of containers
+        (a term's own place is not kept), as the loader asks for every term of a list in
+        turn (a rule file of 10,000 rules: 300,000 terms)."""
+        got = self._walked.get(loc)
+        if got is None:
+            if loc:
+                got = self._step(self._walk(loc[:-1]), loc[-1])
+            else:
+                got = (self.data, *((1, 1) if self.data is not None else (None, None)))
+            self._walked[loc] = got
+        return got
+
+    def _step(
+        self, at: tuple[Any, int | None, int | None], key: Any
+    ) -> tuple[Any, int | None, int | None]:
+        node, line, col = at
         if (type(node) is dict and key in node) or (
             type(node) is list and type(key) is int and 0 <= key < len(node)
         ):
             assert self._positions is not None
-            return self._positions[id(node)][key]
-        return line, col
-
-    def _walk(self, loc: tuple[Any, ...]) -> tuple[Any, int | None, int | None]:
-        """The deepest node on ``loc`` and its position; remembered per path, as the loader
-        asks for every term of a list in turn (a rule file of 10,000 rules: 300,000 terms)."""
-        got = self._walked.get(loc)
-        if got is not None:
-            return got
-        if not loc:
-            got = (self.data, *((1, 1) if self.data is not None else (None, None)))
-        else:
-            node, line, col = self._walk(loc[:-1])
-            key = loc[-1]
-            if (type(node) is dict and key in node) or (
-                type(node) is list and type(key) is int and 0 <= key < len(node)
-            ):
-                assert self._positions is not None
-                line, col = self._positions[id(node)][key]
-                node = node[key]
-            # pydantic adds union branch names and the like to loc; skip what isn't a node
-            got = (node, line, col)
-        self._walked[loc] = got
-        return got
+            line, col = self._positions[id(node)][key]
+            return node[key], line, col
+        # pydantic adds union branch names and the like to loc; skip what isn't a node
+        return node, line, col
 
     def error(
         self,
