@@ -250,8 +250,9 @@ class Daemon:
     def start(self) -> None:
         cfg = self.runtime.config
         self.take_lock()
-        # the rules and matcher loaded before the daemon was made: frozen as they are (a
-        # compile leaves no cyclic garbage, and no other thread has run yet)
+        # the rules and matcher loaded before the daemon was made: frozen as they are (no
+        # other thread has run yet, and a compile leaves no cyclic garbage but the few
+        # dozen objects of the analyser's first load)
         process.settle(collect=False)
         self.files.reset(watched_files(cfg))
         mark_dead_processes(self.store, self.clock())  # daemons killed on this host: free now

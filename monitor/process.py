@@ -7,7 +7,8 @@
                           and the matcher live as long as the process, or until a reload),
                           and give the C heap's free memory back to the system (RE2 keeps
                           scratch memory while it compiles a large set); at start-up
-                          without the collection (``collect=False``: nothing to find)
+                          without the collection (``collect=False``: a compile leaves
+                          no cycles to find)
 
 ``monitor run`` compiles the first rules inside ``compiling()`` and the daemon settles once
 at start; each reload does both, the same way. The benchmarks call them where they measure
@@ -44,8 +45,9 @@ def settle(collect: bool = True) -> None:
     ``collect=False`` freezes without the full collection (a pass over every object the
     compile made: 0.8 s at 10,000 rules). Right for the daemon's start, where only the
     start-up itself has run since the last collection: a compile leaves no cyclic garbage
-    once the morphological analyser is loaded (tests/test_process.py), so nothing would
-    be found. A reload collects: other threads kept polling while the collector was paused.
+    once the morphological analyser is loaded (tests/test_process.py), so the collection
+    would find only the few dozen objects of that first load. A reload collects: other
+    threads kept polling while the collector was paused.
     """
     if collect:
         gc.collect()

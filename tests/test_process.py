@@ -4,11 +4,14 @@ compiled without a full collection — and settle() freezes and trims either way
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
+import weakref
 
 from conftest import ROOT
+from monitor import process
 
 _COMPILE_TWICE = textwrap.dedent(
     """
@@ -51,18 +54,12 @@ class _Node:
 
 
 def _cycle():
-    import weakref
-
     a = _Node()
     a.me = a  # unreachable once dropped, freed only by the collector
     return weakref.ref(a)
 
 
 def test_settle_collects_then_freezes_and_at_start_only_freezes():
-    import gc
-
-    from monitor import process
-
     try:
         gc.unfreeze()
         gone = _cycle()
