@@ -76,3 +76,34 @@ def test_settle_collects_then_freezes_and_at_start_only_freezes():
         gc.enable()
         gc.unfreeze()
         gc.collect()
+
+
+def test_compiling_with_freeze_leaves_the_compile_to_no_collection():
+    try:
+        gc.unfreeze()
+        gc.collect()
+        with process.compiling(freeze=True):
+            assert not gc.isenabled()
+            made = [_Node() for _ in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= len(made)  # frozen before the collector was back
+        assert gc.get_count()[0] < len(made)  # not left in the youngest generation
+
+        gc.unfreeze()
+        with process.compiling():  # without: left young, for the next collection to walk
+            more = [_Node() for _ in range(1000)]
+        assert gc.get_freeze_count() == 0
+        assert len(more) == 1000
+
+        gc.unfreeze()
+        try:
+            with process.compiling(freeze=True):
+                raise ValueError("a failed compile")
+        except ValueError:
+            pass
+        assert gc.get_freeze_count() == 0  # a failed compile's garbage is not kept
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()

@@ -32,7 +32,8 @@ def run(obj: "Context", once: bool) -> None:
     """
     config = obj.config
     _refuse_unknown_channel_urls(config)
-    with process.compiling():  # as every reload compiles (monitor.daemon); settled at start
+    # as every reload compiles (monitor.daemon); frozen as compiled, settled at start
+    with process.compiling(freeze=True):
         runtime = Runtime.from_config(config)
     if once:
         from monitor.once import run_once
