@@ -319,7 +319,8 @@ def run(n_rules: int, vocab: Vocabulary, items: list[str], args) -> dict:
         process.trim_heap()
         before = rss_mb()
         t0 = time.perf_counter()
-        with process.compiling(freeze=True):  # as the daemon loads rules at start, and settles after
+        # as the daemon loads rules at start, and settles after
+        with process.compiling(freeze=True):
             rules = load_rules([tmp]).active()
             wordparts.read_cache()  # the term cache, as the daemon reads it (once)
             matcher = Matcher(rules)
